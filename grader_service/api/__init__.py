@@ -1,0 +1,16 @@
+"""REST handlers: the joined route table of every API module (each module ends with its own list)."""
+
+from __future__ import annotations
+
+from grader_service.api import assignments, health, lectures, submissions, users
+from grader_service.auth.decorators import check_handler_rules
+
+default_handlers: list[tuple[str, type]] = [
+    *health.default_handlers,
+    *users.default_handlers,
+    *lectures.default_handlers,
+    *assignments.default_handlers,
+    *submissions.default_handlers,
+]
+
+check_handler_rules(default_handlers)

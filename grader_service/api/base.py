@@ -1,0 +1,162 @@
+"""ApiHandler: one DB session per request run off the IO loop, token auth, JSON bodies and JSON errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+from tornado import web
+
+from grader_service.auth.roles import Actor
+from grader_service.auth.tokens import parse_authorization, resolve_actor
+from grader_service.errors import BadRequest, GraderError, NotFound
+from grader_service.orm.session import Database
+from grader_service.services.access import get_assignment
+
+T = TypeVar("T")
+log = logging.getLogger("grader_service.api")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class ApiHandler(web.RequestHandler):
+    """Base of every REST handler. Subclasses parse, authorise (via @requires) and call services."""
+
+    _actor: Actor | None = None
+    _token_sent: bool = False
+    _session: Session | None = None
+
+    @property
+    def db(self) -> Database:
+        return self.settings["db"]
+
+    @property
+    def log(self) -> logging.Logger:
+        return log
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+    # -- database: one session per request, every call a unit of work in the thread pool --
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self.db.session()
+        return self._session
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.db.run(self.session, fn, *args)
+
+    def on_finish(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- authentication --
+    async def prepare(self) -> None:
+        token = parse_authorization(self.request.headers.get("Authorization"))
+        if token:
+            self._token_sent = True
+            admins: frozenset[str] = self.settings["admin_users"]
+            self._actor = await self.call(resolve_actor, token, admins)
+
+    def get_current_user(self) -> Actor | None:
+        return self._actor
+
+    @property
+    def actor(self) -> Actor:
+        assert self._actor is not None, "handler method lacks an authenticating @requires rule"
+        return self._actor
+
+    def auth_failure_reason(self) -> str:
+        if self._token_sent:
+            return "the token is invalid or has expired"
+        return "authentication required: send 'Authorization: token <your token>'"
+
+    async def ensure_assignment_visible(self, lecture_id: int, assignment_id: int) -> None:
+        await self.call(get_assignment, self.actor, lecture_id, assignment_id)
+
+    # -- input --
+    def parse_body(self, model: Any) -> Any:
+        """Validate the JSON body against a pydantic model or type; 400 naming the field otherwise."""
+        raw = self.request.body
+        if not raw or not raw.strip():
+            raise BadRequest("the request body is empty: send a JSON document")
+        adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
+        try:
+            return adapter.validate_json(raw)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            first = errors[0]
+            if first["type"] == "json_invalid":
+                raise BadRequest(f"the request body is not valid JSON: {first['msg']}") from None
+            field = _field_of(tuple(first["loc"]))
+            msg = first["msg"]
+            if first["type"] == "extra_forbidden":
+                msg = "unknown field"
+            raise BadRequest(f"{field or 'body'}: {msg}", field=field or None) from None
+
+    def query_bool(self, name: str) -> bool:
+        raw = self.get_query_argument(name, "false").lower()
+        if raw in ("1", "true", "yes"):
+            return True
+        if raw in ("0", "false", "no", ""):
+            return False
+        raise BadRequest(f"{name} must be true or false (got {raw!r})", field=name)
+
+    # -- output --
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, default=_json_default))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        message = self._reason
+        field = None
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, GraderError):
+            status_code = exc.status
+            message, field = exc.message, exc.field
+            self.set_status(status_code)
+            if status_code == 401:
+                self.set_header("WWW-Authenticate", 'token realm="Grader Service"')
+        elif isinstance(exc, web.HTTPError):
+            message = exc.log_message % exc.args if exc.log_message and exc.args else (exc.log_message or message)
+        elif status_code >= 500:
+            message = "internal server error (the details are in the service log)"
+        body: dict[str, Any] = {"status": status_code, "message": message}
+        if field:
+            body["field"] = field
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, GraderError):
+            return
+        super().log_exception(typ, value, tb)
+
+
+class NotFoundHandler(ApiHandler):
+    """JSON 404 for every unknown path under /api/."""
+
+    async def prepare(self) -> None:
+        raise NotFound(f"no such endpoint: {self.request.path}")

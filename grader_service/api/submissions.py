@@ -1,0 +1,92 @@
+"""/api/lectures/{lid}/assignments/{aid}/submissions: hand in, list, grade, read logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from grader_service.api import serialize
+from grader_service.api.assignments import AID
+from grader_service.api.base import ApiHandler
+from grader_service.api.lectures import LID
+from grader_service.auth.decorators import requires
+from grader_service.auth.roles import Actor
+from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
+from grader_service.services import submissions as svc
+
+SID = r"(?P<submission_id>\d{1,18})"
+BASE = rf"/api/lectures/{LID}/assignments/{AID}/submissions"
+
+
+def _list(session: Session, actor: Actor, lid: int, aid: int, user: str | None,
+          filter_: str | None) -> list[dict[str, Any]]:
+    return [serialize.submission(s, name, lid) for s, name in
+            svc.list_submissions(session, actor, lid, aid, user, filter_)]
+
+
+def _create(session: Session, actor: Actor, lid: int, aid: int, body: SubmissionCreate) -> dict[str, Any]:
+    return serialize.submission(svc.create_submission(session, actor, lid, aid, body), actor.name, lid)
+
+
+def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
+    return serialize.submission(*svc.get_submission_view(session, actor, lid, aid, sid), lid)
+
+
+def _update(session: Session, actor: Actor, lid: int, aid: int, sid: int, body: SubmissionUpdate) -> dict[str, Any]:
+    return serialize.submission(*svc.update_submission(session, actor, lid, aid, sid, body), lid)
+
+
+class SubmissionListHandler(ApiHandler):
+    docs = {
+        "get": {"summary": "Submissions: my own (students) or everyone's (tutors, instructors)",
+                "query": {"user": "only this user's (staff)", "filter": "latest or best: one per user"}},
+        "post": {"summary": "Hand in; 409 when not released, closed, past the deadline and late periods, or "
+                            "over the maximum number of submissions", "body": SubmissionCreate,
+                 "responses": {"201": "recorded", "409": "refused, with the reason"}},
+    }
+
+    @requires("submissions:read")
+    async def get(self, lecture_id: str, assignment_id: str) -> None:
+        user = self.get_query_argument("user", None)
+        filter_ = self.get_query_argument("filter", None)
+        self.write_json(await self.call(_list, self.actor, int(lecture_id), int(assignment_id), user, filter_))
+
+    @requires("submissions:create")
+    async def post(self, lecture_id: str, assignment_id: str) -> None:
+        body = self.parse_body(SubmissionCreate) if self.request.body.strip() else SubmissionCreate()
+        self.write_json(await self.call(_create, self.actor, int(lecture_id), int(assignment_id), body),
+                        status=201)
+
+
+class SubmissionHandler(ApiHandler):
+    docs = {
+        "get": {"summary": "One submission (students: only their own)"},
+        "patch": {"summary": "Set statuses and the manual score (tutors, instructors)", "body": SubmissionUpdate},
+    }
+
+    @requires("submissions:read")
+    async def get(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
+        self.write_json(await self.call(_get, self.actor, int(lecture_id), int(assignment_id), int(submission_id)))
+
+    @requires("submissions:grade")
+    async def patch(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
+        body = self.parse_body(SubmissionUpdate)
+        self.write_json(await self.call(_update, self.actor, int(lecture_id), int(assignment_id),
+                                        int(submission_id), body))
+
+
+class SubmissionLogsHandler(ApiHandler):
+    docs = {"get": {"summary": "The autograde log of a submission (tutors, instructors)"}}
+
+    @requires("submissions:logs")
+    async def get(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
+        self.write_json(await self.call(svc.submission_logs, self.actor, int(lecture_id), int(assignment_id),
+                                        int(submission_id)))
+
+
+default_handlers = [
+    (BASE, SubmissionListHandler),
+    (rf"{BASE}/{SID}", SubmissionHandler),
+    (rf"{BASE}/{SID}/logs", SubmissionLogsHandler),
+]

@@ -1,0 +1,205 @@
+"""The composition root: configuration, database, handlers, and the `grader-service` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from tornado import web
+from tornado.httpserver import HTTPServer
+from traitlets import Bool, Integer, Set, Unicode, default
+from traitlets.config import Application, Config
+
+from grader_service import __version__
+from grader_service.orm.migrate import SchemaBehind, ensure_schema
+from grader_service.orm.session import Database
+from grader_service.services.settings import Limits
+
+#: environment variables that override the config file (and are overridden by the command line)
+ENV_OVERRIDES = {"GRADER_DB_URL": "db_url", "GRADER_DATA_DIR": "data_dir", "GRADER_PORT": "port"}
+
+
+class GraderService(Application):
+    """The grader service: REST API, (later) git server and OAuth provider in one Tornado process."""
+
+    name = "grader-service"
+    version = __version__
+    description = "Autograding service for Jupyter notebook courses."
+    examples = """
+    grader-service                          # embedded default: ./grader_data, SQLite, 127.0.0.1:4010
+    grader-service -f grader_service_config.py
+    grader-service --generate-config        # write grader_service_config.py with every option
+    grader-service db upgrade -f config.py  # migrate the database to this version's schema
+    grader-service token create --user alice --admin --expires-in 86400
+    grader-service demo --json              # seed a demo lecture and print its users' tokens
+    """
+
+    config_file = Unicode("grader_service_config.py", help="The config file to load.").tag(config=True)
+    generate_config = Bool(False, help="Write a config file with every option and exit.").tag(config=True)
+
+    ip = Unicode("127.0.0.1", help="The address the service listens on.").tag(config=True)
+    port = Integer(4010, help="The port the service listens on (env: GRADER_PORT).").tag(config=True)
+    base_url = Unicode("/", help="URL prefix of every route, e.g. /services/grader/.").tag(config=True)
+    public_url = Unicode("", help="The URL clients reach the service at (for links and git clone URLs); "
+                         "default http://<ip>:<port><base_url>.").tag(config=True)
+    data_dir = Unicode(help="Where the service keeps its data: the SQLite database of the embedded "
+                       "default and the git repositories (env: GRADER_DATA_DIR).").tag(config=True)
+    db_url = Unicode(help="SQLAlchemy database URL (env: GRADER_DB_URL); default: SQLite in data_dir, "
+                     "e.g. postgresql+psycopg://grader@db/grader for production.").tag(config=True)
+    upgrade_db = Bool(help="Upgrade an older database schema at start (after a backup for SQLite). "
+                      "Default: on for SQLite, off otherwise (run `grader-service db upgrade`).").tag(config=True)
+    db_threads = Integer(8, help="Threads that run database work off the IO loop.").tag(config=True)
+    admin_users = Set(Unicode(), help="User names that are global admins.").tag(config=True)
+    cell_timeout_default = Integer(30, help="Default per-cell timeout in seconds of a new assignment."
+                                   ).tag(config=True)
+    cell_timeout_min = Integer(1, help="Smallest per-cell timeout an assignment may set (s).").tag(config=True)
+    cell_timeout_max = Integer(600, help="Largest per-cell timeout an assignment may set (s).").tag(config=True)
+    log_level = 20
+
+    aliases = {"f": "GraderService.config_file", "config": "GraderService.config_file",
+               "ip": "GraderService.ip", "port": "GraderService.port", "log-level": "Application.log_level"}
+    flags = {"generate-config": ({"GraderService": {"generate_config": True}}, generate_config.help),
+             "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at debug level.")}
+
+    subcommands = {
+        "db": ("grader_service.cli.db.DbApp", "Database schema: upgrade, current."),
+        "token": ("grader_service.cli.token.TokenApp", "API tokens: create."),
+        "demo": ("grader_service.cli.demo.DemoApp", "Seed a demo lecture and print its users' tokens."),
+    }
+
+    @default("data_dir")
+    def _data_dir_default(self) -> str:
+        return str(Path("grader_data").resolve())
+
+    @default("db_url")
+    def _db_url_default(self) -> str:
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'grader.sqlite'}"
+
+    @default("upgrade_db")
+    def _upgrade_db_default(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @default("public_url")
+    def _public_url_default(self) -> str:
+        return f"http://{self.ip}:{self.port}{self.base_url}"
+
+    # -- configuration --
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        if self.subapp is not None:
+            return
+        self.load_all_config()
+
+    def load_all_config(self) -> None:
+        """Defaults < config file < environment (ENV_OVERRIDES) < command line."""
+        cli = Config(self.cli_config) if hasattr(self, "cli_config") else Config()
+        if self.config_file and Path(self.config_file).exists():
+            self.load_config_file(self.config_file)
+        elif self.config_file != "grader_service_config.py":
+            raise SystemExit(f"grader-service: config file {self.config_file} not found")
+        env = {trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)}
+        if "port" in env:
+            try:
+                env["port"] = int(env["port"])  # type: ignore[assignment]
+            except ValueError:
+                raise SystemExit(f"grader-service: GRADER_PORT must be a number, not {env['port']!r}") from None
+        if env:
+            self.update_config(Config({"GraderService": env}))
+        self.update_config(cli)
+
+    @property
+    def upgrade_command(self) -> str:
+        return f"grader-service db upgrade -f {Path(self.config_file).resolve()}" if Path(
+            self.config_file).exists() else "grader-service db upgrade"
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(cell_timeout_default=self.cell_timeout_default, cell_timeout_min=self.cell_timeout_min,
+                      cell_timeout_max=self.cell_timeout_max)
+
+    def init_db(self, *, ensure: bool = True) -> Database:
+        if self.db_url.startswith("sqlite"):
+            Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+        db = Database(self.db_url, threads=self.db_threads)
+        if ensure:
+            ensure_schema(db.engine, auto_upgrade=self.upgrade_db, upgrade_command=self.upgrade_command)
+        return db
+
+    # -- the web application --
+    def make_app(self, db: Database) -> web.Application:
+        from grader_service.api import default_handlers
+        from grader_service.api.base import NotFoundHandler
+
+        prefix = "/" + self.base_url.strip("/")
+        prefix = "" if prefix == "/" else prefix
+        handlers: list[Any] = [(prefix + pattern, handler) for pattern, handler in default_handlers]
+        handlers.append((prefix + r"/api/.*", NotFoundHandler))
+        settings: dict[str, Any] = {
+            "db": db,
+            "admin_users": frozenset(self.admin_users),
+            "limits": self.limits,
+            "base_url": prefix + "/",
+            "public_url": self.public_url,
+            "data_dir": self.data_dir,
+            "log_function": _log_request,
+        }
+        return web.Application(handlers, **settings)
+
+    def start(self) -> None:
+        if self.subapp is not None:
+            self.subapp.start()
+            return
+        if self.generate_config:
+            path = Path(self.config_file)
+            if path.exists():
+                raise SystemExit(f"{path} exists; remove it first or pass -f with another name")
+            path.write_text(self.generate_config_file())
+            print(f"Wrote {path}")
+            return
+        logging.basicConfig(level=self.log_level, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+        try:
+            db = self.init_db()
+        except SchemaBehind as exc:
+            self.log.critical("%s", exc)
+            sys.exit(1)
+        asyncio.run(self.serve(db))
+
+    async def serve(self, db: Database) -> None:
+        app = self.make_app(db)
+        server = HTTPServer(app, xheaders=True, max_body_size=1 << 40)
+        server.listen(self.port, self.ip)
+        self.log.info("Grader Service %s listening on http://%s:%s%s (database: %s)", __version__, self.ip,
+                      self.port, self.base_url, db.engine.url.render_as_string(hide_password=True))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        self.log.info("Shutting down")
+        server.stop()
+        await server.close_all_connections()
+        db.close()
+
+
+def _log_request(handler: web.RequestHandler) -> None:
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else (logging.WARNING if status < 500 else logging.ERROR)
+    # the path only: query strings and headers (tokens) are never logged
+    logging.getLogger("grader_service.access").log(
+        level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path,
+        1000.0 * handler.request.request_time())
+
+
+def main(argv: list[str] | None = None) -> None:
+    app = GraderService.instance()
+    app.initialize(argv)
+    app.start()
+
+
+if __name__ == "__main__":
+    main()

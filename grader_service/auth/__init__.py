@@ -1,0 +1,1 @@
+"""auth package of the grader service."""

@@ -1,0 +1,1 @@
+"""Admin subcommands of `grader-service` (db, token, demo)."""

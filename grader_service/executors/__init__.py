@@ -1,0 +1,1 @@
+"""executors package of the grader service."""

@@ -1,0 +1,196 @@
+"""Grading policy of a lecture: validation with field-named errors, parsed form, and its hash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from grader_service.grades.numbers import describe, is_number, to_fraction
+
+GRADER_KEYS = ("type", "min_count", "drop_count", "weight", "short_label", "category")
+REQUIRED_GRADER_KEYS = ("type", "min_count", "drop_count", "weight")
+POLICY_KEYS = ("GRADER", "GRADE_CUTOFFS")
+
+# Not an edX rule: every counted slot becomes a breakdown entry, so an unbounded min_count would let
+# one policy make every grade computation of the lecture allocate without limit.
+MAX_COUNT = 1000
+
+
+class PolicyError(ValueError):
+    """A grading or late-penalty policy is invalid; `errors` lists every `{"field", "message"}`."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+    def __reduce__(self) -> tuple[type[PolicyError], tuple[list[dict[str, str]]]]:
+        # Rebuild from the error list, not the joined message, when pickled (e.g. across processes).
+        return (type(self), (self.errors,))
+
+
+@dataclass(frozen=True)
+class GraderRule:
+    """One validated GRADER entry; numbers are exact."""
+
+    type: str
+    min_count: int
+    drop_count: int
+    weight: Fraction
+    short_label: str
+    category: str
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """A validated policy: rules in policy order, cutoffs from the highest to the lowest."""
+
+    rules: tuple[GraderRule, ...]
+    cutoffs: tuple[tuple[str, Fraction], ...]
+
+
+class _Errors:
+    """Collects every problem so one response can name all bad fields at once."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append({"field": field, "message": message})
+
+
+def validate_policy(policy: Any) -> None:
+    """Raise PolicyError naming every bad field of `policy`; return None when it is valid."""
+    parse_policy(policy)
+
+
+def parse_policy(policy: Any) -> GradingPolicy:
+    """Validate `policy` and return its exact, parsed form; raise PolicyError listing every problem."""
+    errors = _Errors()
+    if not isinstance(policy, Mapping):
+        errors.add("policy", f"must be an object with GRADER and GRADE_CUTOFFS, got {describe(policy)}")
+        raise PolicyError(errors.items)
+    for key in policy:
+        if key not in POLICY_KEYS:
+            errors.add(str(key), "unknown key (expected GRADER and GRADE_CUTOFFS)")
+    rules = _parse_grader(policy, errors)
+    cutoffs = _parse_cutoffs(policy, errors)
+    if errors.items:
+        raise PolicyError(errors.items)
+    return GradingPolicy(rules=rules, cutoffs=cutoffs)
+
+
+def policy_hash(policy: Mapping[str, Any]) -> str:
+    """Standard base64 of the SHA-1 of the policy as compact JSON with sorted keys (28 characters)."""
+    text = json.dumps(policy, sort_keys=True, separators=(",", ":"))
+    return base64.b64encode(hashlib.sha1(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def _parse_grader(policy: Mapping[str, Any], errors: _Errors) -> tuple[GraderRule, ...]:
+    if "GRADER" not in policy:
+        errors.add("GRADER", "required")
+        return ()
+    entries = policy["GRADER"]
+    if not isinstance(entries, list):
+        errors.add("GRADER", f"must be a list of assignment types, got {describe(entries)}")
+        return ()
+    rules: list[GraderRule] = []
+    first_index: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(entries):
+        rule = _parse_rule(f"GRADER[{index}]", entry, errors)
+        if rule is None:
+            continue
+        # Types pick the assignments and categories key the result, so neither may repeat. A repeated
+        # type usually repeats the defaulted category too: report only the type then.
+        for name, value in (("type", rule.type), ("category", rule.category)):
+            seen = first_index.setdefault((name, value), index)
+            if seen != index:
+                errors.add(f"GRADER[{index}].{name}", f"{value!r} is already used by GRADER[{seen}]")
+                break
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _parse_rule(prefix: str, entry: Any, errors: _Errors) -> GraderRule | None:
+    if not isinstance(entry, Mapping):
+        errors.add(prefix, f"must be an object, got {describe(entry)}")
+        return None
+    before = len(errors.items)
+    for key in entry:
+        if key not in GRADER_KEYS:
+            errors.add(f"{prefix}.{key}", f"unknown key (expected one of {', '.join(GRADER_KEYS)})")
+    for key in REQUIRED_GRADER_KEYS:
+        if key not in entry:
+            errors.add(f"{prefix}.{key}", "required")
+    for key in ("type", "short_label", "category"):
+        if key in entry and not _is_label(entry[key]):
+            errors.add(f"{prefix}.{key}", f"must be a non-empty string, got {describe(entry[key])}")
+    for key in ("min_count", "drop_count"):
+        if key in entry:
+            _check_count(f"{prefix}.{key}", entry[key], errors)
+    if "weight" in entry:
+        weight = entry["weight"]
+        if not is_number(weight):
+            errors.add(f"{prefix}.weight", f"must be a finite number, got {describe(weight)}")
+        elif weight < 0:
+            errors.add(f"{prefix}.weight", f"must be at least 0, got {weight!r}")
+    if len(errors.items) > before:
+        return None
+    # drop_count above min_count is allowed, as in edX: it drops real assignments too (possibly all).
+    kind = entry["type"]
+    return GraderRule(
+        type=kind,
+        min_count=entry["min_count"],
+        drop_count=entry["drop_count"],
+        weight=to_fraction(entry["weight"]),
+        short_label=entry.get("short_label", kind),
+        category=entry.get("category", kind),
+    )
+
+
+def _check_count(field: str, value: Any, errors: _Errors) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, f"must be a whole number, got {describe(value)}")
+    elif value < 0:
+        errors.add(field, f"must be at least 0, got {value}")
+    elif value > MAX_COUNT:
+        errors.add(field, f"must be at most {MAX_COUNT}, got {value}")
+
+
+def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[str, Fraction], ...]:
+    if "GRADE_CUTOFFS" not in policy:
+        errors.add("GRADE_CUTOFFS", "required (use {} for a lecture without letter grades)")
+        return ()
+    cutoffs = policy["GRADE_CUTOFFS"]
+    if not isinstance(cutoffs, Mapping):
+        errors.add("GRADE_CUTOFFS", f"must be an object of letter → cutoff, got {describe(cutoffs)}")
+        return ()
+    parsed: list[tuple[str, Fraction]] = []
+    owner: dict[Fraction, str] = {}
+    # Sorted so the error for two letters sharing a cutoff does not depend on key order.
+    for letter in sorted(cutoffs, key=str):
+        value = cutoffs[letter]
+        field = f"GRADE_CUTOFFS.{letter}"
+        if not _is_label(letter):
+            errors.add("GRADE_CUTOFFS", f"letters must be non-empty strings, got {describe(letter)}")
+        elif not is_number(value):
+            errors.add(field, f"must be a finite number, got {describe(value)}")
+        elif not 0 <= value <= 1:
+            errors.add(field, f"must be within 0..1, got {value!r}")
+        else:
+            exact = to_fraction(value)
+            if exact in owner:
+                # Equal cutoffs would make the letter depend on key order, which the hash ignores.
+                errors.add(field, f"same cutoff as {owner[exact]!r}; letters need distinct cutoffs")
+            else:
+                owner[exact] = letter
+                parsed.append((letter, exact))
+    return tuple(sorted(parsed, key=lambda item: item[1], reverse=True))
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""

@@ -1,0 +1,1 @@
+"""orm package of the grader service."""

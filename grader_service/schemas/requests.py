@@ -1,0 +1,102 @@
+"""Request bodies: strict JSON models that reject unknown fields, wrong types and out-of-range values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
+COMMIT_PATTERN = r"^[0-9a-f]{40}$"
+
+RoleName = Literal["student", "tutor", "instructor"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+def _not_dotdot(value: str) -> str:
+    if ".." in value:
+        raise ValueError("must not contain '..'")
+    return value
+
+
+Code = Annotated[str, Field(pattern=NAME_PATTERN, description="short name used in URLs; letters, digits, . _ -"),
+                 AfterValidator(_not_dotdot)]
+Username = Annotated[str, Field(pattern=USERNAME_PATTERN), AfterValidator(_not_dotdot)]
+Title = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class LectureCreate(Strict):
+    code: Code
+    name: Title
+
+
+class LectureUpdate(Strict):
+    name: Title | None = None
+    status: Literal["active", "archived"] | None = None
+
+
+class MemberItem(Strict):
+    username: Username
+    role: RoleName
+    display_name: Annotated[str, Field(max_length=255)] | None = None
+
+
+class MemberRemoval(Strict):
+    username: Username
+
+
+class LatePeriod(Strict):
+    period: Annotated[str, Field(description="ISO-8601 duration after the deadline, e.g. P1D or PT12H")]
+    scaling: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _glob_list(values: list[str]) -> list[str]:
+    for i, pattern in enumerate(values):
+        if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
+            raise ValueError(f"item {i} ({pattern!r}) must be a relative glob without '..'")
+    return values
+
+
+AllowedFiles = Annotated[list[Annotated[str, Field(max_length=255)]], Field(max_length=100),
+                         AfterValidator(_glob_list)]
+
+
+class AssignmentFields(Strict):
+    assignment_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    points: Annotated[float, Field(ge=0.0, le=1e6)] | None = None
+    deadline: AwareDatetime | None = None
+    late_periods: Annotated[list[LatePeriod], Field(max_length=20)] | None = None
+    max_submissions: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    cell_timeout: Annotated[int, Field(ge=1, le=86_400)] | None = None
+    allowed_files: AllowedFiles | None = None
+    position: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+
+class AssignmentCreate(AssignmentFields):
+    name: Title
+
+
+class AssignmentUpdate(AssignmentFields):
+    name: Title | None = None
+    status: Literal["created", "released", "closed"] | None = None
+
+
+class SubmissionCreate(Strict):
+    commit: Annotated[str, Field(pattern=COMMIT_PATTERN, description="40-hex commit id")] | None = None
+
+
+class SubmissionUpdate(Strict):
+    auto_status: Literal["pending", "running", "automatically_graded", "grading_failed"] | None = None
+    manual_status: Literal["not_graded", "being_edited", "manually_graded"] | None = None
+    feedback_status: Literal["not_generated", "generating", "generated", "released",
+                             "generation_failed"] | None = None
+    manual_score: Annotated[float, Field(ge=0.0)] | None = None
+
+
+def datetime_or_none(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,116 @@
+"""Assignment use cases: list (students never see unreleased ones), create, update, status, soft delete."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from grader_service.auth.roles import Actor
+from grader_service.errors import BadRequest, Conflict, Forbidden
+from grader_service.grades.late import validate_late_periods
+from grader_service.orm.base import utcnow
+from grader_service.orm.models import Assignment, AssignmentStatus, Submission
+from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, AssignmentUpdate
+from grader_service.services.access import get_assignment, get_lecture
+from grader_service.services.settings import Limits
+
+#: allowed status changes; unreleasing (released → created) is only allowed without submissions
+TRANSITIONS = {
+    AssignmentStatus.created: {AssignmentStatus.released},
+    AssignmentStatus.released: {AssignmentStatus.closed, AssignmentStatus.created},
+    AssignmentStatus.closed: {AssignmentStatus.released},
+}
+
+
+def list_assignments(session: Session, actor: Actor, lecture_id: int) -> list[Assignment]:
+    get_lecture(session, actor, lecture_id)
+    stmt = (select(Assignment).where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None))
+            .order_by(Assignment.position, Assignment.id))
+    if not actor.is_staff(lecture_id):
+        stmt = stmt.where(Assignment.status != AssignmentStatus.created)
+    return list(session.scalars(stmt))
+
+
+def _late_periods(body: AssignmentFields) -> list[dict[str, Any]]:
+    periods = [p.model_dump() for p in body.late_periods or []]
+    try:
+        validate_late_periods(periods)
+    except ValueError as exc:
+        errors = getattr(exc, "errors", None) or [{"field": "periods", "message": str(exc)}]
+        field = "late_" + errors[0]["field"] if errors[0]["field"].startswith("periods") else "late_periods"
+        raise BadRequest(f"{field}: {errors[0]['message'].replace('periods[', 'late_periods[')}",
+                         field=field) from exc
+    return periods
+
+
+def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits) -> None:
+    given = body.model_fields_set
+    if "assignment_type" in given:
+        if body.assignment_type is None:
+            raise BadRequest("assignment_type may not be null", field="assignment_type")
+        assignment.assignment_type = body.assignment_type
+    if "points" in given:
+        if body.points is None:
+            raise BadRequest("points may not be null", field="points")
+        assignment.points = body.points
+    if "deadline" in given:
+        assignment.deadline = body.deadline.astimezone(timezone.utc) if body.deadline else None
+    if "late_periods" in given:
+        assignment.late_periods = _late_periods(body)
+    if "max_submissions" in given:
+        assignment.max_submissions = body.max_submissions
+    if "cell_timeout" in given:
+        assignment.cell_timeout = limits.clamp_cell_timeout(body.cell_timeout)
+    if "allowed_files" in given:
+        assignment.allowed_files = list(body.allowed_files or [])
+    if "position" in given and body.position is not None:
+        assignment.position = body.position
+    if assignment.late_periods and assignment.deadline is None:
+        raise BadRequest("late_periods need a deadline", field="late_periods")
+
+
+def create_assignment(session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate,
+                      limits: Limits) -> Assignment:
+    get_lecture(session, actor, lecture_id)
+    assignment = Assignment(lecture_id=lecture_id, name=body.name, late_periods=[], allowed_files=[],
+                            cell_timeout=limits.clamp_cell_timeout(None), status=AssignmentStatus.created)
+    _apply_fields(assignment, body, limits)
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def _has_submissions(session: Session, assignment_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(Submission.assignment_id == assignment_id))))
+
+
+def update_assignment(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
+                      body: AssignmentUpdate, limits: Limits) -> Assignment:
+    assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    if body.name is not None:
+        assignment.name = body.name
+    _apply_fields(assignment, body, limits)
+    if body.status is not None and AssignmentStatus(body.status) != assignment.status:
+        new = AssignmentStatus(body.status)
+        if new not in TRANSITIONS[assignment.status]:
+            raise Conflict(f"an assignment cannot go from {assignment.status.value} to {new.value}",
+                           field="status")
+        if new == AssignmentStatus.created and _has_submissions(session, assignment.id):
+            raise Conflict("the assignment has submissions; close it instead of unreleasing it", field="status")
+        assignment.status = new
+    assignment.updated_at = utcnow()
+    session.flush()
+    return assignment
+
+
+def delete_assignment(session: Session, actor: Actor, lecture_id: int, assignment_id: int, force: bool) -> None:
+    assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    if force and not actor.is_admin:
+        raise Forbidden("only an admin may force the deletion of an assignment", field="force")
+    if _has_submissions(session, assignment.id) and not force:
+        raise Conflict(f"assignment {assignment.name!r} has submissions; close it instead, or ask an admin "
+                       "to delete it with ?force=true")
+    assignment.deleted_at = utcnow()

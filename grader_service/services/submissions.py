@@ -1,0 +1,142 @@
+"""Submission use cases: hand in (release, deadline, late-period and max-submission rules), list, grade."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grader_service.auth.roles import Actor
+from grader_service.errors import BadRequest, Conflict
+from grader_service.grades.late import late_scaling
+from grader_service.orm.base import utcnow
+from grader_service.orm.models import (
+    AssignmentStatus,
+    AutoStatus,
+    FeedbackStatus,
+    Job,
+    LectureStatus,
+    ManualStatus,
+    Submission,
+    User,
+)
+from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
+from grader_service.services.access import get_assignment, get_lecture, get_submission
+
+# Handing in is check-then-insert; these locks serialise it per (assignment, user) within one process, and
+# the row lock on the user serialises it across processes on PostgreSQL.
+_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _lock_for(assignment_id: int, user_id: int) -> threading.Lock:
+    return _LOCKS[hash((assignment_id, user_id)) % len(_LOCKS)]
+
+
+def recompute_scores(submission: Submission) -> None:
+    submission.score = submission.manual_score if submission.manual_score is not None else submission.auto_score
+    submission.final_score = None if submission.score is None else submission.score * submission.late_scaling
+
+
+def create_submission(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
+                      body: SubmissionCreate, now: datetime | None = None) -> Submission:
+    lecture = get_lecture(session, actor, lecture_id)
+    assignment = get_assignment(session, actor, lecture_id, assignment_id)
+    if lecture.status == LectureStatus.archived:
+        raise Conflict("the lecture is archived and takes no more submissions")
+    if assignment.status == AssignmentStatus.created:
+        raise Conflict("the assignment is not released yet")
+    if assignment.status == AssignmentStatus.closed:
+        raise Conflict("the assignment is closed and takes no more submissions")
+    with _lock_for(assignment.id, actor.user_id):
+        session.scalars(select(User).where(User.id == actor.user_id).with_for_update()).one()
+        now = now or utcnow()
+        scaling = 1.0
+        if assignment.deadline is not None:
+            found = late_scaling(assignment.deadline, now, assignment.late_periods or [])
+            if found is None:
+                raise Conflict(f"the deadline ({assignment.deadline.isoformat()}) "
+                               + ("and every late period have" if assignment.late_periods else "has")
+                               + " passed")
+            scaling = found
+        if assignment.max_submissions is not None:
+            count = session.scalar(select(func.count()).select_from(Submission).where(
+                Submission.assignment_id == assignment.id, Submission.user_id == actor.user_id)) or 0
+            if count >= assignment.max_submissions:
+                raise Conflict(f"the maximum number of submissions ({assignment.max_submissions}) is reached")
+        submission = Submission(assignment_id=assignment.id, user_id=actor.user_id, commit_hash=body.commit,
+                                submitted_at=now, late_scaling=scaling, auto_status=AutoStatus.pending,
+                                manual_status=ManualStatus.not_graded,
+                                feedback_status=FeedbackStatus.not_generated)
+        session.add(submission)
+        session.commit()
+    return submission
+
+
+def list_submissions(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
+                     username: str | None, filter_: str | None) -> list[tuple[Submission, str]]:
+    assignment = get_assignment(session, actor, lecture_id, assignment_id)
+    if filter_ not in (None, "", "latest", "best"):
+        raise BadRequest(f"filter must be 'latest' or 'best' (got {filter_!r})", field="filter")
+    stmt = select(Submission, User.name).join(User, User.id == Submission.user_id).where(
+        Submission.assignment_id == assignment.id)
+    if not actor.is_staff(lecture_id):
+        stmt = stmt.where(Submission.user_id == actor.user_id)
+    elif username:
+        stmt = stmt.where(User.name == username)
+    if filter_:
+        order = ((Submission.final_score.is_(None), Submission.final_score.desc(),
+                  Submission.submitted_at.desc(), Submission.id.desc()) if filter_ == "best"
+                 else (Submission.submitted_at.desc(), Submission.id.desc()))
+        rank = func.row_number().over(partition_by=Submission.user_id, order_by=order).label("rank")
+        inner = stmt.add_columns(rank).subquery()
+        ranked = select(Submission, User.name).join(inner, inner.c.id == Submission.id).join(
+            User, User.id == Submission.user_id).where(inner.c.rank == 1)
+        stmt = ranked
+    stmt = stmt.order_by(Submission.submitted_at.desc(), Submission.id.desc())
+    return [(s, n) for s, n in session.execute(stmt)]
+
+
+def get_submission_view(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
+                        submission_id: int) -> tuple[Submission, str]:
+    submission = get_submission(session, actor, lecture_id, assignment_id, submission_id)
+    name = session.scalar(select(User.name).where(User.id == submission.user_id))
+    return submission, name or ""
+
+
+def update_submission(session: Session, actor: Actor, lecture_id: int, assignment_id: int, submission_id: int,
+                      body: SubmissionUpdate) -> tuple[Submission, str]:
+    submission, name = get_submission_view(session, actor, lecture_id, assignment_id, submission_id)
+    given = body.model_fields_set
+    for field in ("auto_status", "manual_status", "feedback_status"):
+        if field in given:
+            value = getattr(body, field)
+            if value is None:
+                raise BadRequest(f"{field} may not be null", field=field)
+            setattr(submission, field, type(getattr(submission, field))(value))
+    if "manual_score" in given:
+        points = submission.assignment.points
+        if body.manual_score is not None and body.manual_score > points:
+            raise BadRequest(f"manual_score {body.manual_score} is above the assignment's points ({points})",
+                             field="manual_score")
+        submission.manual_score = body.manual_score
+        if body.manual_score is not None and "manual_status" not in given:
+            submission.manual_status = ManualStatus.manually_graded
+    recompute_scores(submission)
+    submission.updated_at = utcnow()
+    session.flush()
+    return submission, name
+
+
+def submission_logs(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
+                    submission_id: int) -> dict[str, Any]:
+    submission = get_submission(session, actor, lecture_id, assignment_id, submission_id)
+    job = session.scalars(select(Job).where(Job.submission_id == submission.id, Job.kind == "autograde")
+                          .order_by(Job.id.desc())).first()
+    if job is None:
+        return {"submission_id": submission.id, "job": None, "log": ""}
+    return {"submission_id": submission.id, "job": {"id": job.id, "state": job.state.value,
+                                                     "error": job.error}, "log": job.log or ""}
+

@@ -1,0 +1,118 @@
+"""Authorization matrix: every registered route × method × caller against the status it must get.
+
+The expectations below are written by hand (not derived from the permission table), and a test fails when a
+registered route has no row here, so a new route cannot ship without its authorization being tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+
+from grader_service.orm.models import Submission
+from tests.api.routes import registered_routes
+from tests.support.world import LectureWorld, build_world
+
+CALLERS = ["student", "tutor", "instructor", "admin", "outsider", None, "expired"]
+MEMBERS = {"student", "tutor", "instructor"}
+STAFF = {"tutor", "instructor"}
+INSTRUCTOR = {"instructor"}
+
+L = "/api/lectures/{lecture_id}"
+A = L + "/assignments/{assignment_id}"
+S = A + "/submissions/{submission_id}"
+
+
+def _drop_submissions(world: LectureWorld) -> None:
+    with world.service.db.session() as s:
+        s.execute(delete(Submission).where(Submission.id == world.submission_id))
+        s.commit()
+
+
+# (template, method) → (who may: "public" | "authenticated" | "admin" | set of lecture roles,
+#                       success status, body factory, setup)
+Body = Callable[[LectureWorld], Any] | None
+EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], None] | None]] = {
+    ("/api/health", "GET"): ("public", 200, None, None),
+    ("/api/version", "GET"): ("public", 200, None, None),
+    ("/api/openapi.json", "GET"): ("public", 200, None, None),
+    ("/api/user", "GET"): ("authenticated", 200, None, None),
+    ("/api/lectures", "GET"): ("authenticated", 200, None, None),
+    ("/api/lectures", "POST"): ("admin", 201, lambda w: {"code": f"new-{w.lecture_id}", "name": "New"}, None),
+    (L, "GET"): (MEMBERS, 200, None, None),
+    (L, "PATCH"): (INSTRUCTOR, 200, lambda w: {"name": "Renamed"}, None),
+    (L, "DELETE"): (INSTRUCTOR, 204, None, _drop_submissions),
+    (L + "/members", "GET"): (STAFF, 200, None, None),
+    (L + "/members", "POST"): (INSTRUCTOR, 200, lambda w: [{"username": f"new-{w.lecture_id}",
+                                                             "role": "student"}], None),
+    (L + "/members", "DELETE"): (INSTRUCTOR, 200, lambda w: [{"username": w.names["student2"]}], None),
+    (L + "/assignments", "GET"): (MEMBERS, 200, None, None),
+    (L + "/assignments", "POST"): (INSTRUCTOR, 201, lambda w: {"name": "HW new"}, None),
+    (A, "GET"): (MEMBERS, 200, None, None),
+    (A, "PATCH"): (INSTRUCTOR, 200, lambda w: {"points": 12}, None),
+    (A, "DELETE"): (INSTRUCTOR, 204, None, _drop_submissions),
+    (A + "/submissions", "GET"): (MEMBERS, 200, None, None),
+    (A + "/submissions", "POST"): (MEMBERS, 201, lambda w: {"commit": "b" * 40}, None),
+    (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),   # the submission is `student`'s
+    (S, "PATCH"): (STAFF, 200, lambda w: {"manual_score": 5}, None),
+    (S + "/logs", "GET"): (STAFF, 200, None, None),
+}
+
+
+def expected_status(rule: Any, success: int, caller: str | None) -> int:
+    if rule == "public":
+        return success
+    if caller in (None, "expired"):
+        return 401
+    if rule == "authenticated" or caller == "admin":
+        return success
+    if rule == "admin":
+        return 403
+    if caller == "outsider":
+        return 404
+    return success if caller in rule else 403
+
+
+def test_every_registered_route_is_in_the_matrix():
+    registered = set(registered_routes())
+    assert registered - set(EXPECTED) == set(), "routes without an authorization expectation"
+    assert set(EXPECTED) - registered == set(), "expectations for routes that do not exist"
+
+
+CASES = [(route, method, caller) for (route, method) in EXPECTED for caller in CALLERS]
+
+
+@pytest.mark.parametrize(("route", "method", "caller"), CASES,
+                         ids=[f"{m} {r} as {c}" for r, m, c in CASES])
+def test_authorization(service, route, method, caller):
+    rule, success, body, setup = EXPECTED[(route, method)]
+    world = build_world(service)
+    if setup:
+        setup(world)
+    path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
+                        submission_id=world.submission_id)
+    r = world.req(caller, method, path, json=body(world) if body else None)
+    want = expected_status(rule, success, caller)
+    assert r.status_code == want, f"{method} {path} as {caller}: {r.status_code} {r.text[:200]}"
+    if want >= 400:
+        assert r.json()["status"] == want and r.json()["message"]
+    if want == 401:
+        assert "WWW-Authenticate" in r.headers
+
+
+def test_student_cannot_see_another_students_submission(service):
+    world = build_world(service)
+    path = f"{world.released_path}/submissions/{world.submission_id}"
+    assert world.req("student2", "GET", path).status_code == 404
+
+
+def test_unreleased_assignment_is_hidden_from_students_even_on_writes(service):
+    world = build_world(service)
+    path = f"{world.lecture_path}/assignments/{world.unreleased_id}"
+    assert world.req("student", "GET", path).status_code == 404
+    assert world.req("student", "PATCH", path, json={"points": 1}).status_code == 404
+    assert world.req("student", "POST", path + "/submissions", json={}).status_code == 404
+    assert world.req("tutor", "PATCH", path, json={"points": 1}).status_code == 403

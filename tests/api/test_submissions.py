@@ -1,0 +1,97 @@
+"""Submissions over HTTP: hand-in rules (release, deadline, late periods, max), listing filters, grading."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+
+def _iso(delta: timedelta) -> str:
+    return (datetime.now(timezone.utc) + delta).isoformat()
+
+
+def test_student_hands_in_and_sees_only_their_own(lecture_world):
+    w = lecture_world
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={"commit": "c" * 40})
+    assert r.status_code == 201
+    sub = r.json()
+    assert sub["username"] == w.names["student2"] and sub["commit"] == "c" * 40
+    assert sub["auto_status"] == "pending" and sub["late_scaling"] == 1.0
+    mine = w.req("student2", "GET", w.released_path + "/submissions").json()
+    assert [s["id"] for s in mine] == [sub["id"]]
+    everyone = w.req("tutor", "GET", w.released_path + "/submissions").json()
+    assert {s["username"] for s in everyone} == {w.names["student"], w.names["student2"]}
+    only = w.req("tutor", "GET", w.released_path + f"/submissions?user={w.names['student2']}").json()
+    assert [s["id"] for s in only] == [sub["id"]]
+
+
+def test_refused_when_not_released_or_closed(lecture_world):
+    w = lecture_world
+    unreleased = w.lecture_path + f"/assignments/{w.unreleased_id}/submissions"
+    r = w.req("tutor", "POST", unreleased, json={})
+    assert r.status_code == 409 and "not released" in r.json()["message"]
+    w.req("instructor", "PATCH", w.released_path, json={"status": "closed"})
+    r = w.req("student", "POST", w.released_path + "/submissions", json={})
+    assert r.status_code == 409 and "closed" in r.json()["message"]
+
+
+def test_deadline_and_late_periods_scale_or_refuse(lecture_world):
+    w = lecture_world
+    w.req("instructor", "PATCH", w.released_path, json={
+        "deadline": _iso(-timedelta(hours=2)),
+        "late_periods": [{"period": "PT1H", "scaling": 0.9}, {"period": "PT12H", "scaling": 0.5}]})
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={})
+    assert r.status_code == 201 and r.json()["late_scaling"] == 0.5
+    w.req("instructor", "PATCH", w.released_path, json={"deadline": _iso(-timedelta(days=1))})
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={})
+    assert r.status_code == 409 and "late period" in r.json()["message"]
+    w.req("instructor", "PATCH", w.released_path, json={"late_periods": [], "deadline": _iso(-timedelta(seconds=1))})
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={})
+    assert r.status_code == 409 and "deadline" in r.json()["message"]
+    w.req("instructor", "PATCH", w.released_path, json={"deadline": _iso(timedelta(days=1))})
+    assert w.req("student2", "POST", w.released_path + "/submissions", json={}).status_code == 201
+
+
+def test_max_submissions_holds_under_concurrency(lecture_world):
+    w = lecture_world
+    w.req("instructor", "PATCH", w.released_path, json={"max_submissions": 3})
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: w.req("student2", "POST", w.released_path + "/submissions",
+                                                 json={}).status_code, range(8)))
+    assert sorted(statuses) == [201] * 3 + [409] * 5
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={})
+    assert "maximum number of submissions (3)" in r.json()["message"]
+    assert len(w.req("student2", "GET", w.released_path + "/submissions").json()) == 3
+
+
+def test_manual_score_filters_latest_and_best(lecture_world):
+    w = lecture_world
+    path = w.released_path + "/submissions"
+    first = w.req("student2", "POST", path, json={}).json()
+    second = w.req("student2", "POST", path, json={}).json()
+    r = w.req("tutor", "PATCH", f"{path}/{first['id']}", json={"manual_score": 9})
+    assert r.status_code == 200
+    graded = r.json()
+    assert graded["manual_status"] == "manually_graded" and graded["score"] == 9 and graded["final_score"] == 9
+    w.req("tutor", "PATCH", f"{path}/{second['id']}", json={"manual_score": 4, "feedback_status": "released"})
+    latest = w.req("tutor", "GET", path + f"?filter=latest&user={w.names['student2']}").json()
+    assert [s["id"] for s in latest] == [second["id"]]
+    best = w.req("tutor", "GET", path + f"?filter=best&user={w.names['student2']}").json()
+    assert [s["id"] for s in best] == [first["id"]]
+    per_user = w.req("tutor", "GET", path + "?filter=latest").json()
+    assert sorted(s["username"] for s in per_user) == sorted([w.names["student"], w.names["student2"]])
+    assert w.req("student2", "GET", f"{path}/{second['id']}").json()["feedback_status"] == "released"
+
+
+def test_logs_for_staff(lecture_world):
+    w = lecture_world
+    r = w.req("tutor", "GET", w.released_path + f"/submissions/{w.submission_id}/logs")
+    assert r.status_code == 200 and r.json() == {"submission_id": w.submission_id, "job": None, "log": ""}
+
+
+def test_no_state_change_on_get(lecture_world):
+    w = lecture_world
+    before = w.req("tutor", "GET", w.released_path + "/submissions").json()
+    for _ in range(3):
+        w.req("student", "GET", w.released_path + f"/submissions/{w.submission_id}")
+    assert w.req("tutor", "GET", w.released_path + "/submissions").json() == before

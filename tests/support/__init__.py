@@ -1,0 +1,1 @@
+"""Test support code: databases, a running service, seeded worlds."""
