@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
-import grader_service.orm.base
+import grader_service.orm.base  # noqa: F401  (column types)
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
