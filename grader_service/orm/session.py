@@ -42,7 +42,17 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=threads + 2, echo=echo)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.dispatcher: Any = None
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grader-db")
+
+    def install_dispatcher(self, dispatcher: Any) -> None:
+        """Work enqueued in a session (services.dispatch.enqueue) goes to `dispatcher` after commit."""
+        from grader_service.services.dispatch import install
+
+        if self.dispatcher is not None:
+            raise RuntimeError("a dispatcher is already installed")
+        self.dispatcher = dispatcher
+        install(self.session_factory, dispatcher)
 
     def session(self) -> Session:
         return self.session_factory()
