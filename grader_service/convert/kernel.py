@@ -1,0 +1,270 @@
+"""A fresh, isolated Jupyter kernel process per submission: launch, run cells with timeouts, kill.
+
+The kernel runs with an explicit cwd and env (the grader's own process is never changed), talks over
+IPC sockets in a private temporary folder, and is killed with its whole process group at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from queue import Empty
+from typing import Any
+
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+from grader_service.convert.errors import KernelStartError
+from grader_service.convert.output_collector import OutputCollector
+
+#: The default command line of a Python kernel: the grader's own interpreter, no history database.
+PYTHON_KERNEL_ARGV = [
+    sys.executable,
+    "-m",
+    "ipykernel_launcher",
+    "-f",
+    "{connection_file}",
+    "--HistoryManager.enabled=False",
+]
+
+
+@dataclass
+class CellRun:
+    """What running one cell gave: outputs, the kernel's reply status and how long it took."""
+
+    outputs: list[Any]
+    status: str  # ok | error | timeout | kernel_died
+    execution_count: int | None = None
+    wrote_stderr: bool = False
+    truncated: bool = False
+    duration: float = 0.0
+    reply: dict[str, Any] = field(default_factory=dict)
+    kernel_lost: bool = False  # the kernel died or ignored the interrupt: start a new one
+
+
+class KernelProcess:
+    """One kernel process and its client.
+
+    `launch()` starts the process and returns at once; `wait_ready()` blocks until it answers, so the
+    caller can do other work while the kernel boots.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        *,
+        memory_limit: int = 0,
+        collect_limit: int = 2_000_000,
+    ) -> None:
+        self.argv = list(argv)
+        self.cwd = cwd
+        self.env = dict(env)
+        self.memory_limit = memory_limit
+        self.collect_limit = collect_limit
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.client: BlockingKernelClient | None = None
+        self._tmp: str | None = None
+        self.launched_at = 0.0
+        self.ready_at = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def launch(self) -> None:
+        """Start the kernel process (does not wait for it to answer)."""
+        self._tmp = tempfile.mkdtemp(prefix="grader-kernel-")
+        connection_file = os.path.join(self._tmp, "kernel.json")
+        write_connection_file(connection_file, ip=os.path.join(self._tmp, "ipc"), transport="ipc")
+        env = dict(self.env)
+        env.setdefault("IPYTHONDIR", os.path.join(self._tmp, "ipython"))
+        argv = [part.replace("{connection_file}", connection_file) for part in self.argv]
+        self.launched_at = time.perf_counter()
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=self.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as err:
+            self._cleanup_files()
+            raise KernelStartError(f"cannot start kernel {argv[0]!r}: {err.strerror}") from None
+        if self.memory_limit > 0 and sys.platform.startswith("linux"):
+            import resource
+
+            try:
+                resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (self.memory_limit, self.memory_limit))
+            except (OSError, ValueError):
+                pass  # the process may already be gone; wait_ready reports that
+        client = BlockingKernelClient(connection_file=connection_file)
+        client.load_connection_file()
+        client.start_channels()
+        self.client = client
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the kernel answers kernel_info on shell and publishes on iopub."""
+        assert self.client is not None and self.proc is not None
+        deadline = time.perf_counter() + timeout
+        got_reply = False
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise KernelStartError(f"the kernel exited with code {self.proc.returncode} while starting")
+            if not got_reply:
+                self.client.kernel_info()
+                try:
+                    msg = self.client.get_shell_msg(timeout=0.02)
+                except Empty:
+                    continue
+                got_reply = msg["msg_type"] == "kernel_info_reply"
+                continue
+            try:
+                self.client.get_iopub_msg(timeout=0.05)
+            except Empty:
+                self.client.kernel_info()  # iopub not subscribed yet (slow joiner): ask again
+                continue
+            self._drain()
+            self.ready_at = time.perf_counter()
+            return
+        raise KernelStartError(f"the kernel did not answer within {timeout:g} s")
+
+    def _drain(self) -> None:
+        assert self.client is not None
+        for get in (self.client.get_iopub_msg, self.client.get_shell_msg):
+            while True:
+                try:
+                    get(timeout=0.01)
+                except Empty:
+                    break
+
+    def alive(self) -> bool:
+        """Whether the kernel process is still running."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def interrupt(self) -> None:
+        """Send SIGINT to the kernel's process group (ipykernel raises KeyboardInterrupt)."""
+        if self.alive():
+            assert self.proc is not None
+            try:
+                os.killpg(self.proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    def shutdown(self) -> None:
+        """Kill the kernel and everything it started, close the sockets and remove the temp folder."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait()
+            self.proc = None
+        self._cleanup_files()
+
+    def _cleanup_files(self) -> None:
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    # -- execution -------------------------------------------------------------------------------------
+    def run_cell(self, source: str, timeout: float | None, interrupt_grace: float = 5.0) -> CellRun:
+        """Run one cell; on timeout interrupt the kernel and wait `interrupt_grace` seconds for it."""
+        assert self.client is not None
+        started = time.perf_counter()
+        collector = OutputCollector(self.collect_limit)
+        msg_id = self.client.execute(source, store_history=True, allow_stdin=False, stop_on_error=False)
+        deadline = started + timeout if timeout else None
+        idle = self._collect(msg_id, collector, deadline)
+        status = "ok"
+        reply: dict[str, Any] = {}
+        if idle == "timeout":
+            self.interrupt()
+            idle = self._collect(msg_id, collector, time.perf_counter() + interrupt_grace)
+            collector.add_error(
+                "CellTimeoutError", f"the cell did not finish within {timeout:g} seconds and was interrupted"
+            )
+            status = "timeout"
+        if idle == "died":
+            collector.add_error("DeadKernelError", "the kernel died while running this cell")
+            return self._finish(collector, "kernel_died", None, started, reply, kernel_lost=True)
+        if status == "timeout" and idle != "idle":
+            # The kernel ignored the interrupt: it cannot run the next cells.
+            return self._finish(collector, status, None, started, reply, kernel_lost=True)
+        reply = self._get_reply(msg_id, time.perf_counter() + max(interrupt_grace, 1.0))
+        if status == "ok" and reply.get("status") == "error":
+            status = "error"
+            if not collector.saw_error:
+                # The error was raised but nothing showed it (e.g. showtraceback was replaced): record it.
+                collector.add_error(
+                    str(reply.get("ename", "Error")), str(reply.get("evalue", "")), reply.get("traceback") or None
+                )
+        elif status == "ok" and reply.get("status") not in ("ok", None):
+            status = "error"
+        elif status == "ok" and not reply:
+            status = "error" if collector.saw_error else "ok"
+        if status == "ok" and collector.saw_error:
+            status = "error"
+        return self._finish(collector, status, reply.get("execution_count"), started, reply)
+
+    @staticmethod
+    def _finish(
+        collector: OutputCollector,
+        status: str,
+        count: int | None,
+        started: float,
+        reply: dict[str, Any],
+        kernel_lost: bool = False,
+    ) -> CellRun:
+        return CellRun(
+            outputs=collector.outputs,
+            status=status,
+            execution_count=count,
+            wrote_stderr=collector.wrote_stderr,
+            truncated=collector.truncated,
+            duration=time.perf_counter() - started,
+            reply=reply,
+            kernel_lost=kernel_lost,
+        )
+
+    def _collect(self, msg_id: str, collector: OutputCollector, deadline: float | None) -> str:
+        """Read iopub until the kernel is idle for `msg_id`: returns 'idle', 'timeout' or 'died'."""
+        assert self.client is not None
+        while True:
+            wait = 0.25 if deadline is None else min(0.25, deadline - time.perf_counter())
+            if wait <= 0:
+                return "timeout"
+            try:
+                msg = self.client.get_iopub_msg(timeout=wait)
+            except Empty:
+                if not self.alive():
+                    return "died"
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                return "idle"
+            collector.add_message(msg)
+
+    def _get_reply(self, msg_id: str, deadline: float) -> dict[str, Any]:
+        assert self.client is not None
+        while time.perf_counter() < deadline:
+            try:
+                msg = self.client.get_shell_msg(timeout=max(0.01, deadline - time.perf_counter()))
+            except Empty:
+                break
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                content: dict[str, Any] = msg["content"]
+                return content
+        return {}

@@ -1,0 +1,54 @@
+"""Finding and replacing delimited regions (solutions, hidden tests, mark schemes) in cell sources."""
+
+from __future__ import annotations
+
+from nbformat import NotebookNode
+
+from grader_service.convert.errors import MetadataError
+
+
+def find_regions(source: str, begin: str, end: str, where: str) -> list[tuple[int, int]]:
+    """(first, last) line numbers of each region delimited by lines containing `begin` and `end`.
+
+    Raises MetadataError naming `where` when a region is nested, never closed or never opened.
+    """
+    regions: list[tuple[int, int]] = []
+    start: int | None = None
+    for number, line in enumerate(source.split("\n")):
+        if begin in line:
+            if start is not None:
+                raise MetadataError(f"{where}: nested or repeated '{begin}' (line {number + 1})")
+            start = number
+        elif end in line:
+            if start is None:
+                raise MetadataError(f"{where}: '{end}' without '{begin}' (line {number + 1})")
+            regions.append((start, number))
+            start = None
+    if start is not None:
+        raise MetadataError(f"{where}: '{begin}' (line {start + 1}) is never closed by '{end}'")
+    return regions
+
+
+def has_marker(cell: NotebookNode, begin: str, end: str) -> bool:
+    """Whether the cell's source contains either delimiter."""
+    src = cell.source
+    return begin in src or end in src
+
+
+def replace_regions(source: str, regions: list[tuple[int, int]], stub: str | None) -> str:
+    """Replace each region (delimiter lines included) with `stub`, indented like the opening line.
+
+    `stub=None` removes the regions.
+    """
+    lines = source.split("\n")
+    out: list[str] = []
+    cursor = 0
+    for first, last in regions:
+        out.extend(lines[cursor:first])
+        if stub is not None:
+            opening = lines[first]
+            indent = opening[: len(opening) - len(opening.lstrip())]
+            out.extend(indent + stub_line if stub_line else stub_line for stub_line in stub.split("\n"))
+        cursor = last + 1
+    out.extend(lines[cursor:])
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Small self-contained HTML rendering of graded notebooks (feedback pages)."""

@@ -1,0 +1,126 @@
+"""Source → release → submission variants → scores → feedback, with real kernels."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nbformat
+import pytest
+
+from grader_service.convert import generate_feedback
+from grader_service.convert.notebook_io import change_cell_type, read_notebook
+
+from .conftest import answer_square, cell_by_id, code, scores, submit
+
+
+def test_release_is_the_student_version(released):
+    nb = released.release_nb()
+    assert "raise NotImplementedError()" in cell_by_id(nb, "square").source
+    assert "x * x" not in (released.release / released.name).read_text()
+    assert cell_by_id(nb, "explain").source.endswith("YOUR ANSWER HERE")
+    assert all(not c.get("outputs") for c in nb.cells)
+
+
+def test_unchanged_release_scores_zero_with_no_response(released, tmp_path):
+    result, _ = submit(released, tmp_path)
+    assert scores(result) == {"test_square": 0.0, "explain": 0.0, "partial": 0.0}
+    assert result["needs_manual"] is False and result["max_score"] == 6.0
+    assert result["notebooks"][released.name]["comments"] == {"square": "No response.", "explain": "No response."}
+
+
+def test_correct_answer_scores_full_tests_and_needs_manual(released, tmp_path):
+    def edit(nb):
+        answer_square(nb)
+        cell_by_id(nb, "explain").source = "Because minus times minus is plus."
+    result, _ = submit(released, tmp_path, edit)
+    assert scores(result) == {"test_square": 2.0, "explain": None, "partial": 3.0}
+    assert result["score"] == 5.0 and result["needs_manual"] is True
+
+
+def test_partial_credit_and_hidden_test_failure(released, tmp_path):
+    # Right for 0 and 2 only; visible test passes, hidden test square(-3) fails; partial gives 2 of 3.
+    result, graded = submit(released, tmp_path, lambda nb: answer_square(nb, "    return 2 * x if x != 2 else 4"))
+    assert scores(result)["test_square"] == 0.0
+    assert result["notebooks"][released.name]["cells"]["partial"] == {
+        "score": 2.0, "max_score": 3.0, "status": "partial", "role": "tests"}
+    assert "square(-3)" in (graded / released.name).read_text()  # the graded copy ran the hidden test
+
+
+@pytest.mark.parametrize("variant", ["edited test", "edited read-only", "deleted test", "test type changed",
+                                     "duplicated grade_id", "cheat showtraceback"])
+def test_tamper_cases_cannot_raise_the_score(released, tmp_path, variant):
+    def edit(nb):
+        answer_square(nb, "    return x + 100")  # wrong for every input: every test must score 0
+        test = cell_by_id(nb, "test_square")
+        if variant == "edited test":
+            test.source = "pass"
+        elif variant == "edited read-only":
+            cell_by_id(nb, "intro").source = "square = lambda x: x * x"
+            change_cell_type(cell_by_id(nb, "intro"), "code", nb)
+        elif variant == "deleted test":
+            nb.cells.remove(test)
+        elif variant == "test type changed":
+            change_cell_type(test, "markdown", nb)
+        elif variant == "duplicated grade_id":
+            copy = code("pass", {"nbgrader": dict(test.metadata.nbgrader)})
+            nb.cells.insert(0, copy)
+        elif variant == "cheat showtraceback":
+            cell_by_id(nb, "square").source += (
+                "\nfrom IPython.core.interactiveshell import InteractiveShell\n"
+                "InteractiveShell.showtraceback = lambda *a, **k: None"
+            )
+    result, _ = submit(released, tmp_path, edit)
+    assert scores(result)["test_square"] == 0.0
+    assert result["score"] == 0.0
+    if variant != "cheat showtraceback":
+        assert result["notebooks"][released.name]["tampering"]
+
+
+def test_old_notebook_without_ids_with_type_change(released_old, tmp_path):
+    def edit(nb):
+        answer_square(nb)
+        change_cell_type(cell_by_id(nb, "square"), "markdown", nb)
+        change_cell_type(cell_by_id(nb, "partial"), "raw", nb)
+    result, graded = submit(released_old, tmp_path, edit, tag="old")
+    assert scores(result, released_old.name) == {"test_square": 2.0, "explain": 0.0, "partial": 3.0}
+    out = read_notebook(graded / released_old.name)
+    assert out.nbformat_minor == 1 and all("id" not in c for c in out.cells)
+    nbformat.validate(out)
+
+
+def test_missing_notebook_scores_zero(released, tmp_path):
+    (tmp_path / "empty").mkdir()
+    from grader_service.convert import autograde
+    result = autograde(tmp_path / "empty", tmp_path / "graded", released.gradebook)
+    nb = result["notebooks"][released.name]
+    assert nb["status"] == "missing" and nb["score"] == 0.0 and result["score"] == 0.0
+    assert any("missing from the submission" in line for line in result["log"])
+
+
+def test_timeout_and_huge_output(released, tmp_path):
+    def edit(nb):
+        cell_by_id(nb, "square").source = (
+            "import time\nprint('x' * 5_000_000)\n"
+            "def square(x):\n    time.sleep(30)\n    return x * x"
+        )
+    result, graded = submit(released, tmp_path, edit, cell_timeout=1)
+    cells = result["notebooks"][released.name]["cells"]
+    assert cells["test_square"]["status"] == "timeout" and cells["partial"]["status"] == "timeout"
+    assert result["score"] == 0.0
+    assert (graded / released.name).stat().st_size < 400_000
+
+
+def test_feedback_page(released, tmp_path):
+    def edit(nb):
+        answer_square(nb, "    return x * x if x >= 0 else -1")  # fails only the hidden test
+        cell_by_id(nb, "explain").source = "<script>alert('x')</script> because **signs**"
+    result, graded = submit(released, tmp_path, edit)
+    pages = generate_feedback(graded, tmp_path / "feedback", released.gradebook)
+    page = open(pages[released.name], encoding="utf-8").read()
+    assert "square(-3)" not in page and "HIDDEN" not in page
+    assert "<script>" not in page and html.escape("<script>") in page
+    assert "<strong>signs</strong>" in page
+    assert re.search(r"Score: 3 / 6", page)
+    assert "<link" not in page and "src=\"http" not in page and len(page) < 30_000
+    assert result["notebooks"][released.name]["cells"]["test_square"]["status"] == "failed"
