@@ -1,0 +1,1 @@
+"""git package of the grader service."""
