@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from grader_service.orm import models  # noqa: F401  (registers every table on the metadata)
+from grader_service.orm import grades  # noqa: F401  (the grades tables)
 from grader_service.orm.base import Base
 
 config = context.config

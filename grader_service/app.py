@@ -7,12 +7,13 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Integer, Set, Unicode, default
+from traitlets import Bool, Float, Integer, Set, Type, Unicode, default
 from traitlets.config import Application, Config
 
 from grader_service import __version__
@@ -21,7 +22,8 @@ from grader_service.orm.session import Database
 from grader_service.services.settings import Limits
 
 #: environment variables that override the config file (and are overridden by the command line)
-ENV_OVERRIDES = {"GRADER_DB_URL": "db_url", "GRADER_DATA_DIR": "data_dir", "GRADER_PORT": "port"}
+ENV_OVERRIDES = {"GRADER_DB_URL": "db_url", "GRADER_DATA_DIR": "data_dir", "GRADER_PORT": "port",
+                 "GRADER_BROKER_URL": "broker_url"}
 
 
 class GraderService(Application):
@@ -59,6 +61,30 @@ class GraderService(Application):
                                    ).tag(config=True)
     cell_timeout_min = Integer(1, help="Smallest per-cell timeout an assignment may set (s).").tag(config=True)
     cell_timeout_max = Integer(600, help="Largest per-cell timeout an assignment may set (s).").tag(config=True)
+
+    broker_url = Unicode("", help="Celery broker, e.g. amqp://user:pass@rabbitmq:5672// (env: GRADER_BROKER_URL). "
+                         "Empty: the embedded default, a worker inside this process over an in-memory "
+                         "transport.").tag(config=True)
+    embedded_worker_threads = Integer(2, help="Threads of the embedded worker (no broker_url).").tag(config=True)
+    executor_class = Type("grader_service.executors.process.ProcessExecutor",
+                          klass="grader_service.executors.base.Executor",
+                          help="Where submissions are graded: ProcessExecutor (sandboxed child process, the "
+                          "default), KubernetesExecutor (a pod per job), LocalExecutor (in the worker; unsafe, "
+                          "development only).").tag(config=True)
+    autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(config=True)
+    grading_memory_limit = Integer(2 << 30, help="Bytes of memory (address space) a grading run may use.").tag(
+        config=True)
+    grading_cpu_seconds = Integer(900, help="CPU seconds a grading run may use.").tag(config=True)
+    grading_max_processes = Integer(64, help="Processes a grading run may have at once.").tag(config=True)
+    grading_max_file_bytes = Integer(256 << 20, help="Largest file a grading run may write.").tag(config=True)
+    grading_max_open_files = Integer(256, help="Open files a grading run may have.").tag(config=True)
+    grading_max_output_bytes = Integer(16 << 20, help="Largest result a grading run may print.").tag(config=True)
+    git_max_file_size = Integer(20 << 20, help="Largest file a push may add (bytes).").tag(config=True)
+    git_max_files = Integer(1000, help="Most files a pushed tree may hold.").tag(config=True)
+    git_max_push_size = Integer(2 << 30, help="Largest push (pack bytes).").tag(config=True)
+    git_allowed_extensions = Set(Unicode(), help="File extensions students may push to their repos, e.g. "
+                                 "{'.ipynb', '.py', '.csv'}; empty: any (an assignment's allowed_files globs "
+                                 "are allowed in addition).").tag(config=True)
     log_level = 20
 
     aliases = {"f": "GraderService.config_file", "config": "GraderService.config_file",
@@ -118,9 +144,51 @@ class GraderService(Application):
             self.config_file).exists() else "grader-service db upgrade"
 
     @property
+    def git_root(self) -> Path:
+        return Path(self.data_dir).resolve() / "repos"
+
+    @property
+    def resource_limits(self) -> Any:
+        from grader_service.executors.base import ResourceLimits
+
+        return ResourceLimits(memory_bytes=self.grading_memory_limit, cpu_seconds=self.grading_cpu_seconds,
+                              max_processes=self.grading_max_processes, max_file_bytes=self.grading_max_file_bytes,
+                              max_open_files=self.grading_max_open_files,
+                              max_output_bytes=self.grading_max_output_bytes)
+
+    def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
+        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
+        from grader_service.tasks.celery_app import CeleryDispatcher, make_celery
+        from grader_service.tasks.context import build_context, configure, set_context
+        from grader_service.tasks.registry import register_tasks
+
+        celery = make_celery(self.broker_url)
+        register_tasks(celery)
+        db.install_dispatcher(CeleryDispatcher(celery))
+        configure(self)
+        if embedded_worker and not self.broker_url:
+            set_context(build_context(self, db))
+            worker = celery.WorkController(pool_cls="threads", concurrency=self.embedded_worker_threads,
+                                           queues=["autograde", "grades", "batch"], hostname="embedded@grader",
+                                           without_heartbeat=True, without_mingle=True, without_gossip=True)
+            thread = threading.Thread(target=worker.start, name="grader-embedded-worker", daemon=True)
+            thread.start()
+            self._embedded_worker = (worker, thread)
+            self.log.info("Embedded worker started (%d threads; set broker_url to use separate workers)",
+                          self.embedded_worker_threads)
+        return celery
+
+    def stop_tasks(self) -> None:
+        worker_thread = getattr(self, "_embedded_worker", None)
+        if worker_thread:
+            worker, thread = worker_thread
+            worker.stop()
+            thread.join(10)
+
+    @property
     def limits(self) -> Limits:
         return Limits(cell_timeout_default=self.cell_timeout_default, cell_timeout_min=self.cell_timeout_min,
-                      cell_timeout_max=self.cell_timeout_max)
+                      cell_timeout_max=self.cell_timeout_max, autograde_timeout=self.autograde_timeout)
 
     def init_db(self, *, ensure: bool = True) -> Database:
         if self.db_url.startswith("sqlite"):
@@ -134,11 +202,14 @@ class GraderService(Application):
     def make_app(self, db: Database) -> web.Application:
         from grader_service.api import default_handlers
         from grader_service.api.base import NotFoundHandler
+        from grader_service.git.smart_http import git_handlers
+        from grader_service.git.store import RepoStore
 
         prefix = "/" + self.base_url.strip("/")
         prefix = "" if prefix == "/" else prefix
         handlers: list[Any] = [(prefix + pattern, handler) for pattern, handler in default_handlers]
         handlers.append((prefix + r"/api/.*", NotFoundHandler))
+        handlers.extend(git_handlers(prefix + "/"))
         settings: dict[str, Any] = {
             "db": db,
             "admin_users": frozenset(self.admin_users),
@@ -147,8 +218,29 @@ class GraderService(Application):
             "public_url": self.public_url,
             "data_dir": self.data_dir,
             "log_function": _log_request,
+            "git_store": RepoStore(self.git_root),
+            "git_access": self.make_git_access(db),
         }
         return web.Application(handlers, **settings)
+
+    def make_git_access(self, db: Database) -> Any:
+        """The access callable the git handlers ask before serving (services.git_access decides)."""
+        from grader_service.services.git_access import GitLimits, decide, submitted_commits
+
+        limits = GitLimits(max_file_size=self.git_max_file_size, max_files=self.git_max_files,
+                           max_push_size=self.git_max_push_size,
+                           allowed_extensions=frozenset(self.git_allowed_extensions) or None)
+        admins = frozenset(self.admin_users)
+
+        def protected(assignment_id: int, user_id: int) -> set[str]:
+            with db.session() as session:
+                return submitted_commits(session, assignment_id, user_id)
+
+        async def access(token: str | None, ref: Any, write: bool) -> Any:
+            with db.session() as session:
+                return await db.run(session, decide, token, ref, write, admins, limits, protected)
+
+        return access
 
     def start(self) -> None:
         if self.subapp is not None:
@@ -167,7 +259,12 @@ class GraderService(Application):
         except SchemaBehind as exc:
             self.log.critical("%s", exc)
             sys.exit(1)
-        asyncio.run(self.serve(db))
+        self.init_tasks(db, embedded_worker=True)
+        try:
+            asyncio.run(self.serve(db))
+        finally:
+            self.stop_tasks()
+            db.close()
 
     async def serve(self, db: Database) -> None:
         app = self.make_app(db)
@@ -183,7 +280,6 @@ class GraderService(Application):
         self.log.info("Shutting down")
         server.stop()
         await server.close_all_connections()
-        db.close()
 
 
 def _log_request(handler: web.RequestHandler) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader_service.api import assignments, health, lectures, submissions, users
+from grader_service.api import assignments, grading, health, lectures, submissions, users
 from grader_service.auth.decorators import check_handler_rules
 
 default_handlers: list[tuple[str, type]] = [
@@ -11,6 +11,7 @@ default_handlers: list[tuple[str, type]] = [
     *lectures.default_handlers,
     *assignments.default_handlers,
     *submissions.default_handlers,
+    *grading.default_handlers,
 ]
 
 check_handler_rules(default_handlers)

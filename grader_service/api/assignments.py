@@ -11,30 +11,39 @@ from grader_service.api.base import ApiHandler
 from grader_service.api.lectures import LID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
+from grader_service.orm.models import Assignment
 from grader_service.schemas.requests import AssignmentCreate, AssignmentUpdate
 from grader_service.services import assignments as svc
 from grader_service.services.access import get_assignment
+from grader_service.services.git_access import repo_urls
 from grader_service.services.settings import Limits
 
 AID = r"(?P<assignment_id>\d{1,18})"
 
 
-def _list(session: Session, actor: Actor, lecture_id: int) -> list[dict[str, Any]]:
-    return [serialize.assignment(a) for a in svc.list_assignments(session, actor, lecture_id)]
+def _view(session: Session, actor: Actor, a: Assignment, public_url: str) -> dict[str, Any]:
+    out = serialize.assignment(a, staff=actor.is_staff(a.lecture_id))
+    out["repos"] = repo_urls(public_url, a.lecture.code, a, actor)
+    return out
 
 
-def _create(session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate,
-            limits: Limits) -> dict[str, Any]:
-    return serialize.assignment(svc.create_assignment(session, actor, lecture_id, body, limits))
+def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> list[dict[str, Any]]:
+    return [_view(session, actor, a, public_url) for a in svc.list_assignments(session, actor, lecture_id)]
 
 
-def _get(session: Session, actor: Actor, lecture_id: int, assignment_id: int) -> dict[str, Any]:
-    return serialize.assignment(get_assignment(session, actor, lecture_id, assignment_id))
+def _create(session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits,
+            public_url: str) -> dict[str, Any]:
+    return _view(session, actor, svc.create_assignment(session, actor, lecture_id, body, limits), public_url)
+
+
+def _get(session: Session, actor: Actor, lecture_id: int, assignment_id: int, public_url: str) -> dict[str, Any]:
+    return _view(session, actor, get_assignment(session, actor, lecture_id, assignment_id), public_url)
 
 
 def _update(session: Session, actor: Actor, lecture_id: int, assignment_id: int, body: AssignmentUpdate,
-            limits: Limits) -> dict[str, Any]:
-    return serialize.assignment(svc.update_assignment(session, actor, lecture_id, assignment_id, body, limits))
+            limits: Limits, public_url: str) -> dict[str, Any]:
+    return _view(session, actor, svc.update_assignment(session, actor, lecture_id, assignment_id, body, limits),
+                 public_url)
 
 
 class AssignmentListHandler(ApiHandler):
@@ -45,13 +54,13 @@ class AssignmentListHandler(ApiHandler):
 
     @requires("assignments:read")
     async def get(self, lecture_id: str) -> None:
-        self.write_json(await self.call(_list, self.actor, int(lecture_id)))
+        self.write_json(await self.call(_list, self.actor, int(lecture_id), self.settings["public_url"]))
 
     @requires("assignments:write")
     async def post(self, lecture_id: str) -> None:
         body = self.parse_body(AssignmentCreate)
-        self.write_json(await self.call(_create, self.actor, int(lecture_id), body, self.settings["limits"]),
-                        status=201)
+        self.write_json(await self.call(_create, self.actor, int(lecture_id), body, self.settings["limits"],
+                                        self.settings["public_url"]), status=201)
 
 
 class AssignmentHandler(ApiHandler):
@@ -65,13 +74,14 @@ class AssignmentHandler(ApiHandler):
 
     @requires("assignments:read")
     async def get(self, lecture_id: str, assignment_id: str) -> None:
-        self.write_json(await self.call(_get, self.actor, int(lecture_id), int(assignment_id)))
+        self.write_json(await self.call(_get, self.actor, int(lecture_id), int(assignment_id),
+                                        self.settings["public_url"]))
 
     @requires("assignments:write")
     async def patch(self, lecture_id: str, assignment_id: str) -> None:
         body = self.parse_body(AssignmentUpdate)
         self.write_json(await self.call(_update, self.actor, int(lecture_id), int(assignment_id), body,
-                                        self.settings["limits"]))
+                                        self.settings["limits"], self.settings["public_url"]))
 
     @requires("assignments:write")
     async def delete(self, lecture_id: str, assignment_id: str) -> None:

@@ -116,6 +116,11 @@ class ApiHandler(web.RequestHandler):
                 msg = "unknown field"
             raise BadRequest(f"{field or 'body'}: {msg}", field=field or None) from None
 
+    def no_body(self) -> None:
+        """Refuse a body on routes that take none (so a client's mistake is not silently ignored)."""
+        if self.request.body and self.request.body.strip():
+            raise BadRequest("this endpoint takes no request body")
+
     def query_bool(self, name: str) -> bool:
         raw = self.get_query_argument(name, "false").lower()
         if raw in ("1", "true", "yes"):

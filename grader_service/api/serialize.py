@@ -23,14 +23,19 @@ def member(user: User, role: Role) -> dict[str, Any]:
     return {"id": user.id, "username": user.name, "display_name": user.display_name, "role": role.value}
 
 
-def assignment(a: Assignment) -> dict[str, Any]:
-    return {
+def assignment(a: Assignment, *, staff: bool = False) -> dict[str, Any]:
+    out = {
         "id": a.id, "lecture_id": a.lecture_id, "name": a.name, "position": a.position,
         "assignment_type": a.assignment_type, "points": a.points, "deadline": iso(a.deadline),
         "late_periods": list(a.late_periods or []), "max_submissions": a.max_submissions,
         "cell_timeout": a.cell_timeout, "allowed_files": list(a.allowed_files or []), "status": a.status.value,
         "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
+        "generated": a.release_commit is not None,
     }
+    if staff:
+        out.update({"release_commit": a.release_commit, "source_commit": a.source_commit,
+                    "generated_at": iso(a.generated_at)})
+    return out
 
 
 def submission(s: Submission, username: str, lecture_id: int) -> dict[str, Any]:

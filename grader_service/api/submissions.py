@@ -12,8 +12,11 @@ from grader_service.api.base import ApiHandler
 from grader_service.api.lectures import LID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
+from grader_service.git.store import RepoStore
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services import submissions as svc
+from grader_service.services.grading import autograde_state
+from grader_service.services.settings import Limits
 
 SID = r"(?P<submission_id>\d{1,18})"
 BASE = rf"/api/lectures/{LID}/assignments/{AID}/submissions"
@@ -25,12 +28,17 @@ def _list(session: Session, actor: Actor, lid: int, aid: int, user: str | None,
             svc.list_submissions(session, actor, lid, aid, user, filter_)]
 
 
-def _create(session: Session, actor: Actor, lid: int, aid: int, body: SubmissionCreate) -> dict[str, Any]:
-    return serialize.submission(svc.create_submission(session, actor, lid, aid, body), actor.name, lid)
+def _create(session: Session, actor: Actor, lid: int, aid: int, body: SubmissionCreate, limits: Limits,
+            store: RepoStore) -> dict[str, Any]:
+    return serialize.submission(svc.create_submission(session, actor, lid, aid, body, limits, store), actor.name,
+                                lid)
 
 
 def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
-    return serialize.submission(*svc.get_submission_view(session, actor, lid, aid, sid), lid)
+    submission, name = svc.get_submission_view(session, actor, lid, aid, sid)
+    out = serialize.submission(submission, name, lid)
+    out["autograde"] = autograde_state(session, submission, with_log=actor.is_staff(lid))
+    return out
 
 
 def _update(session: Session, actor: Actor, lid: int, aid: int, sid: int, body: SubmissionUpdate) -> dict[str, Any]:
@@ -41,8 +49,10 @@ class SubmissionListHandler(ApiHandler):
     docs = {
         "get": {"summary": "Submissions: my own (students) or everyone's (tutors, instructors)",
                 "query": {"user": "only this user's (staff)", "filter": "latest or best: one per user"}},
-        "post": {"summary": "Hand in; 409 when not released, closed, past the deadline and late periods, or "
-                            "over the maximum number of submissions", "body": SubmissionCreate,
+        "post": {"summary": "Hand in a commit of my `user` repo (default: its newest commit); queues "
+                            "autograde. 400 for a commit not in the repo; 409 when not released, closed, past "
+                            "the deadline and late periods, or over the maximum number of submissions",
+                 "body": SubmissionCreate,
                  "responses": {"201": "recorded", "409": "refused, with the reason"}},
     }
 
@@ -55,13 +65,14 @@ class SubmissionListHandler(ApiHandler):
     @requires("submissions:create")
     async def post(self, lecture_id: str, assignment_id: str) -> None:
         body = self.parse_body(SubmissionCreate) if self.request.body.strip() else SubmissionCreate()
-        self.write_json(await self.call(_create, self.actor, int(lecture_id), int(assignment_id), body),
-                        status=201)
+        self.write_json(await self.call(_create, self.actor, int(lecture_id), int(assignment_id), body,
+                                        self.settings["limits"], self.settings["git_store"]), status=201)
 
 
 class SubmissionHandler(ApiHandler):
     docs = {
-        "get": {"summary": "One submission (students: only their own)"},
+        "get": {"summary": "One submission with its autograde job (state, error; the log for tutors and "
+                       "instructors). Students see only their own"},
         "patch": {"summary": "Set statuses and the manual score (tutors, instructors)", "body": SubmissionUpdate},
     }
 

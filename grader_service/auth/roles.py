@@ -23,6 +23,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "submissions:create": ALL_MEMBERS,        # staff may hand in too, to try an assignment out
     "submissions:grade": STAFF,
     "submissions:logs": STAFF,
+    "gradebook:read": STAFF,
+    "gradebook:write": frozenset({INSTRUCTOR}),
+    "grades:read": ALL_MEMBERS,               # students see their own only (filtered in services)
+    "jobs:read": STAFF,
 }
 
 #: permissions that are not scoped to a lecture

@@ -20,6 +20,12 @@ POLICY_KEYS = ("GRADER", "GRADE_CUTOFFS")
 # one policy make every grade computation of the lecture allocate without limit.
 MAX_COUNT = 1000
 
+#: the policy of a lecture that has not set one: every Homework counts equally; 50 % passes
+DEFAULT_POLICY: dict[str, Any] = {
+    "GRADER": [{"type": "Homework", "min_count": 0, "drop_count": 0, "weight": 1.0, "short_label": "HW"}],
+    "GRADE_CUTOFFS": {"Pass": 0.5},
+}
+
 
 class PolicyError(ValueError):
     """A grading or late-penalty policy is invalid; `errors` lists every `{"field", "message"}`."""

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 from grader_service.orm.base import Base, UtcDateTime, utcnow
 
@@ -43,6 +44,13 @@ class AssignmentStatus(str, enum.Enum):
     created = "created"
     released = "released"
     closed = "closed"
+
+
+class GradingBasis(str, enum.Enum):
+    """Which of a learner's scored submissions counts for the assignment grade."""
+
+    best = "best"
+    latest = "latest"
 
 
 class AutoStatus(str, enum.Enum):
@@ -97,6 +105,10 @@ class Lecture(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the grading policy (GRADER, GRADE_CUTOFFS); None means grader_service.grades.DEFAULT_POLICY
+    grading_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: whether instructors may override grades in bulk (the writable gradebook)
+    gradebook_writable: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     members: Mapped[list[LectureMember]] = relationship(back_populates="lecture")
 
@@ -137,6 +149,14 @@ class Assignment(Base):
     allowed_files: Mapped[list[Any]] = mapped_column(JSON, default=list)
     status: Mapped[AssignmentStatus] = mapped_column(_enum(AssignmentStatus, "assignment_status"),
                                                      default=AssignmentStatus.created)
+    # set by the generate job: the student version's commit in `release` and the gradebook (cells, points,
+    # checksums, hidden tests: never shown to students)
+    source_commit: Mapped[str | None] = mapped_column(String(40))
+    release_commit: Mapped[str | None] = mapped_column(String(40))
+    gradebook: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    generated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    grading_basis: Mapped[GradingBasis] = mapped_column(_enum(GradingBasis, "grading_basis"),
+                                                        default=GradingBasis.best, server_default="best")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -195,6 +215,8 @@ class Job(Base):
     log: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # SHA-256 of the short-lived token a remote executor (a Kubernetes pod) uses for this job only
+    token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):
@@ -216,6 +238,6 @@ class ApiToken(Base):
 
 
 __all__ = [
-    "ApiToken", "Assignment", "AssignmentStatus", "AutoStatus", "FeedbackStatus", "Job", "JobState",
+    "ApiToken", "Assignment", "AssignmentStatus", "AutoStatus", "FeedbackStatus", "GradingBasis", "Job", "JobState",
     "Lecture", "LectureMember", "LectureStatus", "ManualStatus", "Role", "Submission", "User",
 ]

@@ -98,6 +98,9 @@ def update_assignment(session: Session, actor: Actor, lecture_id: int, assignmen
         if new not in TRANSITIONS[assignment.status]:
             raise Conflict(f"an assignment cannot go from {assignment.status.value} to {new.value}",
                            field="status")
+        if new == AssignmentStatus.released and assignment.release_commit is None:
+            raise Conflict("generate the assignment before releasing it (POST .../generate): students need "
+                           "the student version in the release repository", field="status")
         if new == AssignmentStatus.created and _has_submissions(session, assignment.id):
             raise Conflict("the assignment has submissions; close it instead of unreleasing it", field="status")
         assignment.status = new

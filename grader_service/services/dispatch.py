@@ -33,7 +33,10 @@ class Dispatcher(Protocol):
 
 
 def enqueue(session: Session, task: str, **kwargs: Any) -> None:
-    """Send `task(**kwargs)` after `session` commits. Arguments must be JSON (ids, not objects)."""
+    """Send `task(**kwargs)` after `session` commits. Arguments must be JSON (ids, not objects).
+
+    `_options` (a dict) is not an argument: it carries delivery options such as time limits.
+    """
     if task not in TASK_QUEUES:
         raise ValueError(f"unknown task {task!r}")
     session.info.setdefault(PENDING, []).append((task, kwargs))
@@ -65,6 +68,7 @@ class InlineDispatcher:
         self.functions[task] = fn
 
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
+        kwargs = {k: v for k, v in kwargs.items() if k != "_options"}
         fn = self.functions.get(task)
         if fn is None:
             log.warning("no function registered for task %s; dropped", task)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict
+from grader_service.git.names import RepoRef
+from grader_service.git.store import RepoStore
 from grader_service.grades.late import late_scaling
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import (
@@ -25,6 +27,8 @@ from grader_service.orm.models import (
 )
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services.access import get_assignment, get_lecture, get_submission
+from grader_service.services.grading import queue_autograde
+from grader_service.services.settings import Limits
 
 # Handing in is check-then-insert; these locks serialise it per (assignment, user) within one process, and
 # the row lock on the user serialises it across processes on PostgreSQL.
@@ -40,8 +44,26 @@ def recompute_scores(submission: Submission) -> None:
     submission.final_score = None if submission.score is None else submission.score * submission.late_scaling
 
 
+def _submitted_commit(store: RepoStore, lecture_code: str, assignment_id: int, username: str,
+                      commit: str | None) -> str:
+    """The commit to hand in: the one named (it must be in the student's repo) or the repo's newest."""
+    ref = RepoRef(lecture_code, str(assignment_id), "user", username)
+    if not store.exists(ref):
+        store.seed_user_repo(lecture_code, str(assignment_id), username)
+    if commit is None:
+        head = store.head(ref)
+        if head is None:
+            raise Conflict("your repository has no commits yet: fetch the assignment and push your work first")
+        return head
+    if not store.has_commit(ref, commit):
+        raise BadRequest(f"commit {commit} is not in your repository for this assignment; push it first",
+                         field="commit")
+    return commit
+
+
 def create_submission(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                      body: SubmissionCreate, now: datetime | None = None) -> Submission:
+                      body: SubmissionCreate, limits: Limits, store: RepoStore,
+                      now: datetime | None = None) -> Submission:
     lecture = get_lecture(session, actor, lecture_id)
     assignment = get_assignment(session, actor, lecture_id, assignment_id)
     if lecture.status == LectureStatus.archived:
@@ -50,6 +72,7 @@ def create_submission(session: Session, actor: Actor, lecture_id: int, assignmen
         raise Conflict("the assignment is not released yet")
     if assignment.status == AssignmentStatus.closed:
         raise Conflict("the assignment is closed and takes no more submissions")
+    commit = _submitted_commit(store, lecture.code, assignment.id, actor.name, body.commit)
     with _lock_for(assignment.id, actor.user_id):
         session.scalars(select(User).where(User.id == actor.user_id).with_for_update()).one()
         now = now or utcnow()
@@ -66,11 +89,13 @@ def create_submission(session: Session, actor: Actor, lecture_id: int, assignmen
                 Submission.assignment_id == assignment.id, Submission.user_id == actor.user_id)) or 0
             if count >= assignment.max_submissions:
                 raise Conflict(f"the maximum number of submissions ({assignment.max_submissions}) is reached")
-        submission = Submission(assignment_id=assignment.id, user_id=actor.user_id, commit_hash=body.commit,
+        submission = Submission(assignment_id=assignment.id, user_id=actor.user_id, commit_hash=commit,
                                 submitted_at=now, late_scaling=scaling, auto_status=AutoStatus.pending,
                                 manual_status=ManualStatus.not_graded,
                                 feedback_status=FeedbackStatus.not_generated)
         session.add(submission)
+        session.flush()
+        queue_autograde(session, submission, limits)
         session.commit()
     return submission
 

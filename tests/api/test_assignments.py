@@ -24,6 +24,13 @@ def test_create_with_every_setting(lecture_world):
         assert a[key] == body[key]
     assert w.req("student", "GET", w.lecture_path + f"/assignments/{a['id']}").status_code == 404
     r = w.req("instructor", "PATCH", w.lecture_path + f"/assignments/{a['id']}", json={"status": "released"})
+    assert r.status_code == 409 and "generate" in r.json()["message"]
+    # what a successful generate job leaves behind (the real job is tested in tests/tasks)
+    from grader_service.orm.models import Assignment
+    with w.service.db.session() as s:
+        s.get(Assignment, a["id"]).release_commit = "f" * 40
+        s.commit()
+    r = w.req("instructor", "PATCH", w.lecture_path + f"/assignments/{a['id']}", json={"status": "released"})
     assert r.json()["status"] == "released"
     assert w.req("student", "GET", w.lecture_path + f"/assignments/{a['id']}").json()["name"] == "Project"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from grader_service.orm.models import Submission
+from grader_service.orm.models import Job, JobState, Submission
 from tests.api.routes import registered_routes
 from tests.support.world import LectureWorld, build_world
 
@@ -29,6 +29,12 @@ S = A + "/submissions/{submission_id}"
 def _drop_submissions(world: LectureWorld) -> None:
     with world.service.db.session() as s:
         s.execute(delete(Submission).where(Submission.id == world.submission_id))
+        s.commit()
+
+
+def _queue_job(world: LectureWorld) -> None:
+    with world.service.db.session() as s:
+        s.get(Job, world.job_id).state = JobState.queued
         s.commit()
 
 
@@ -55,10 +61,14 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (A, "PATCH"): (INSTRUCTOR, 200, lambda w: {"points": 12}, None),
     (A, "DELETE"): (INSTRUCTOR, 204, None, _drop_submissions),
     (A + "/submissions", "GET"): (MEMBERS, 200, None, None),
-    (A + "/submissions", "POST"): (MEMBERS, 201, lambda w: {"commit": "b" * 40}, None),
+    (A + "/submissions", "POST"): (MEMBERS, 201, lambda w: {}, None),
     (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),   # the submission is `student`'s
     (S, "PATCH"): (STAFF, 200, lambda w: {"manual_score": 5}, None),
     (S + "/logs", "GET"): (STAFF, 200, None, None),
+    (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),
+    (S + "/autograde", "POST"): (STAFF, 202, None, None),
+    (S + "/autograde", "DELETE"): (STAFF, 200, None, _queue_job),
+    (L + "/jobs/{job_id}", "GET"): (STAFF, 200, None, None),
 }
 
 
@@ -93,7 +103,7 @@ def test_authorization(service, route, method, caller):
     if setup:
         setup(world)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id)
+                        submission_id=world.submission_id, job_id=world.job_id)
     r = world.req(caller, method, path, json=body(world) if body else None)
     want = expected_status(rule, success, caller)
     assert r.status_code == want, f"{method} {path} as {caller}: {r.status_code} {r.text[:200]}"

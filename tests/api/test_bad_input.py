@@ -64,6 +64,10 @@ CASES: dict[tuple[str, str, str], list[tuple[Any, str | None]]] = {
         ({"auto_status": "done"}, "auto_status"), ({"manual_score": "5"}, "manual_score"), ({"score": 3}, "score"),
     ],
 }
+CASES[(A + "/generate", "POST", "instructor")] = [({"force": True}, None)]
+CASES[(S + "/autograde", "POST", "tutor")] = [({"now": 1}, None)]
+CASES[(S + "/autograde", "DELETE", "tutor")] = [([1], None)]
+
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
@@ -115,7 +119,7 @@ def test_malformed_and_empty_bodies(service, route, method, caller, raw):
                         submission_id=world.submission_id)
     r = world.req(caller, method, path, data=raw, headers={"Content-Type": "application/json"})
     assert r.status_code == 400, r.text
-    assert "JSON" in r.json()["message"]
+    assert "JSON" in r.json()["message"] or "takes no request body" in r.json()["message"]
 
 
 @pytest.mark.parametrize(("route", "method", "caller", "query", "field"), QUERY_CASES)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+from grader_service.git.names import RepoRef
+
 
 def _iso(delta: timedelta) -> str:
     return (datetime.now(timezone.utc) + delta).isoformat()
@@ -13,16 +15,22 @@ def _iso(delta: timedelta) -> str:
 def test_student_hands_in_and_sees_only_their_own(lecture_world):
     w = lecture_world
     r = w.req("student2", "POST", w.released_path + "/submissions", json={"commit": "c" * 40})
+    assert r.status_code == 400 and r.json()["field"] == "commit"
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={})
     assert r.status_code == 201
     sub = r.json()
-    assert sub["username"] == w.names["student2"] and sub["commit"] == "c" * 40
+    user_repo = RepoRef(w.lecture_code, str(w.released_id), "user", w.names["student2"])
+    assert sub["username"] == w.names["student2"] and sub["commit"] == w.service.store.head(user_repo)
+    r = w.req("student2", "POST", w.released_path + "/submissions", json={"commit": sub["commit"]})
+    assert r.status_code == 201 and r.json()["commit"] == sub["commit"]
+    sub = r.json()
     assert sub["auto_status"] == "pending" and sub["late_scaling"] == 1.0
     mine = w.req("student2", "GET", w.released_path + "/submissions").json()
-    assert [s["id"] for s in mine] == [sub["id"]]
+    assert len(mine) == 2 and mine[0]["id"] == sub["id"]
     everyone = w.req("tutor", "GET", w.released_path + "/submissions").json()
     assert {s["username"] for s in everyone} == {w.names["student"], w.names["student2"]}
     only = w.req("tutor", "GET", w.released_path + f"/submissions?user={w.names['student2']}").json()
-    assert [s["id"] for s in only] == [sub["id"]]
+    assert len(only) == 2 and only[0]["id"] == sub["id"]
 
 
 def test_refused_when_not_released_or_closed(lecture_world):
@@ -86,7 +94,32 @@ def test_manual_score_filters_latest_and_best(lecture_world):
 def test_logs_for_staff(lecture_world):
     w = lecture_world
     r = w.req("tutor", "GET", w.released_path + f"/submissions/{w.submission_id}/logs")
-    assert r.status_code == 200 and r.json() == {"submission_id": w.submission_id, "job": None, "log": ""}
+    assert r.status_code == 200
+    assert r.json() == {"submission_id": w.submission_id, "log": "graded",
+                        "job": {"id": w.job_id, "state": "succeeded", "error": None}}
+    sub = w.req("student", "GET", w.released_path + f"/submissions/{w.submission_id}").json()
+    assert sub["autograde"]["state"] == "succeeded" and "log" not in sub["autograde"]
+    staff = w.req("tutor", "GET", w.released_path + f"/submissions/{w.submission_id}").json()
+    assert staff["autograde"]["log"] == "graded"
+
+
+def test_new_submission_queues_an_autograde_job_and_tutors_can_rerun_and_cancel(lecture_world):
+    w = lecture_world
+    sub = w.req("student2", "POST", w.released_path + "/submissions", json={}).json()
+    path = w.released_path + f"/submissions/{sub['id']}"
+    state = w.req("student2", "GET", path).json()["autograde"]
+    assert state["state"] == "queued" and state["attempts"] == 0
+    r = w.req("tutor", "POST", path + "/autograde")
+    assert r.status_code == 409 and "already queued" in r.json()["message"]
+    r = w.req("tutor", "DELETE", path + "/autograde")
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    assert w.req("tutor", "GET", path).json()["auto_status"] == "grading_failed"
+    assert w.req("tutor", "DELETE", path + "/autograde").status_code == 409
+    r = w.req("tutor", "POST", path + "/autograde")
+    assert r.status_code == 202 and r.json()["state"] == "queued"
+    job = w.req("tutor", "GET", w.lecture_path + f"/jobs/{r.json()['id']}").json()
+    assert job["submission_id"] == sub["id"] and job["kind"] == "autograde"
+    assert w.req("tutor", "GET", w.lecture_path + "/jobs/999999999").status_code == 404
 
 
 def test_no_state_change_on_get(lecture_world):

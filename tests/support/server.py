@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from grader_service.app import GraderService
 from grader_service.auth.tokens import create_token
+from grader_service.git.store import RepoStore
 from grader_service.orm.models import User
 from grader_service.orm.session import Database
 from grader_service.services.users import get_or_create_user
@@ -37,6 +38,10 @@ class ServiceProcess:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.db: Database
+
+    @property
+    def store(self) -> RepoStore:
+        return RepoStore(self.app.git_root)
 
     def start(self) -> None:
         self.db = self.app.init_db()

@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from grader_service.orm.models import (
     Assignment,
     AssignmentStatus,
+    Job,
+    JobState,
     Lecture,
     LectureMember,
     Role,
     Submission,
 )
 from grader_service.services.users import get_or_create_user
+from grader_service.git.names import RepoRef
 from tests.support.server import ServiceProcess
 
 
@@ -25,6 +28,8 @@ class LectureWorld:
     released_id: int
     unreleased_id: int
     submission_id: int
+    job_id: int
+    lecture_code: str
     tokens: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
 
@@ -61,15 +66,22 @@ def build_world(service: ServiceProcess) -> LectureWorld:
         outsider = get_or_create_user(s, names["outsider"])
         s.add(LectureMember(lecture_id=other.id, user_id=outsider.id, role=Role.instructor))
         released = Assignment(lecture_id=lecture.id, name="HW 1", points=10, cell_timeout=30, late_periods=[],
-                              allowed_files=[], status=AssignmentStatus.released)
+                              allowed_files=[], status=AssignmentStatus.released, )
         unreleased = Assignment(lecture_id=lecture.id, name="HW 2", points=5, cell_timeout=30, late_periods=[],
                                 allowed_files=[], status=AssignmentStatus.created)
         s.add_all([released, unreleased])
         s.flush()
+        released.release_commit = service.store.commit_tree(
+            RepoRef(lecture.code, str(released.id), "release"), {"README.md": b"# HW 1\n"}, "Release HW 1")
         student = get_or_create_user(s, names["student"])
         sub = Submission(assignment_id=released.id, user_id=student.id, commit_hash="a" * 40)
         s.add(sub)
+        s.flush()
+        job = Job(kind="autograde", lecture_id=lecture.id, assignment_id=released.id, submission_id=sub.id,
+                  state=JobState.succeeded, attempts=1, log="graded")
+        s.add(job)
         s.commit()
         return LectureWorld(service=service, lecture_id=lecture.id, other_lecture_id=other.id,
-                            released_id=released.id, unreleased_id=unreleased.id, submission_id=sub.id,
+                            released_id=released.id, unreleased_id=unreleased.id, submission_id=sub.id, lecture_code=lecture.code,
+                            job_id=job.id,
                             tokens=tokens, names=names)

@@ -1,0 +1,78 @@
+"""Grading actions: generate an assignment's release, re-run or cancel autograde, and read jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from grader_service.api.assignments import AID
+from grader_service.api.base import ApiHandler
+from grader_service.api.lectures import LID
+from grader_service.api.submissions import BASE, SID
+from grader_service.auth.decorators import requires
+from grader_service.auth.roles import Actor
+from grader_service.services import grading as svc
+from grader_service.services import jobs
+from grader_service.services.settings import Limits
+
+JOB_ID = r"(?P<job_id>\d{1,18})"
+
+
+def _generate(session: Session, actor: Actor, lid: int, aid: int) -> dict[str, Any]:
+    return jobs.job_view(svc.request_generate(session, actor, lid, aid), with_log=False)
+
+
+def _rerun(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> dict[str, Any]:
+    return jobs.job_view(svc.rerun_autograde(session, actor, lid, aid, sid, limits), with_log=False)
+
+
+def _cancel(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
+    return jobs.job_view(svc.cancel_autograde(session, actor, lid, aid, sid), with_log=False)
+
+
+class GenerateHandler(ApiHandler):
+    docs = {"post": {"summary": "Generate the student version from the newest `source` commit (a job): "
+                                "commits it to `release` and stores the gradebook. Returns the job",
+                     "responses": {"202": "queued", "409": "already being generated"}}}
+
+    @requires("assignments:write")
+    async def post(self, lecture_id: str, assignment_id: str) -> None:
+        self.no_body()
+        self.write_json(await self.call(_generate, self.actor, int(lecture_id), int(assignment_id)), status=202)
+
+
+class AutogradeHandler(ApiHandler):
+    docs = {
+        "post": {"summary": "Re-run autograde on this submission (a new job)",
+                 "responses": {"202": "queued", "409": "a job of this submission is still queued or running"}},
+        "delete": {"summary": "Cancel the queued or running autograde job of this submission",
+                   "responses": {"409": "nothing to cancel"}},
+    }
+
+    @requires("submissions:grade")
+    async def post(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
+        self.no_body()
+        self.write_json(await self.call(_rerun, self.actor, int(lecture_id), int(assignment_id), int(submission_id),
+                                        self.settings["limits"]), status=202)
+
+    @requires("submissions:grade")
+    async def delete(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
+        self.no_body()
+        self.write_json(await self.call(_cancel, self.actor, int(lecture_id), int(assignment_id),
+                                        int(submission_id)))
+
+
+class JobHandler(ApiHandler):
+    docs = {"get": {"summary": "A job of this lecture: state, attempts, timings, error, log and result"}}
+
+    @requires("jobs:read")
+    async def get(self, lecture_id: str, job_id: str) -> None:
+        self.write_json(await self.call(svc.get_job, self.actor, int(lecture_id), int(job_id)))
+
+
+default_handlers = [
+    (rf"/api/lectures/{LID}/assignments/{AID}/generate", GenerateHandler),
+    (rf"{BASE}/{SID}/autograde", AutogradeHandler),
+    (rf"/api/lectures/{LID}/jobs/{JOB_ID}", JobHandler),
+]

@@ -1,0 +1,79 @@
+"""The executor contract (after JupyterHub's Spawner): `run(spec) -> ExecutorResult`, where student code runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from traitlets import Float, Integer
+from traitlets.config import LoggingConfigurable
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """What one grading run may use. Zero means 'no limit' for that resource."""
+
+    memory_bytes: int = 2 << 30
+    cpu_seconds: int = 600
+    max_processes: int = 64
+    max_file_bytes: int = 256 << 20
+    max_open_files: int = 256
+    max_output_bytes: int = 4 << 20
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything an executor needs to grade one submission; no database handle, no service secrets."""
+
+    job_id: int
+    submission_id: int
+    input_dir: Path | None
+    gradebook: dict[str, Any]
+    cell_timeout: float
+    timeout: float
+    limits: ResourceLimits = ResourceLimits()
+    # for executors that cannot share the worker's disk (Kubernetes): where the pod fetches and reports
+    service_url: str = ""
+    job_token: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutorResult:
+    """`ok` means grading ran to the end (failing tests included); otherwise `error` says why it did not."""
+
+    ok: bool
+    result: dict[str, Any] | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    log: str = ""
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, error: str, log: str = "") -> ExecutorResult:
+        return cls(ok=False, error=error, log=log)
+
+
+class InfrastructureError(RuntimeError):
+    """The executor could not run the job for reasons unrelated to the student's code (retry later)."""
+
+
+class Executor(LoggingConfigurable):
+    """Base class of executors. Subclasses implement `run`; the worker writes results back.
+
+    Contract: never raise for anything the student's code did (return `ExecutorResult.failed` with a clear
+    message); raise `InfrastructureError` only when the job should be retried (no cluster, disk full...).
+    """
+
+    overall_timeout_margin = Float(30.0, help="Seconds added to the notebook time budget before the whole run "
+                                   "is killed (kernel start, scoring, writing results).").tag(config=True)
+    max_log_bytes = Integer(256 << 10, help="The log kept per job is cut to this size.").tag(config=True)
+
+    async def run(self, spec: JobSpec) -> ExecutorResult:
+        raise NotImplementedError
+
+    def clip_log(self, text: str) -> str:
+        data = text.encode("utf-8", "replace")
+        if len(data) <= self.max_log_bytes:
+            return text
+        return data[: self.max_log_bytes].decode("utf-8", "ignore") + "\n[log cut]"

@@ -1,0 +1,122 @@
+"""SQLAlchemy models of the grades subsystem: grading snapshots, assignment and lecture grades, overrides.
+
+Follows the Open edX persistent grades model (subsection → assignment, course → lecture). The unique
+constraints double as the indexes of the read use cases: (lecture, user, assignment) serves the progress
+view (lecture + user prefix) and reports (lecture prefix); (lecture, user) on lecture grades serves the
+gradebook and reports (lecture prefix).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grader_service.orm.base import Base, UtcDateTime, utcnow
+
+#: where an override came from (the history records it)
+OVERRIDE_SYSTEMS = ("gradebook", "import", "api")
+
+
+class GradingSnapshot(Base):
+    """The version of an assignment a grade was computed against (like edX's visible blocks).
+
+    Content-addressed: `key` is the SHA-1 of the assignment id, release commit and graded cells with
+    their points, so equal versions share one row and an edited assignment gets a new one. A grade keeps
+    its snapshot's `points` as its possible score until an explicit regrade moves it to the current one.
+    """
+
+    __tablename__ = "grading_snapshots"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    release_commit: Mapped[str | None] = mapped_column(String(40))
+    points: Mapped[float] = mapped_column(Float)
+    #: graded cells and their points, `[{"cell_id", "points"}]`; empty until cell-level gradebooks exist
+    cells: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AssignmentGrade(Base):
+    """A learner's grade of one assignment (the counted submission's score); overrides apply on read."""
+
+    __tablename__ = "assignment_grades"
+    __table_args__ = (UniqueConstraint("lecture_id", "user_id", "assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lecture_id: Mapped[int] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    earned_all: Mapped[float] = mapped_column(Float)
+    possible_all: Mapped[float] = mapped_column(Float)
+    earned_graded: Mapped[float] = mapped_column(Float)
+    possible_graded: Mapped[float] = mapped_column(Float)
+    #: when the learner first handed in (set once, never moved)
+    first_attempted: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the submission the score came from (None for a grade created by an override)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    snapshot_key: Mapped[str | None] = mapped_column(ForeignKey("grading_snapshots.key"))
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AssignmentGradeOverride(Base):
+    """The newest override of one assignment grade: each field, when not null, replaces the grade's."""
+
+    __tablename__ = "assignment_grade_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_id: Mapped[int] = mapped_column(ForeignKey("assignment_grades.id", ondelete="CASCADE"), unique=True)
+    earned_all_override: Mapped[float | None] = mapped_column(Float)
+    possible_all_override: Mapped[float | None] = mapped_column(Float)
+    earned_graded_override: Mapped[float | None] = mapped_column(Float)
+    possible_graded_override: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    system: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AssignmentGradeOverrideHistory(Base):
+    """Every change of an override: who, when, from where, why, and the values before and after."""
+
+    __tablename__ = "assignment_grade_override_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    override_id: Mapped[int] = mapped_column(ForeignKey("assignment_grade_overrides.id", ondelete="CASCADE"),
+                                             index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))
+    system: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    old: Mapped[dict[str, Any]] = mapped_column(JSON)
+    new: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LectureGrade(Base):
+    """A learner's lecture grade under the policy whose hash it records (stale when that differs)."""
+
+    __tablename__ = "lecture_grades"
+    __table_args__ = (
+        UniqueConstraint("lecture_id", "user_id"),
+        Index("ix_lecture_grades_lecture_id_passed_timestamp", "lecture_id", "passed_timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lecture_id: Mapped[int] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    percent_grade: Mapped[float] = mapped_column(Float)
+    #: the letter reached, "" for none (fail)
+    letter_grade: Mapped[str] = mapped_column(String(64))
+    #: the first time the learner passed; kept when they later drop below passing
+    passed_timestamp: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    grading_policy_hash: Mapped[str] = mapped_column(String(28))
+    created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+__all__ = ["AssignmentGrade", "AssignmentGradeOverride", "AssignmentGradeOverrideHistory", "GradingSnapshot",
+           "LectureGrade", "OVERRIDE_SYSTEMS"]

@@ -1,0 +1,75 @@
+"""Grading use cases: generate an assignment, queue, re-run and cancel autograde jobs, show jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader_service.auth.roles import Actor
+from grader_service.errors import Conflict, NotFound
+from grader_service.orm.models import AutoStatus, Job, JobState, Submission
+from grader_service.services import jobs
+from grader_service.services.access import get_assignment, get_lecture, get_submission
+from grader_service.services.dispatch import enqueue
+from grader_service.services.settings import Limits
+
+ACTIVE = (JobState.queued, JobState.running)
+
+
+def queue_autograde(session: Session, submission: Submission, limits: Limits) -> Job:
+    """A new autograde job for `submission`, sent to the `autograde` queue when the transaction commits."""
+    job = jobs.create_job(session, "autograde", lecture_id=submission.assignment.lecture_id,
+                          assignment_id=submission.assignment_id, submission_id=submission.id)
+    submission.auto_status = AutoStatus.pending
+    enqueue(session, "autograde.run", job_id=job.id, _options=limits.task_time_limits())
+    return job
+
+
+def _active_job(session: Session, kind: str, **where: int) -> Job | None:
+    stmt = select(Job).where(Job.kind == kind, Job.state.in_(ACTIVE))
+    for column, value in where.items():
+        stmt = stmt.where(getattr(Job, column) == value)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def rerun_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> Job:
+    submission = get_submission(session, actor, lid, aid, sid)
+    if _active_job(session, "autograde", submission_id=submission.id):
+        raise Conflict("this submission is already queued or being graded; cancel that job first")
+    return queue_autograde(session, submission, limits)
+
+
+def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> Job:
+    submission = get_submission(session, actor, lid, aid, sid)
+    job = _active_job(session, "autograde", submission_id=submission.id)
+    if job is None:
+        raise Conflict("no autograde job of this submission is queued or running")
+    jobs.finish(job, JobState.cancelled, error=f"cancelled by {actor.name}")
+    submission.auto_status = AutoStatus.grading_failed
+    return job
+
+
+def request_generate(session: Session, actor: Actor, lid: int, aid: int) -> Job:
+    assignment = get_assignment(session, actor, lid, aid)
+    if _active_job(session, "generate", assignment_id=assignment.id):
+        raise Conflict("this assignment is already being generated")
+    job = jobs.create_job(session, "generate", lecture_id=lid, assignment_id=assignment.id)
+    enqueue(session, "assignments.generate", job_id=job.id)
+    return job
+
+
+def get_job(session: Session, actor: Actor, lid: int, job_id: int) -> dict[str, Any]:
+    get_lecture(session, actor, lid)
+    job = session.get(Job, job_id)
+    if job is None or job.lecture_id != lid:
+        raise NotFound(f"job {job_id} not found")
+    out = jobs.job_view(job, with_log=True)
+    out.update({"assignment_id": job.assignment_id, "submission_id": job.submission_id, "result": job.result})
+    return out
+
+
+def autograde_state(session: Session, submission: Submission, *, with_log: bool) -> dict[str, Any] | None:
+    job = jobs.latest_job(session, "autograde", submission_id=submission.id)
+    return None if job is None else jobs.job_view(job, with_log=with_log)

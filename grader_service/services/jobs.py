@@ -1,0 +1,97 @@
+"""Job rows: create, claim (one attempt at a time), finish with compare-and-set, cancel, and show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader_service.orm.base import utcnow
+from grader_service.orm.models import Job, JobState
+
+FINAL_STATES = (JobState.succeeded, JobState.failed, JobState.cancelled)
+
+
+def create_job(session: Session, kind: str, *, lecture_id: int | None = None, assignment_id: int | None = None,
+               submission_id: int | None = None, payload: dict[str, Any] | None = None) -> Job:
+    job = Job(kind=kind, state=JobState.queued, lecture_id=lecture_id, assignment_id=assignment_id,
+              submission_id=submission_id, payload=payload or {}, attempts=0)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim(session: Session, job_id: int, worker: str) -> Job | None:
+    """Start an attempt: None when the job is finished or cancelled (a duplicate delivery), else the job
+    with `attempts` bumped; the caller's attempt number is `job.attempts`."""
+    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
+    if job is None or job.state in FINAL_STATES:
+        return None
+    job.state = JobState.running
+    job.attempts += 1
+    job.worker = worker[:255]
+    job.started_at = utcnow()
+    job.finished_at = None
+    job.error = None
+    session.flush()
+    return job
+
+
+def lock_for_finish(session: Session, job_id: int, attempt: int) -> Job | None:
+    """The job, locked, if `attempt` is still the current running attempt; None means: discard your result."""
+    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
+    if job is None or job.state != JobState.running or job.attempts != attempt:
+        return None
+    return job
+
+
+def finish(job: Job, state: JobState, *, log: str | None = None, error: str | None = None,
+           result: dict[str, Any] | None = None, now: datetime | None = None) -> None:
+    job.state = state
+    job.finished_at = now or utcnow()
+    if log is not None:
+        job.log = log
+    job.error = error
+    if result is not None:
+        job.result = result
+
+
+def requeue(session: Session, job_id: int, attempt: int, error: str) -> bool:
+    """Put a job back to queued after an infrastructure error (a retry follows)."""
+    job = lock_for_finish(session, job_id, attempt)
+    if job is None:
+        return False
+    job.state = JobState.queued
+    job.error = f"retrying after: {error}"
+    return True
+
+
+def duration(job: Job) -> float | None:
+    if job.started_at and job.finished_at:
+        return (job.finished_at - job.started_at).total_seconds()
+    return None
+
+
+def job_view(job: Job, *, with_log: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": job.id, "kind": job.kind, "state": job.state.value, "attempts": job.attempts, "worker": job.worker,
+        "queued_at": job.queued_at.isoformat() if job.queued_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "duration": duration(job), "error": job.error,
+    }
+    if with_log:
+        out["log"] = job.log or ""
+    return out
+
+
+def latest_job(session: Session, kind: str, *, submission_id: int | None = None,
+               assignment_id: int | None = None) -> Job | None:
+    stmt = select(Job).where(Job.kind == kind)
+    if submission_id is not None:
+        stmt = stmt.where(Job.submission_id == submission_id)
+    if assignment_id is not None:
+        stmt = stmt.where(Job.assignment_id == assignment_id)
+    return session.scalars(stmt.order_by(Job.id.desc()).limit(1)).first()
