@@ -65,6 +65,8 @@ class GraderService(Application):
     broker_url = Unicode("", help="Celery broker, e.g. amqp://user:pass@rabbitmq:5672// (env: GRADER_BROKER_URL). "
                          "Empty: the embedded default, a worker inside this process over an in-memory "
                          "transport.").tag(config=True)
+    queue_prefix = Unicode("", help="Prefix of the Celery queue names, so that several installations can share "
+                           "one broker.").tag(config=True)
     embedded_worker_threads = Integer(2, help="Threads of the embedded worker (no broker_url).").tag(config=True)
     executor_class = Type("grader_service.executors.process.ProcessExecutor",
                           klass="grader_service.executors.base.Executor",
@@ -162,14 +164,15 @@ class GraderService(Application):
         from grader_service.tasks.context import build_context, configure, set_context
         from grader_service.tasks.registry import register_tasks
 
-        celery = make_celery(self.broker_url)
+        celery = make_celery(self.broker_url, queue_prefix=self.queue_prefix)
         register_tasks(celery)
-        db.install_dispatcher(CeleryDispatcher(celery))
+        db.install_dispatcher(CeleryDispatcher(celery, self.queue_prefix))
         configure(self)
         if embedded_worker and not self.broker_url:
             set_context(build_context(self, db))
             worker = celery.WorkController(pool_cls="threads", concurrency=self.embedded_worker_threads,
-                                           queues=["autograde", "grades", "batch"], hostname="embedded@grader",
+                                           queues=[self.queue_prefix + q for q in ("autograde", "grades", "batch")],
+                                           hostname="embedded@grader",
                                            without_heartbeat=True, without_mingle=True, without_gossip=True)
             thread = threading.Thread(target=worker.start, name="grader-embedded-worker", daemon=True)
             thread.start()

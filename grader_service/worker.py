@@ -26,6 +26,7 @@ class GraderWorker(Application):
     concurrency = Integer(0, help="Tasks run at once (default: the number of CPUs).").tag(config=True)
     pool = Unicode("prefork", help="Celery pool: prefork (default), threads or solo.").tag(config=True)
     worker_name = Unicode(help="Node name (default grader@<host>-<pid>).").tag(config=True)
+    log_level = 20
     aliases = {"f": "GraderWorker.config_file", "config": "GraderWorker.config_file",
                "queues": "GraderWorker.queues", "concurrency": "GraderWorker.concurrency",
                "pool": "GraderWorker.pool", "name": "GraderWorker.worker_name",
@@ -53,11 +54,12 @@ class GraderWorker(Application):
         from grader_service.tasks.registry import register_tasks
 
         configure(service)
-        celery = make_celery(service.broker_url)
+        celery = make_celery(service.broker_url, queue_prefix=service.queue_prefix)
         register_tasks(celery)
         worker = celery.Worker(
             hostname=self.worker_name or f"grader@{socket.gethostname()}-{os.getpid()}",
-            queues=list(self.queues), concurrency=self.concurrency or os.cpu_count() or 1, pool_cls=self.pool,
+            queues=[service.queue_prefix + q for q in self.queues],
+            concurrency=self.concurrency or os.cpu_count() or 1, pool_cls=self.pool,
             loglevel=logging.getLevelName(self.log_level), without_gossip=True, without_mingle=True,
             optimization="fair")
         worker.start()

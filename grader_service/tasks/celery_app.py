@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from grader_service.services.dispatch import TASK_QUEUES
 
@@ -13,8 +13,11 @@ QUEUES = ("autograde", "grades", "batch")
 EMBEDDED_BROKER = "memory://"
 
 
-def make_celery(broker_url: str, *, main: str = "grader_service") -> Celery:
-    """The Celery app; an empty `broker_url` means the embedded in-process transport."""
+def make_celery(broker_url: str, *, queue_prefix: str = "", main: str = "grader_service") -> Celery:
+    """The Celery app; an empty `broker_url` means the embedded in-process transport.
+
+    `queue_prefix` lets several installations (or test runs) share one broker without sharing queues.
+    """
     app = Celery(main, broker=broker_url or EMBEDDED_BROKER, set_as_current=False)
     app.conf.update(
         task_serializer="json",
@@ -25,9 +28,10 @@ def make_celery(broker_url: str, *, main: str = "grader_service") -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(name, routing_key=name) for name in QUEUES],
-        task_default_queue="autograde",
-        task_routes={name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
+        task_queues=[Queue(queue_prefix + name, Exchange(queue_prefix + name, type="direct"),
+                           routing_key=queue_prefix + name) for name in QUEUES],
+        task_default_queue=queue_prefix + "autograde",
+        task_routes={name: {"queue": queue_prefix + queue} for name, queue in TASK_QUEUES.items()},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
@@ -42,9 +46,11 @@ def make_celery(broker_url: str, *, main: str = "grader_service") -> Celery:
 class CeleryDispatcher:
     """The services' Dispatcher in production and in the embedded default: sends tasks by name."""
 
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, queue_prefix: str = "") -> None:
         self.app = app
+        self.queue_prefix = queue_prefix
 
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
-        options = kwargs.pop("_options", {}) if "_options" in kwargs else {}
-        self.app.send_task(task, kwargs=kwargs, queue=TASK_QUEUES[task], **options)
+        kwargs = dict(kwargs)
+        options = kwargs.pop("_options", None) or {}
+        self.app.send_task(task, kwargs=kwargs, queue=self.queue_prefix + TASK_QUEUES[task], **options)

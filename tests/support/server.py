@@ -43,8 +43,13 @@ class ServiceProcess:
     def store(self) -> RepoStore:
         return RepoStore(self.app.git_root)
 
-    def start(self) -> None:
+    def start(self, *, worker: str | None = None) -> None:
+        """`worker`: None (jobs stay queued), "embedded" (the in-process worker of the embedded default), or
+        "broker" (send to app.broker_url; a separate grader-worker process runs them)."""
         self.db = self.app.init_db()
+        self.app_celery = None
+        if worker is not None:
+            self.app_celery = self.app.init_tasks(self.db, embedded_worker=worker == "embedded")
         ready = threading.Event()
 
         def run() -> None:
@@ -70,6 +75,7 @@ class ServiceProcess:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
+        self.app.stop_tasks()
         self.http.close()
         self.db.close()
 
@@ -82,6 +88,19 @@ class ServiceProcess:
             token = create_token(session, user, expires_in=expires_in, note="test")
             session.commit()
         return token
+
+    def wait_for(self, probe: Any, timeout: float = 60.0, interval: float = 0.1) -> Any:
+        """Poll `probe()` until it returns something truthy; fail with its last value after `timeout`."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            value = probe()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
 
     def user_id(self, name: str) -> int:
         with self.db.session() as session:
