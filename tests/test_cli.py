@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from grader_service.app import GraderService
+from tests.support.gitcli import authed, git
 from tests.support.server import free_port
 
 EXE = [sys.executable, "-m", "grader_service"]
@@ -64,20 +65,44 @@ def test_embedded_defaults():
     assert app.upgrade_db is True
 
 
-def test_quick_start_demo_then_serve(tmp_path: Path):
-    """What the README's first command does: seed the demo, start with no config, list the assignment."""
+@pytest.mark.slow
+def test_quick_start_demo_then_serve_and_grade(tmp_path: Path):
+    """What the README's first command does: seed the demo (its assignment generated from a real source
+    notebook), start with no config, list the assignment; a student clones, answers, pushes and submits,
+    and the embedded worker grades it with no other process."""
     demo = json.loads(run(["demo", "--json"], tmp_path).stdout)
     assert set(demo["users"]) == {"instructor", "tutor", "student1", "student2"}
+    assert demo["assignment"]["generated"] is True and demo["assignment"]["status"] == "released"
     assert (tmp_path / "grader_data" / "grader.sqlite").exists()
     server = Server(tmp_path)
     try:
         server.wait()
         token = demo["users"]["student1"]["token"]
-        r = requests.get(f"{server.url}/api/lectures/{demo['lecture']['id']}/assignments",
-                         headers={"Authorization": f"token {token}"}, timeout=5)
+        auth = {"Authorization": f"token {token}"}
+        lid, aid = demo["lecture"]["id"], demo["assignment"]["id"]
+        r = requests.get(f"{server.url}/api/lectures/{lid}/assignments", headers=auth, timeout=5)
         assert r.status_code == 200
-        assert [a["id"] for a in r.json()] == [demo["assignment"]["id"]]
-        assert r.json()[0]["status"] == "released"
+        assert [a["id"] for a in r.json()] == [aid] and r.json()[0]["status"] == "released"
+        work = tmp_path / "work"
+        git("clone", authed(r.json()[0]["repos"]["user"], token), str(work), cwd=tmp_path)
+        text = (work / "assignment1.ipynb").read_text()
+        assert "raise NotImplementedError()" in text and "BEGIN HIDDEN TESTS" not in text
+        (work / "assignment1.ipynb").write_text(text.replace(
+            "raise NotImplementedError()", "if not values:\\n        raise ValueError('empty')\\n"
+            "    return sum(values) / len(values)"))
+        git("commit", "-am", "answer", cwd=work)
+        git("push", cwd=work)
+        sub = requests.post(f"{server.url}/api/lectures/{lid}/assignments/{aid}/submissions", headers=auth,
+                            json={}, timeout=10).json()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            got = requests.get(f"{server.url}/api/lectures/{lid}/assignments/{aid}/submissions/{sub['id']}",
+                               headers=auth, timeout=5).json()
+            if got["auto_status"] in ("automatically_graded", "grading_failed"):
+                break
+            time.sleep(0.2)
+        assert got["auto_status"] == "automatically_graded", got
+        assert got["auto_score"] == 4.0  # both tests (2 + 2); the manual answer waits for a tutor
     finally:
         assert server.stop() == 0
     assert token not in server.log.read_text(), "a token was written to the log"

@@ -47,13 +47,15 @@ def seed_demo(session: Session, limits: Limits) -> dict[str, Any]:
         Assignment.lecture_id == lecture.id, Assignment.name == DEMO_ASSIGNMENT,
         Assignment.deleted_at.is_(None))).first()
     if assignment is None:
+        # created unreleased: the demo command generates the release from the source notebook, then releases
         assignment = Assignment(lecture_id=lecture.id, name=DEMO_ASSIGNMENT, assignment_type="Homework",
-                                points=10.0, late_periods=[], allowed_files=[],
-                                cell_timeout=limits.clamp_cell_timeout(None), status=AssignmentStatus.released)
+                                points=0.0, late_periods=[], allowed_files=[],
+                                cell_timeout=limits.clamp_cell_timeout(None), status=AssignmentStatus.created)
         session.add(assignment)
     session.flush()
     return {
         "lecture": {"id": lecture.id, "code": lecture.code, "name": lecture.name},
-        "assignment": {"id": assignment.id, "name": assignment.name, "status": assignment.status.value},
+        "assignment": {"id": assignment.id, "name": assignment.name, "status": assignment.status.value,
+                       "generated": assignment.release_commit is not None},
         "users": users,
     }
