@@ -81,6 +81,7 @@ class GraderService(Application):
     grading_max_file_bytes = Integer(256 << 20, help="Largest file a grading run may write.").tag(config=True)
     grading_max_open_files = Integer(256, help="Open files a grading run may have.").tag(config=True)
     grading_max_output_bytes = Integer(16 << 20, help="Largest result a grading run may print.").tag(config=True)
+    gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(config=True)
     git_max_file_size = Integer(20 << 20, help="Largest file a push may add (bytes).").tag(config=True)
     git_max_files = Integer(1000, help="Most files a pushed tree may hold.").tag(config=True)
     git_max_push_size = Integer(2 << 30, help="Largest push (pack bytes).").tag(config=True)
@@ -221,6 +222,7 @@ class GraderService(Application):
             "public_url": self.public_url,
             "data_dir": self.data_dir,
             "log_function": _log_request,
+            "gradebook_max_page_size": self.gradebook_max_page_size,
             "git_store": RepoStore(self.git_root),
             "git_access": self.make_git_access(db),
         }

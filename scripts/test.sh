@@ -6,6 +6,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source "$ROOT/scripts/bootstrap.sh"
 bash "$ROOT/scripts/services.sh" || true
+# a real kube-apiserver for the KubernetesExecutor tests: built once per machine (~5 min), then cached
+if ! bash "$ROOT/scripts/kube-apiserver.sh" >/dev/null; then
+    echo "test.sh: !!! kube-apiserver could not be built: the Kubernetes executor tests will be SKIPPED !!!" >&2
+fi
 
 set +e
 "$VENV/bin/python" -m pytest "$@"

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from grader_service.api import assignments, grading, health, lectures, submissions, users
+from grader_service.api import (
+    assignments,
+    gradebook,
+    grading,
+    health,
+    lectures,
+    remote_jobs,
+    submissions,
+    users,
+)
 from grader_service.auth.decorators import check_handler_rules
 
 default_handlers: list[tuple[str, type]] = [
@@ -12,6 +21,8 @@ default_handlers: list[tuple[str, type]] = [
     *assignments.default_handlers,
     *submissions.default_handlers,
     *grading.default_handlers,
+    *remote_jobs.default_handlers,
+    *gradebook.default_handlers,
 ]
 
 check_handler_rules(default_handlers)

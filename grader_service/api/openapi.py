@@ -50,7 +50,8 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for pattern, handler in default_handlers:
         path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "integer"}}
+        params = [{"name": n, "in": "path", "required": True,
+                   "schema": {"type": "integer" if n.endswith("_id") else "string"}}
                   for n in re.findall(r"\{(\w+)\}", path)]
         item: dict[str, Any] = {}
         docs = getattr(handler, "docs", {})

@@ -29,6 +29,7 @@ def assignment(a: Assignment, *, staff: bool = False) -> dict[str, Any]:
         "assignment_type": a.assignment_type, "points": a.points, "deadline": iso(a.deadline),
         "late_periods": list(a.late_periods or []), "max_submissions": a.max_submissions,
         "cell_timeout": a.cell_timeout, "allowed_files": list(a.allowed_files or []), "status": a.status.value,
+        "grading_basis": a.grading_basis.value if a.grading_basis else "best",
         "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
         "generated": a.release_commit is not None,
     }

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 #: permissions that are not scoped to a lecture
 GLOBAL_PERMISSIONS: dict[str, str] = {
     "public": "anyone, no token needed",
+    "job": "only the job's own short-lived token (remote executors); user tokens are refused",
     "authenticated": "any user with a valid token",
     "admin": "global admins only (admin_users in the config)",
 }

@@ -48,6 +48,8 @@ class ExecutorResult:
     files: dict[str, bytes] = field(default_factory=dict)
     log: str = ""
     error: str | None = None
+    #: the executor's remote side already posted the result to the service (Kubernetes); nothing to record
+    remote: bool = False
 
     @classmethod
     def failed(cls, error: str, log: str = "") -> ExecutorResult:
@@ -64,6 +66,9 @@ class Executor(LoggingConfigurable):
     Contract: never raise for anything the student's code did (return `ExecutorResult.failed` with a clear
     message); raise `InfrastructureError` only when the job should be retried (no cluster, disk full...).
     """
+
+    #: True for executors whose remote side fetches its input from the service and posts its result back
+    remote = False
 
     overall_timeout_margin = Float(30.0, help="Seconds added to the notebook time budget before the whole run "
                                    "is killed (kernel start, scoring, writing results).").tag(config=True)

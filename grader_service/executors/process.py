@@ -113,7 +113,7 @@ class ProcessExecutor(Executor):
                     "read_only": namespaces is not None, "writable": [str(scratch)],
                     "drop_privileges": namespaces is not None, "env": self._env(scratch),
                     "require_isolation": self.isolation == "namespaces"}
-            inner = [self.python, "-m", "grader_service.convert.cli", "autograde", "-i", str(submission),
+            inner = [self.python, "-m", "grader_service.executors.grade_entry", "autograde", "-i", str(submission),
                      "-o", str(graded), "--gradebook", "/dev/stdin", "--cell-timeout", str(spec.cell_timeout),
                      "--timeout", str(spec.timeout), "--json"]
             argv = [*(namespaces or []), self.python, "-m", "grader_service.executors.jail", json.dumps(jail),

@@ -75,6 +75,7 @@ class AssignmentFields(Strict):
     cell_timeout: Annotated[int, Field(ge=1, le=86_400)] | None = None
     allowed_files: AllowedFiles | None = None
     position: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    grading_basis: Literal["best", "latest"] | None = None
 
 
 class AssignmentCreate(AssignmentFields):
@@ -98,5 +99,45 @@ class SubmissionUpdate(Strict):
     manual_score: Annotated[float, Field(ge=0.0)] | None = None
 
 
+Score = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
+
+
+class GradeOverrideFields(Strict):
+    """Override fields of one assignment grade; a field left out keeps its value, null clears it."""
+
+    earned_all_override: Score | None = None
+    possible_all_override: Score | None = None
+    earned_graded_override: Score | None = None
+    possible_graded_override: Score | None = None
+    comment: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class GradebookUpdateItem(Strict):
+    """One item of a gradebook bulk update: the learner (user_id or username), the assignment, the grade."""
+
+    user_id: Annotated[int, Field(ge=1)] | None = None
+    username: Username | None = None
+    assignment_id: Annotated[int, Field(ge=1)]
+    grade: GradeOverrideFields
+
+
+class GradebookSettings(Strict):
+    writable: bool
+
+
+class RegradeRequest(Strict):
+    assignment_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=200)]
+
+
 def datetime_or_none(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+class RemoteJobResult(Strict):
+    """What a remote executor (a grading pod) posts back for its job."""
+
+    ok: bool
+    result: dict[str, object] | None = None
+    files: dict[str, str] = Field(default_factory=dict, description="path: base64 content of graded files")
+    log: Annotated[str, Field(max_length=4 << 20)] = ""
+    error: Annotated[str, Field(max_length=10_000)] | None = None

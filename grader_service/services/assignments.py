@@ -12,9 +12,10 @@ from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, Forbidden
 from grader_service.grades.late import validate_late_periods
 from grader_service.orm.base import utcnow
-from grader_service.orm.models import Assignment, AssignmentStatus, Submission
+from grader_service.orm.models import Assignment, AssignmentStatus, GradingBasis, Submission
 from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, AssignmentUpdate
 from grader_service.services.access import get_assignment, get_lecture
+from grader_service.services.gradebook import enqueue_lecture_recompute
 from grader_service.services.settings import Limits
 
 #: allowed status changes; unreleasing (released → created) is only allowed without submissions
@@ -68,6 +69,10 @@ def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits
         assignment.allowed_files = list(body.allowed_files or [])
     if "position" in given and body.position is not None:
         assignment.position = body.position
+    if "grading_basis" in given:
+        if body.grading_basis is None:
+            raise BadRequest("grading_basis may not be null", field="grading_basis")
+        assignment.grading_basis = GradingBasis(body.grading_basis)
     if assignment.late_periods and assignment.deadline is None:
         raise BadRequest("late_periods need a deadline", field="late_periods")
 
@@ -87,9 +92,15 @@ def _has_submissions(session: Session, assignment_id: int) -> bool:
     return bool(session.scalar(select(exists().where(Submission.assignment_id == assignment_id))))
 
 
+def _grading_inputs(assignment: Assignment) -> tuple[Any, ...]:
+    return (assignment.status == AssignmentStatus.created, assignment.assignment_type, assignment.points,
+            assignment.grading_basis)
+
+
 def update_assignment(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
                       body: AssignmentUpdate, limits: Limits) -> Assignment:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    before = _grading_inputs(assignment)
     if body.name is not None:
         assignment.name = body.name
     _apply_fields(assignment, body, limits)
@@ -106,6 +117,10 @@ def update_assignment(session: Session, actor: Actor, lecture_id: int, assignmen
         assignment.status = new
     assignment.updated_at = utcnow()
     session.flush()
+    if _grading_inputs(assignment) != before:
+        # What counts (released or not, type, points, best/latest) changed: recompute the lecture's grades,
+        # this assignment's from its submissions.
+        enqueue_lecture_recompute(session, lecture_id, reason="assignment changed", assignment_ids=[assignment.id])
     return assignment
 
 
@@ -117,3 +132,5 @@ def delete_assignment(session: Session, actor: Actor, lecture_id: int, assignmen
         raise Conflict(f"assignment {assignment.name!r} has submissions; close it instead, or ask an admin "
                        "to delete it with ?force=true")
     assignment.deleted_at = utcnow()
+    if assignment.status != AssignmentStatus.created:
+        enqueue_lecture_recompute(session, lecture_id, reason="assignment deleted")

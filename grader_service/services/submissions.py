@@ -27,6 +27,7 @@ from grader_service.orm.models import (
 )
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services.access import get_assignment, get_lecture, get_submission
+from grader_service.services.dispatch import enqueue
 from grader_service.services.grading import queue_autograde
 from grader_service.services.settings import Limits
 
@@ -149,6 +150,7 @@ def update_submission(session: Session, actor: Actor, lecture_id: int, assignmen
         submission.manual_score = body.manual_score
         if body.manual_score is not None and "manual_status" not in given:
             submission.manual_status = ManualStatus.manually_graded
+        enqueue(session, "grades.recompute_learner", lecture_id=lecture_id, user_id=submission.user_id)
     recompute_scores(submission)
     submission.updated_at = utcnow()
     session.flush()

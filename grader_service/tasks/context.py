@@ -27,6 +27,7 @@ class WorkerContext:
     name: str
     scratch_root: Path
     total_timeout: float = 600.0
+    service_url: str = ""
 
 
 _lock = threading.Lock()
@@ -47,7 +48,7 @@ def build_context(service: GraderService, db: Database | None = None) -> WorkerC
     return WorkerContext(db=db or service.init_db(ensure=False), store=RepoStore(service.git_root),
                          executor=executor, limits=service.resource_limits,
                          name=f"{socket.gethostname()}:{os.getpid()}", scratch_root=scratch,
-                         total_timeout=service.autograde_timeout)
+                         total_timeout=service.autograde_timeout, service_url=service.public_url)
 
 
 def get_context() -> WorkerContext:

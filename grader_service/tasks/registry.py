@@ -8,6 +8,7 @@ from typing import Any
 from celery import Celery, Task
 
 from grader_service.executors.base import InfrastructureError
+from grader_service.grades import recompute
 from grader_service.orm.models import AutoStatus, JobState, Submission
 from grader_service.services import jobs
 from grader_service.tasks import autograde as autograde_body
@@ -41,7 +42,7 @@ def _retry_or_fail(task: Task, job_id: int, exc: InfrastructureError) -> Any:
 
 
 def register_tasks(app: Celery) -> None:
-    @app.task(name="autograde.run", bind=True, acks_late=True, reject_on_worker_lost=True)
+    @app.task(name="autograde.run", shared=False, bind=True, acks_late=True, reject_on_worker_lost=True)
     def autograde_run(self: Task, job_id: int) -> str:
         ctx = get_context()
         try:
@@ -49,18 +50,16 @@ def register_tasks(app: Celery) -> None:
         except InfrastructureError as exc:
             return _retry_or_fail(self, job_id, exc)
 
-    @app.task(name="assignments.generate", bind=True, acks_late=True, reject_on_worker_lost=True)
+    @app.task(name="assignments.generate", shared=False, bind=True, acks_late=True, reject_on_worker_lost=True)
     def assignments_generate(self: Task, job_id: int) -> str:
         return generate_body.generate(get_context(), job_id)
 
-    @app.task(name="grades.recompute_learner", acks_late=True)
+    @app.task(name="grades.recompute_learner", shared=False, acks_late=True)
     def grades_recompute_learner(lecture_id: int, user_id: int) -> str:
-        from grader_service.grades import tasks as grade_tasks
+        grade = recompute.recompute_learner(get_context().db.session_factory, lecture_id, user_id)
+        return f"lecture {lecture_id} user {user_id}: {'recomputed' if grade is not None else 'not a member'}"
 
-        return grade_tasks.recompute_learner_task(get_context().db, lecture_id, user_id)
-
-    @app.task(name="grades.recompute_lecture", acks_late=True, reject_on_worker_lost=True)
+    @app.task(name="grades.recompute_lecture", shared=False, acks_late=True, reject_on_worker_lost=True)
     def grades_recompute_lecture(job_id: int) -> str:
-        from grader_service.grades import tasks as grade_tasks
-
-        return grade_tasks.recompute_lecture_task(get_context().db, job_id)
+        recompute.run_lecture_recompute(get_context().db.session_factory, job_id)
+        return f"recompute job {job_id} done"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from grader_service.orm.models import Job, JobState, Submission
+from grader_service.orm.models import Job, JobState, Lecture, Submission
 from tests.api.routes import registered_routes
 from tests.support.world import LectureWorld, build_world
 
@@ -69,10 +69,41 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (S + "/autograde", "POST"): (STAFF, 202, None, None),
     (S + "/autograde", "DELETE"): (STAFF, 200, None, _queue_job),
     (L + "/jobs/{job_id}", "GET"): (STAFF, 200, None, None),
+    ("/api/jobs/{job_id}/input", "GET"): ("job", 401, None, None),
+    ("/api/jobs/{job_id}/result", "POST"): ("job", 401, lambda w: {"ok": False, "error": "x"}, None),
 }
 
 
+def _writable_gradebook(world: LectureWorld) -> None:
+    with world.service.db.session() as s:
+        s.get(Lecture, world.lecture_id).gradebook_writable = True
+        s.commit()
+
+
+G = L + "/gradebook"
+EXPECTED.update({
+    (G, "GET"): (STAFF, 200, None, None),
+    (G + "/bulk-update", "POST"): (INSTRUCTOR, 202, lambda w: [{"username": w.names["student"],
+                                                                "assignment_id": w.released_id,
+                                                                "grade": {"earned_graded_override": 5}}],
+                                   _writable_gradebook),
+    (G + "/grading-info", "GET"): (STAFF, 200, None, None),
+    (G + "/settings", "GET"): (STAFF, 200, None, None),
+    (G + "/settings", "PUT"): (INSTRUCTOR, 200, lambda w: {"writable": True}, None),
+    (G + "/regrade", "POST"): (INSTRUCTOR, 202, lambda w: {"assignment_ids": [w.released_id]}, None),
+    (G + ".csv", "GET"): (STAFF, 200, None, None),
+    (L + "/grading-policy", "GET"): (MEMBERS, 200, None, None),
+    (L + "/grading-policy", "PUT"): (INSTRUCTOR, 202, lambda w: {"GRADER": [{"type": "Homework", "min_count": 1,
+                                                                             "drop_count": 0, "weight": 1}],
+                                                                 "GRADE_CUTOFFS": {"P": 0.4}}, None),
+    (L + "/grades", "GET"): (MEMBERS, 200, None, None),
+    (A + "/grades/{username}/overrides", "GET"): (STAFF, 200, None, None),
+})
+
+
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
+    if rule == "job":  # only the job's own token opens these (tested in tests/executors); user tokens never do
+        return 401
     if rule == "public":
         return success
     if caller in (None, "expired"):
@@ -103,7 +134,8 @@ def test_authorization(service, route, method, caller):
     if setup:
         setup(world)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id, job_id=world.job_id)
+                        submission_id=world.submission_id, job_id=world.job_id,
+                        username=world.names["student"])
     r = world.req(caller, method, path, json=body(world) if body else None)
     want = expected_status(rule, success, caller)
     assert r.status_code == want, f"{method} {path} as {caller}: {r.status_code} {r.text[:200]}"

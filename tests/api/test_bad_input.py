@@ -68,11 +68,42 @@ CASES[(A + "/generate", "POST", "instructor")] = [({"force": True}, None)]
 CASES[(S + "/autograde", "POST", "tutor")] = [({"now": 1}, None)]
 CASES[(S + "/autograde", "DELETE", "tutor")] = [([1], None)]
 
+G = L + "/gradebook"
+CASES[(G + "/bulk-update", "POST", "instructor")] = [({"user_id": 1}, None), ([], None), ("items", None)]
+CASES[(G + "/settings", "PUT", "instructor")] = [
+    ({}, "writable"), ({"writable": "yes"}, "writable"), ({"writable": True, "x": 1}, "x"),
+]
+CASES[(G + "/regrade", "POST", "instructor")] = [
+    ({}, "assignment_ids"), ({"assignment_ids": []}, "assignment_ids"), ({"assignment_ids": [0]}, "assignment_ids[0]"),
+    ({"assignment_ids": [999_999_999]}, "assignment_ids[0]"), ({"assignment_ids": "1"}, "assignment_ids"),
+]
+CASES[(L + "/grading-policy", "PUT", "instructor")] = [
+    ([], None), ({"GRADER": []}, "GRADE_CUTOFFS"), ({"GRADER": [{"type": "HW"}], "GRADE_CUTOFFS": {}}, "GRADER[0].min_count"),
+    ({"GRADER": [{"type": "HW", "min_count": -1, "drop_count": 0, "weight": 1}], "GRADE_CUTOFFS": {}}, "GRADER[0].min_count"),
+    ({"GRADER": [{"type": "HW", "min_count": 1, "drop_count": 0, "weight": "x"}], "GRADE_CUTOFFS": {}}, "GRADER[0].weight"),
+    ({"GRADER": [], "GRADE_CUTOFFS": {"A": 1.5}}, "GRADE_CUTOFFS.A"), ({"GRADER": [], "GRADE_CUTOFFS": {}, "bogus": 1}, "bogus"),
+]
+
+CASES[("/api/jobs/{job_id}/result", "POST", "student")] = [
+    ({}, "ok"), ({"ok": "yes"}, "ok"), ({"ok": True, "files": []}, "files"), ({"ok": True, "extra": 1}, "extra"),
+]
+
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
     (L + "/members", "GET", "tutor", "?role=king", "role"),
     (A + "/submissions", "GET", "tutor", "?filter=worst", "filter"),
+    (L + "/gradebook", "GET", "tutor", "?page_size=0", "page_size"),
+    (L + "/gradebook", "GET", "tutor", "?page_size=many", "page_size"),
+    (L + "/gradebook", "GET", "tutor", "?page_size=100000", "page_size"),
+    (L + "/gradebook", "GET", "tutor", "?course_grade_min=101", "course_grade_min"),
+    (L + "/gradebook", "GET", "tutor", "?course_grade_min=50&course_grade_max=10", "course_grade_max"),
+    (L + "/gradebook", "GET", "tutor", "?assignment_grade_min=5", "assignment"),
+    (L + "/gradebook", "GET", "tutor", "?assignment=abc", "assignment"),
+    (L + "/gradebook", "GET", "tutor", "?assignment=999999999&assignment_grade_min=1", "assignment"),
+    (L + "/gradebook", "GET", "tutor", "?excluded_roles=king", "excluded_roles"),
+    (L + "/gradebook", "GET", "tutor", "?cursor=not-a-cursor", "cursor"),
+    (L + "/grades", "GET", "instructor", "?page_size=-3", "page_size"),
 ]
 
 
@@ -99,7 +130,7 @@ FLAT = [(route, method, caller, body, field) for (route, method, caller), items 
 def test_bad_json_field(service, route, method, caller, body, field):
     world = build_world(service)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id)
+                        submission_id=world.submission_id, job_id=world.job_id, username=world.names["student"])
     before = _snapshot(world)
     r = world.req(caller, method, path, json=body)
     assert r.status_code == 400, r.text
@@ -116,7 +147,7 @@ def test_bad_json_field(service, route, method, caller, body, field):
 def test_malformed_and_empty_bodies(service, route, method, caller, raw):
     world = build_world(service)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id)
+                        submission_id=world.submission_id, job_id=world.job_id, username=world.names["student"])
     r = world.req(caller, method, path, data=raw, headers={"Content-Type": "application/json"})
     assert r.status_code == 400, r.text
     assert "JSON" in r.json()["message"] or "takes no request body" in r.json()["message"]

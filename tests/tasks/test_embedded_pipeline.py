@@ -103,3 +103,21 @@ def test_wrong_answer_and_failing_notebook_statuses(embedded, tmp_path):
     assert job["result"]["needs_manual"] is True
     cells = job["result"]["notebooks"]["squares.ipynb"]["cells"]
     assert cells["explain"]["score"] is None and cells["test_hidden"]["status"] == "failed"
+
+
+def test_autograde_result_flows_into_the_gradebook(embedded, tmp_path):
+    """The stream queue: an autograde result recomputes the learner's assignment and lecture grade."""
+    w = build_world(embedded)
+    aid = w.req("instructor", "POST", w.lecture_path + "/assignments",
+                json={"name": "Graded", "assignment_type": "Homework"}).json()["id"]
+    author_and_release(w, tmp_path, aid)
+    sub = student_submits(w, tmp_path, aid, "student")
+    assert wait_graded(w, aid, sub["id"])["auto_score"] == 3.0
+
+    def entry():
+        r = w.req("instructor", "GET", w.lecture_path + f"/gradebook?username={w.names['student']}")
+        breakdown = {b["assignment_id"]: b for b in r.json()["section_breakdown"]}
+        return breakdown.get(aid, {}).get("score_earned") == 3.0 and breakdown[aid]
+
+    got = embedded.wait_for(entry, timeout=30)
+    assert got["score_possible"] == 5.0 and got["attempted"] is True

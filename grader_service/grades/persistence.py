@@ -1,0 +1,229 @@
+"""Persistent grades: assignment grades from submissions (set-based SQL), lecture grades, learner locks.
+
+Every function takes a session and works in the caller's transaction. Writers of a learner's grades
+first lock the learner (`lock_learners`, `lock_learner_chunk`), so a stream update, a bulk override, a
+stale read and the batch never overwrite each other's newer result with an older one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from grader_service.grades.dialect import is_postgres, upsert_insert
+from grader_service.grades.setwise import AssignmentInfo, LectureGrader, effective_policy
+from grader_service.grades.snapshots import Snapshot, ensure_snapshots
+from grader_service.orm.base import UtcDateTime, utcnow
+from grader_service.orm.grades import AssignmentGrade, AssignmentGradeOverride, LectureGrade
+from grader_service.orm.models import Assignment, AssignmentStatus, Lecture, LectureMember, Submission
+
+
+
+class StoredLectureGrade(NamedTuple):
+    percent: float
+    letter: str
+    passed: bool
+    passed_timestamp: datetime | None
+    policy_hash: str
+
+
+# -- which assignments count --
+def counted_assignments(session: Session, lecture_id: int) -> list[Assignment]:
+    """Released and closed assignments of the lecture in gradebook order (unreleased ones never count)."""
+    return list(session.scalars(
+        select(Assignment).where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None),
+                                 Assignment.status != AssignmentStatus.created)
+        .order_by(Assignment.position, Assignment.id)))
+
+
+def infos_of(assignments: Sequence[Assignment]) -> list[AssignmentInfo]:
+    return [AssignmentInfo(a.id, a.name, a.assignment_type, float(a.points), a.position,
+                           getattr(a.grading_basis, "value", a.grading_basis)) for a in assignments]
+
+
+def grader_for(lecture: Lecture, assignments: Sequence[AssignmentInfo]) -> LectureGrader:
+    return LectureGrader(effective_policy(lecture.grading_policy), assignments)
+
+
+# -- locks --
+def lock_learners(session: Session, lecture_id: int, user_ids: Sequence[int]) -> list[int]:
+    """Lock these learners' membership rows (in id order, so lockers never deadlock); returns the members.
+
+    PostgreSQL takes row locks. SQLite has one writer at a time: a no-op write takes the database's write
+    lock before anything is read, so what is read next is the newest committed data and stays so.
+    """
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    where = (LectureMember.lecture_id == lecture_id, LectureMember.user_id.in_(ids))
+    if is_postgres(session):
+        return list(session.scalars(select(LectureMember.user_id).where(*where)
+                                    .order_by(LectureMember.user_id).with_for_update()))
+    session.execute(update(LectureMember).where(*where).values(role=LectureMember.role)
+                    .execution_options(synchronize_session=False))
+    return list(session.scalars(select(LectureMember.user_id).where(*where).order_by(LectureMember.user_id)))
+
+
+def lock_learner_chunk(session: Session, lecture_id: int, after_user_id: int, size: int) -> list[int]:
+    """Lock the next `size` members of the lecture after `after_user_id` (keyset order); their ids."""
+    stmt = (select(LectureMember.user_id).where(LectureMember.lecture_id == lecture_id,
+                                                LectureMember.user_id > after_user_id)
+            .order_by(LectureMember.user_id).limit(size))
+    if is_postgres(session):
+        return list(session.scalars(stmt.with_for_update()))
+    ids = list(session.scalars(stmt))
+    if ids:
+        session.execute(update(LectureMember).where(
+            LectureMember.lecture_id == lecture_id, LectureMember.user_id.between(ids[0], ids[-1]))
+            .values(role=LectureMember.role).execution_options(synchronize_session=False))
+    return ids
+
+
+def _user_filter(column: Any, user_ids: Sequence[int], contiguous: bool = False) -> Any:
+    """`user_ids` as a condition; a keyset chunk of members (`contiguous`) selects its id range instead,
+    which is cheaper than a long IN list (rows of other users in the range belong to other lectures)."""
+    if contiguous and len(user_ids) > 1:
+        return column.between(min(user_ids), max(user_ids))
+    return column.in_(list(user_ids))
+
+
+# -- assignment grades from submissions --
+def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Sequence[AssignmentInfo],
+                             snapshots: dict[int, Snapshot], user_ids: Sequence[int] | None = None,
+                             *, regrade: bool = False, contiguous: bool = False,
+                             now: datetime | None = None) -> None:
+    """Write the assignment grades of these learners (all when None) from their counted submissions.
+
+    One INSERT ... SELECT ... ON CONFLICT for every learner and assignment: per (learner, assignment)
+    the best or the latest scored submission (the assignment's grading basis), late penalty included
+    (final_score). A grade keeps the possible score of the snapshot it was first computed against unless
+    `regrade` moves it to the current snapshot; `first_attempted` is set once.
+    """
+    if not assignments:
+        return
+    now = now or utcnow()
+    S = Submission
+    ids = [a.id for a in assignments]
+    best = [a.id for a in assignments if a.basis == "best"]
+    order = (case((S.final_score.is_(None), 1), else_=0),
+             case((S.assignment_id.in_(best), S.final_score), else_=literal(0.0)).desc(),
+             S.submitted_at.desc(), S.id.desc())
+    inner = select(
+        S.id, S.user_id, S.assignment_id, S.final_score,
+        func.min(S.submitted_at).over(partition_by=(S.user_id, S.assignment_id)).label("first_at"),
+        func.row_number().over(partition_by=(S.user_id, S.assignment_id), order_by=order).label("rn"),
+    ).where(S.assignment_id.in_(ids))
+    if user_ids is not None:
+        inner = inner.where(_user_filter(S.user_id, user_ids, contiguous))
+    sub = inner.subquery()
+    points = case({aid: literal(snapshots[aid].points) for aid in ids}, value=sub.c.assignment_id)
+    key = case({aid: literal(snapshots[aid].key) for aid in ids}, value=sub.c.assignment_id)
+    stamp = literal(now, UtcDateTime())
+    chosen = select(literal(lecture_id), sub.c.user_id, sub.c.assignment_id, sub.c.final_score, points,
+                    sub.c.final_score, points, sub.c.first_at, sub.c.id, key, stamp, stamp
+                    ).where(sub.c.rn == 1, sub.c.final_score.is_not(None))
+    G = AssignmentGrade
+    columns = ["lecture_id", "user_id", "assignment_id", "earned_all", "possible_all", "earned_graded",
+               "possible_graded", "first_attempted", "submission_id", "snapshot_key", "created", "modified"]
+    stmt = upsert_insert(session, G).from_select(columns, chosen)
+    new = stmt.excluded
+    values: dict[str, Any] = {
+        "earned_all": new.earned_all, "earned_graded": new.earned_graded, "submission_id": new.submission_id,
+        "first_attempted": func.coalesce(G.first_attempted, new.first_attempted), "modified": new.modified,
+    }
+    changed = [G.earned_graded != new.earned_graded, G.earned_all != new.earned_all,
+               G.submission_id.is_distinct_from(new.submission_id), G.first_attempted.is_(None)]
+    if regrade:
+        values.update(possible_all=new.possible_all, possible_graded=new.possible_graded,
+                      snapshot_key=new.snapshot_key)
+        changed.append(G.snapshot_key.is_distinct_from(new.snapshot_key))
+    session.execute(stmt.on_conflict_do_update(index_elements=["lecture_id", "user_id", "assignment_id"],
+                                               set_=values, where=or_(*changed)))
+    if regrade:
+        # Grades without a counted submission (created by an override) move to the current snapshot too.
+        for aid in ids:
+            session.execute(update(G).where(
+                G.lecture_id == lecture_id, G.assignment_id == aid, G.submission_id.is_(None),
+                G.snapshot_key.is_distinct_from(snapshots[aid].key),
+                *([_user_filter(G.user_id, user_ids, contiguous)] if user_ids is not None else []))
+                .values(possible_all=snapshots[aid].points, possible_graded=snapshots[aid].points,
+                        snapshot_key=snapshots[aid].key, modified=now)
+                .execution_options(synchronize_session=False))
+
+
+# -- effective (override-aware) assignment grades --
+def effective_grades(session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
+                     ) -> dict[int, dict[int, tuple[float, float]]]:
+    """user id → assignment id → (earned_graded, possible_graded) with overrides applied field by field."""
+    G, O = AssignmentGrade, AssignmentGradeOverride
+    rows = session.execute(
+        select(G.user_id, G.assignment_id, func.coalesce(O.earned_graded_override, G.earned_graded),
+               func.coalesce(O.possible_graded_override, G.possible_graded))
+        .outerjoin(O, O.grade_id == G.id)
+        .where(G.lecture_id == lecture_id, _user_filter(G.user_id, user_ids, contiguous)))
+    wanted = set(user_ids)
+    out: dict[int, dict[int, tuple[float, float]]] = {}
+    for uid, aid, earned, possible in rows:
+        if uid in wanted:
+            out.setdefault(uid, {})[aid] = (earned, possible)
+    return out
+
+
+# -- lecture grades --
+def stored_lecture_grades(session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
+                          ) -> dict[int, tuple[Any, ...]]:
+    L = LectureGrade
+    rows = session.execute(select(L.user_id, L.percent_grade, L.letter_grade, L.passed_timestamp,
+                                  L.grading_policy_hash)
+                           .where(L.lecture_id == lecture_id, _user_filter(L.user_id, user_ids, contiguous)))
+    wanted = set(user_ids)
+    return {r[0]: tuple(r[1:]) for r in rows if r[0] in wanted}
+
+
+def grade_learners(session: Session, lecture_id: int, grader: LectureGrader, user_ids: Sequence[int],
+                   *, contiguous: bool = False, now: datetime | None = None) -> dict[int, StoredLectureGrade]:
+    """Recompute and store the lecture grades of these (locked) learners in a constant number of queries.
+
+    Rows whose result did not change are not written; `passed_timestamp` is set the first time a
+    learner passes and kept when they later drop below passing.
+    """
+    now = now or utcnow()
+    if not user_ids:
+        return {}
+    grades = effective_grades(session, lecture_id, user_ids, contiguous)
+    stored = stored_lecture_grades(session, lecture_id, user_ids, contiguous)
+    writes: list[dict[str, Any]] = []
+    out: dict[int, StoredLectureGrade] = {}
+    empty: dict[int, tuple[float, float]] = {}
+    for uid in user_ids:
+        result = grader.grade(grades.get(uid, empty))
+        percent = float(result.percent)
+        old = stored.get(uid)
+        passed_at = old[2] if old is not None and old[2] is not None else (now if result.passed else None)
+        out[uid] = StoredLectureGrade(percent, result.letter, result.passed, passed_at, grader.hash)
+        if old is None or (old[0], old[1], old[2], old[3]) != (percent, result.letter, passed_at, grader.hash):
+            writes.append({"lecture_id": lecture_id, "user_id": uid, "percent_grade": percent,
+                           "letter_grade": result.letter, "passed_timestamp": passed_at,
+                           "grading_policy_hash": grader.hash, "created": now, "modified": now})
+    if writes:
+        stmt = upsert_insert(session, LectureGrade)
+        new = stmt.excluded
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["lecture_id", "user_id"],
+            set_={"percent_grade": new.percent_grade, "letter_grade": new.letter_grade,
+                  "passed_timestamp": func.coalesce(LectureGrade.passed_timestamp, new.passed_timestamp),
+                  "grading_policy_hash": new.grading_policy_hash, "modified": new.modified}), writes)
+    return out
+
+
+def stale_or_missing(stored: dict[int, tuple[Any, ...]], user_ids: Sequence[int], policy_hash: str) -> list[int]:
+    return [uid for uid in user_ids if uid not in stored or stored[uid][3] != policy_hash]
+
+
+__all__ = ["AssignmentInfo", "StoredLectureGrade", "counted_assignments", "effective_grades",
+           "ensure_snapshots", "grade_learners", "grader_for", "infos_of", "lock_learner_chunk", "lock_learners",
+           "stale_or_missing", "stored_lecture_grades", "upsert_assignment_grades"]

@@ -1,0 +1,92 @@
+"""A gradebook page costs a constant number of queries, whatever its size and with stale grades on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from grader_service.grades.gradebook import GradebookFilters, gradebook_page
+from grader_service.grades.recompute import create_recompute_job, run_lecture_recompute
+from grader_service.grades.reports import ReportContext, chunk
+from grader_service.grades.persistence import counted_assignments, grader_for, infos_of
+from grader_service.orm.models import Lecture
+from tests.grades.seed import seed_lecture
+
+POLICY = {"GRADER": [{"type": "Homework", "min_count": 3, "drop_count": 1, "weight": 0.6, "short_label": "HW"},
+                     {"type": "Exam", "min_count": 1, "drop_count": 0, "weight": 0.4}],
+          "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5}}
+NEW_POLICY = {**POLICY, "GRADE_CUTOFFS": {"A": 0.7, "B": 0.4}}
+
+
+@contextmanager
+def counting(db) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def page_queries(db, lecture_id: int, size: int, filters: GradebookFilters) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with db.session() as s, counting(db) as statements:
+        lecture = s.get(Lecture, lecture_id)
+        page = gradebook_page(s, lecture, filters, None, size)
+        s.commit()
+    return len(statements), len(page["results"])
+
+
+def test_page_queries_do_not_grow_with_the_page(grades_db):
+    specs = [{"type": "Homework"}, {"type": "Homework"}, {"type": "Exam", "points": 40}, {"type": "Homework"}]
+    with grades_db.session() as s:
+        seeded = seed_lecture(s, learners=60, assignments=specs, policy=POLICY)
+        job = create_recompute_job(s, seeded.lecture_id, reason="seed", assignment_ids=seeded.assignment_ids)
+        s.commit()
+    run_lecture_recompute(grades_db.session_factory, job.id)
+    filters = [GradebookFilters(), GradebookFilters(username_contains="learner"),
+               GradebookFilters(course_grade_min=0, course_grade_max=100,
+                                assignment_id=seeded.assignment_ids[0], assignment_grade_min=0)]
+    for f in filters:
+        small, n_small = page_queries(grades_db, seeded.lecture_id, 5, f)
+        large, n_large = page_queries(grades_db, seeded.lecture_id, 50, f)
+        assert (n_small, n_large) == (5, 50)
+        assert small == large, f"{f}: {small} vs {large} queries"
+        assert small <= 8
+    # after a policy change every grade on the page is stale: recomputed in a constant number more
+    with grades_db.session() as s:
+        s.get(Lecture, seeded.lecture_id).grading_policy = NEW_POLICY
+        s.commit()
+    stale_small, _ = page_queries(grades_db, seeded.lecture_id, 5, GradebookFilters())
+    with grades_db.session() as s:
+        s.get(Lecture, seeded.lecture_id).grading_policy = POLICY
+        s.commit()
+    stale_large, _ = page_queries(grades_db, seeded.lecture_id, 50, GradebookFilters())
+    assert stale_small == stale_large <= 14
+
+
+def test_report_chunks_cost_constant_queries(grades_db):
+    with grades_db.session() as s:
+        seeded = seed_lecture(s, learners=40, assignments=[{"type": "Homework"}] * 3, policy=POLICY)
+    with grades_db.session() as s:
+        lecture = s.get(Lecture, seeded.lecture_id)
+        infos = infos_of(counted_assignments(s, lecture.id))
+        ctx = ReportContext(lecture.id, tuple(infos), grader_for(lecture, infos))
+        counts = []
+        after = None
+        lines = 0
+        while True:
+            with counting(grades_db) as statements:
+                text, after = chunk(s, ctx, after, size=15)
+                s.commit()
+            counts.append(len(statements))
+            lines += text.count("\n")
+            if after is None:
+                break
+    assert lines == 40
+    assert len(set(counts[:2])) == 1, counts  # the first full chunks (all stale: computed) cost the same
