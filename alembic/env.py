@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 from grader_service.orm import models  # noqa: F401  (registers every table on the metadata)
 from grader_service.orm import grades  # noqa: F401  (the grades tables)
+from grader_service.orm import auth  # noqa: F401  (login sessions, password users, OAuth codes)
 from grader_service.orm.base import Base
 
 config = context.config

@@ -13,7 +13,7 @@ from typing import Any
 
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Float, Integer, Set, Type, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, List, Set, Type, Unicode, default
 from traitlets.config import Application, Config
 
 from grader_service import __version__
@@ -73,6 +73,8 @@ class GraderService(Application):
                           help="Where submissions are graded: ProcessExecutor (sandboxed child process, the "
                           "default), KubernetesExecutor (a pod per job), LocalExecutor (in the worker; unsafe, "
                           "development only).").tag(config=True)
+    task_retry_delay = Float(5.0, help="Seconds before the first retry of a task that hit an infrastructure "
+                             "error (doubling each time, at most 3 retries).").tag(config=True)
     autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(config=True)
     grading_memory_limit = Integer(2 << 30, help="Bytes of memory (address space) a grading run may use.").tag(
         config=True)
@@ -88,6 +90,37 @@ class GraderService(Application):
     git_allowed_extensions = Set(Unicode(), help="File extensions students may push to their repos, e.g. "
                                  "{'.ipynb', '.py', '.csv'}; empty: any (an assignment's allowed_files globs "
                                  "are allowed in addition).").tag(config=True)
+    # -- login, OAuth2 provider, hub-token mode (grader_service.auth) --
+    authenticator_class = Type("grader_service.auth.authenticators.PasswordAuthenticator",
+                               klass="grader_service.auth.authenticators.Authenticator",
+                               help="Who may log in at /login: PasswordAuthenticator (passwords set by admins "
+                               "with PUT /api/users/<name>/password; the default), GenericOAuthenticator "
+                               "(an upstream OAuth2/OIDC provider), DevAuthenticator (any name; loopback only)."
+                               ).tag(config=True)
+    oauth_clients = List(Dict(), help="OAuth2 clients that may log users in here (e.g. JupyterHub): "
+                         "[{'client_id': ..., 'client_secret': ... (>= 16 chars), 'redirect_uri': URL or list, "
+                         "'name': shown on the consent page, 'skip_consent': False, 'pkce_required': True}]."
+                         ).tag(config=True)
+    load_roles = List(Dict(), help="Lecture roles granted at login: [{'lecture': 'demo101', 'role': 'tutor', "
+                      "'users': [...], 'groups': [...]}]; identity-provider or hub groups named "
+                      "<lecture>:<role> are mapped too.").tag(config=True)
+    login_session_ttl = Float(24 * 3600, help="Seconds a browser login at the service lasts.").tag(config=True)
+    oauth_code_ttl = Float(60, help="Seconds an OAuth2 authorization code stays valid (single use).").tag(
+        config=True)
+    oauth_token_ttl = Float(8 * 3600, help="Seconds an OAuth2 access token stays valid.").tag(config=True)
+    cookie_secret = Unicode(help="Secret (hex) that signs the login-state cookie (env GRADER_COOKIE_SECRET); "
+                            "default: kept in <data_dir>/cookie_secret, created on first start.").tag(config=True)
+    hub_token_auth = Bool(False, help="Hub-token mode: accept users' JupyterHub tokens, checked against the "
+                          "Hub API (hub_api_url) and cached for hub_token_cache_ttl seconds.").tag(config=True)
+    hub_api_url = Unicode(help="The Hub API, e.g. http://127.0.0.1:8081/hub/api (default: env "
+                          "JUPYTERHUB_API_URL, set when the Hub runs this service).").tag(config=True)
+    hub_api_token = Unicode(help="This service's own Hub API token, used to read a user's groups (needs "
+                            "read:users:groups); default: env JUPYTERHUB_API_TOKEN.").tag(config=True)
+    hub_service_name = Unicode(help="The name this service is registered under at the Hub: a hub token is "
+                               "accepted if its owner has access:services!service=<name> (default: env "
+                               "JUPYTERHUB_SERVICE_NAME or 'grader').").tag(config=True)
+    hub_token_cache_ttl = Float(60, help="Seconds a hub token stays accepted before the Hub is asked again.").tag(
+        config=True)
     log_level = 20
 
     aliases = {"f": "GraderService.config_file", "config": "GraderService.config_file",
@@ -112,6 +145,30 @@ class GraderService(Application):
     @default("upgrade_db")
     def _upgrade_db_default(self) -> bool:
         return self.db_url.startswith("sqlite")
+
+    @default("hub_api_url")
+    def _hub_api_url_default(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_URL", "")
+
+    @default("hub_api_token")
+    def _hub_api_token_default(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
+
+    @default("hub_service_name")
+    def _hub_service_name_default(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_NAME", "grader")
+
+    @default("cookie_secret")
+    def _cookie_secret_default(self) -> str:
+        if os.environ.get("GRADER_COOKIE_SECRET"):
+            return os.environ["GRADER_COOKIE_SECRET"]
+        path = Path(self.data_dir) / "cookie_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex())
+        return path.read_text().strip()
 
     @default("public_url")
     def _public_url_default(self) -> str:
@@ -170,7 +227,9 @@ class GraderService(Application):
         db.install_dispatcher(CeleryDispatcher(celery, self.queue_prefix))
         configure(self)
         if embedded_worker and not self.broker_url:
-            set_context(build_context(self, db))
+            ctx = build_context(self, db)
+            ctx.embedded = True
+            set_context(ctx)
             worker = celery.WorkController(pool_cls="threads", concurrency=self.embedded_worker_threads,
                                            queues=[self.queue_prefix + q for q in ("autograde", "grades", "batch")],
                                            hostname="embedded@grader",
@@ -208,11 +267,17 @@ class GraderService(Application):
         from grader_service.api.base import NotFoundHandler
         from grader_service.git.smart_http import git_handlers
         from grader_service.git.store import RepoStore
+        from grader_service.auth.login_handlers import default_handlers as login_routes
+        from grader_service.auth.oauth_handlers import default_handlers as oauth_routes
+
+        auth_handlers = [*login_routes, *oauth_routes]
+        auth_settings = self.auth_settings(db)
 
         prefix = "/" + self.base_url.strip("/")
         prefix = "" if prefix == "/" else prefix
         handlers: list[Any] = [(prefix + pattern, handler) for pattern, handler in default_handlers]
         handlers.append((prefix + r"/api/.*", NotFoundHandler))
+        handlers.extend((prefix + pattern, handler) for pattern, handler in auth_handlers)
         handlers.extend(git_handlers(prefix + "/"))
         settings: dict[str, Any] = {
             "db": db,
@@ -224,11 +289,37 @@ class GraderService(Application):
             "log_function": _log_request,
             "gradebook_max_page_size": self.gradebook_max_page_size,
             "git_store": RepoStore(self.git_root),
-            "git_access": self.make_git_access(db),
+            "git_access": self.make_git_access(db, auth_settings["hub_auth"]),
+            **auth_settings,
         }
         return web.Application(handlers, **settings)
 
-    def make_git_access(self, db: Database) -> Any:
+    def auth_settings(self, db: Database) -> dict[str, Any]:
+        """Settings of the login pages, the OAuth2 provider and hub-token mode (ValueError on bad config)."""
+        from grader_service.auth.hub import HubTokenAuth
+        from grader_service.auth.oauth_provider import parse_clients
+        from grader_service.auth.role_mapping import parse_load_roles
+
+        authenticator = self.authenticator_class(parent=self)
+        authenticator.check_config(self.ip)
+        rules = parse_load_roles(self.load_roles)
+        hub_auth = None
+        if self.hub_token_auth:
+            if not self.hub_api_url:
+                raise ValueError("hub_token_auth needs GraderService.hub_api_url (or env JUPYTERHUB_API_URL)")
+            hub_auth = HubTokenAuth(self.hub_api_url, self.hub_service_name, self.hub_api_token,
+                                    self.hub_token_cache_ttl, rules)
+        settings: dict[str, Any] = {
+            "authenticator": authenticator, "oauth_clients": parse_clients(self.oauth_clients),
+            "role_rules": rules, "login_session_ttl": self.login_session_ttl,
+            "oauth_code_ttl": self.oauth_code_ttl, "oauth_token_ttl": self.oauth_token_ttl,
+            "cookie_secret": self.cookie_secret, "hub_auth": hub_auth,
+        }
+        if hub_auth is not None:
+            settings["token_fallback"] = hub_auth.actor_for
+        return settings
+
+    def make_git_access(self, db: Database, hub_auth: Any = None) -> Any:
         """The access callable the git handlers ask before serving (services.git_access decides)."""
         from grader_service.services.git_access import GitLimits, decide, submitted_commits
 
@@ -243,6 +334,11 @@ class GraderService(Application):
 
         async def access(token: str | None, ref: Any, write: bool) -> Any:
             with db.session() as session:
+                if token and hub_auth is not None:
+                    try:
+                        await hub_auth.ensure(db, session, token)
+                    except Exception as exc:  # the Hub is down: local tokens still work, hub tokens get 401
+                        self.log.warning("git: hub token check failed: %s", exc)
                 return await db.run(session, decide, token, ref, write, admins, limits, protected)
 
         return access
@@ -260,7 +356,11 @@ class GraderService(Application):
             return
         logging.basicConfig(level=self.log_level, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
         try:
+            self.auth_settings_check()
             db = self.init_db()
+        except ValueError as exc:
+            self.log.critical("configuration error: %s", exc)
+            sys.exit(1)
         except SchemaBehind as exc:
             self.log.critical("%s", exc)
             sys.exit(1)
@@ -270,6 +370,17 @@ class GraderService(Application):
         finally:
             self.stop_tasks()
             db.close()
+
+    def auth_settings_check(self) -> None:
+        """Fail at start, with the field named, on a bad authenticator, oauth_clients or load_roles config."""
+        from grader_service.auth.oauth_provider import parse_clients
+        from grader_service.auth.role_mapping import parse_load_roles
+
+        self.authenticator_class(parent=self).check_config(self.ip)
+        parse_clients(self.oauth_clients)
+        parse_load_roles(self.load_roles)
+        if self.hub_token_auth and not self.hub_api_url:
+            raise ValueError("hub_token_auth needs GraderService.hub_api_url (or env JUPYTERHUB_API_URL)")
 
     async def serve(self, db: Database) -> None:
         app = self.make_app(db)

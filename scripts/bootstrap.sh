@@ -12,10 +12,19 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
 fi
-STAMP="$VENV/.installed-$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"
+# the relay (labextension/, its own package) is installed too; its pyproject.toml is part of the stamp
+STAMP="$VENV/.installed-$( (cat "$ROOT/pyproject.toml"; cat "$ROOT/labextension/pyproject.toml" 2>/dev/null || true) \
+    | sha1sum | cut -c1-12)"
 if [ ! -f "$STAMP" ]; then
     echo "bootstrap: installing grader-service and test dependencies into $VENV"
     "$VENV/bin/python" -m pip install -q -e "$ROOT[${GRADER_EXTRAS:-test}]"
+    if [ -f "$ROOT/labextension/pyproject.toml" ]; then
+        "$VENV/bin/python" -m pip install -q -e "$ROOT/labextension"
+        # an editable install skips data files: enable the server extension like a wheel install would
+        mkdir -p "$VENV/etc/jupyter/jupyter_server_config.d"
+        cp "$ROOT/labextension/jupyter-config/jupyter_server_config.d/grader_labextension.json" \
+            "$VENV/etc/jupyter/jupyter_server_config.d/"
+    fi
     rm -f "$VENV"/.installed-*
     touch "$STAMP"
 fi

@@ -8,6 +8,7 @@ from grader_service.api import (
     grading,
     health,
     lectures,
+    passwords,
     remote_jobs,
     submissions,
     users,
@@ -17,6 +18,7 @@ from grader_service.auth.decorators import check_handler_rules
 default_handlers: list[tuple[str, type]] = [
     *health.default_handlers,
     *users.default_handlers,
+    *passwords.default_handlers,
     *lectures.default_handlers,
     *assignments.default_handlers,
     *submissions.default_handlers,

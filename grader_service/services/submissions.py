@@ -49,8 +49,7 @@ def _submitted_commit(store: RepoStore, lecture_code: str, assignment_id: int, u
                       commit: str | None) -> str:
     """The commit to hand in: the one named (it must be in the student's repo) or the repo's newest."""
     ref = RepoRef(lecture_code, str(assignment_id), "user", username)
-    if not store.exists(ref):
-        store.seed_user_repo(lecture_code, str(assignment_id), username)
+    store.seed_user_repo(lecture_code, str(assignment_id), username)  # idempotent, under the repo's lock
     if commit is None:
         head = store.head(ref)
         if head is None:

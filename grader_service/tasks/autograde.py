@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from grader_service.auth.tokens import hash_token, new_token_value
-from grader_service.executors.base import ExecutorResult, JobSpec
+from grader_service.executors.base import ExecutorResult, InfrastructureError, JobSpec
 from grader_service.git.names import RepoRef
 from grader_service.git.store import StoreError
 from grader_service.orm.models import AutoStatus, JobState, Submission
@@ -44,7 +44,7 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
         sub.auto_status = AutoStatus.running
         job_token = ""
         if ctx.executor.remote:
-            job_token = new_token_value()  # valid for this attempt only; cleared when the result is recorded
+            job_token = new_token_value()  # this attempt's pod authenticates with it, for this job only
             job.token_hash = hash_token(job_token)
         lecture_code, assignment_id, commit = assignment.lecture.code, assignment.id, sub.commit_hash
         spec_args = dict(job_id=job.id, submission_id=sub.id, gradebook=assignment.gradebook,
@@ -52,9 +52,22 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
                          service_url=ctx.service_url, job_token=job_token,
                          labels={"lecture": lecture_code, "assignment": str(assignment.id), "user": username,
                                  "submission": str(sub.id), "attempt": str(attempt)})
-        lecture_id, user_id, submission_id = assignment.lecture_id, sub.user_id, sub.id
+        submission_id = sub.id
         session.commit()
 
+    try:
+        return _run(ctx, job_id, attempt, submission_id, user_repo_args=(lecture_code, assignment_id, username,
+                                                                           commit), spec_args=spec_args)
+    except InfrastructureError as exc:  # back to queued, with the reason; the task retries with backoff
+        with ctx.db.session() as session:
+            jobs.requeue(session, job_id, attempt, str(exc))
+            session.commit()
+        raise
+
+
+def _run(ctx: WorkerContext, job_id: int, attempt: int, submission_id: int, *,
+         user_repo_args: tuple[str, int, str, str], spec_args: dict) -> str:  # type: ignore[type-arg]
+    lecture_code, assignment_id, username, commit = user_repo_args
     if ctx.executor.remote:  # the executor's pod fetches the submission from the service itself
         result = asyncio.run(ctx.executor.run(JobSpec(input_dir=None, **spec_args)))
         return _record(ctx, job_id, attempt, submission_id, result)

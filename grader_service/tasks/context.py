@@ -28,6 +28,9 @@ class WorkerContext:
     scratch_root: Path
     total_timeout: float = 600.0
     service_url: str = ""
+    retry_delay: float = 5.0
+    #: the in-process worker of the embedded default (its transport cannot deliver delayed messages)
+    embedded: bool = False
 
 
 _lock = threading.Lock()
@@ -48,7 +51,8 @@ def build_context(service: GraderService, db: Database | None = None) -> WorkerC
     return WorkerContext(db=db or service.init_db(ensure=False), store=RepoStore(service.git_root),
                          executor=executor, limits=service.resource_limits,
                          name=f"{socket.gethostname()}:{os.getpid()}", scratch_root=scratch,
-                         total_timeout=service.autograde_timeout, service_url=service.public_url)
+                         total_timeout=service.autograde_timeout, service_url=service.public_url,
+                         retry_delay=service.task_retry_delay)
 
 
 def get_context() -> WorkerContext:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, shared_task
 
 from grader_service.executors.base import InfrastructureError
 from grader_service.grades import recompute
@@ -38,28 +39,51 @@ def _retry_or_fail(task: Task, job_id: int, exc: InfrastructureError) -> Any:
         _give_up(job_id, str(exc))
         return f"failed: {exc}"
     log.warning("job %s: infrastructure error, retry %d: %s", job_id, task.request.retries + 1, exc)
-    raise task.retry(exc=exc, countdown=min(60, 5 * 2 ** task.request.retries), max_retries=MAX_RETRIES)
+    delay = min(60.0, get_context().retry_delay * 2 ** task.request.retries)
+    raise task.retry(exc=exc, countdown=delay, max_retries=MAX_RETRIES)
 
 
-def register_tasks(app: Celery) -> None:
-    @app.task(name="autograde.run", shared=False, bind=True, acks_late=True, reject_on_worker_lost=True)
-    def autograde_run(self: Task, job_id: int) -> str:
-        ctx = get_context()
+@shared_task(name="autograde.run", bind=True, acks_late=True, reject_on_worker_lost=True)
+def autograde_run(self: Task, job_id: int) -> str:
+    ctx = get_context()
+    retries = self.request.retries
+    while True:
         try:
             return autograde_body.autograde(ctx, job_id, total_timeout=ctx.total_timeout)
         except InfrastructureError as exc:
-            return _retry_or_fail(self, job_id, exc)
+            if not ctx.embedded:
+                return _retry_or_fail(self, job_id, exc)
+            # the embedded transport cannot deliver delayed messages: back off here, in this worker thread
+            # (never on the service's IO loop), with the same bounds as a broker retry
+            if retries >= MAX_RETRIES:
+                _give_up(job_id, str(exc))
+                return f"failed: {exc}"
+            log.warning("job %s: infrastructure error, retry %d: %s", job_id, retries + 1, exc)
+            time.sleep(min(60.0, ctx.retry_delay * 2 ** retries))
+            retries += 1
 
-    @app.task(name="assignments.generate", shared=False, bind=True, acks_late=True, reject_on_worker_lost=True)
-    def assignments_generate(self: Task, job_id: int) -> str:
-        return generate_body.generate(get_context(), job_id)
 
-    @app.task(name="grades.recompute_learner", shared=False, acks_late=True)
-    def grades_recompute_learner(lecture_id: int, user_id: int) -> str:
-        grade = recompute.recompute_learner(get_context().db.session_factory, lecture_id, user_id)
-        return f"lecture {lecture_id} user {user_id}: {'recomputed' if grade is not None else 'not a member'}"
+@shared_task(name="assignments.generate", bind=True, acks_late=True, reject_on_worker_lost=True)
+def assignments_generate(self: Task, job_id: int) -> str:
+    return generate_body.generate(get_context(), job_id)
 
-    @app.task(name="grades.recompute_lecture", shared=False, acks_late=True, reject_on_worker_lost=True)
-    def grades_recompute_lecture(job_id: int) -> str:
-        recompute.run_lecture_recompute(get_context().db.session_factory, job_id)
-        return f"recompute job {job_id} done"
+
+@shared_task(name="grades.recompute_learner", acks_late=True)
+def grades_recompute_learner(lecture_id: int, user_id: int) -> str:
+    grade = recompute.recompute_learner(get_context().db.session_factory, lecture_id, user_id)
+    return f"lecture {lecture_id} user {user_id}: {'recomputed' if grade is not None else 'not a member'}"
+
+
+@shared_task(name="grades.recompute_lecture", acks_late=True, reject_on_worker_lost=True)
+def grades_recompute_lecture(job_id: int) -> str:
+    recompute.run_lecture_recompute(get_context().db.session_factory, job_id)
+    return f"recompute job {job_id} done"
+
+
+def register_tasks(app: Celery) -> None:
+    """The tasks above are shared tasks: every Celery app of this process gets them when it finalizes."""
+    app.finalize()
+    missing = {"autograde.run", "assignments.generate", "grades.recompute_learner",
+               "grades.recompute_lecture"} - set(app.tasks)
+    if missing:
+        raise RuntimeError(f"tasks not registered: {sorted(missing)}")

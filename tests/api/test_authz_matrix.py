@@ -101,6 +101,20 @@ EXPECTED.update({
 })
 
 
+def _give_student_a_password(world: LectureWorld) -> None:
+    from grader_service.services.passwords import set_password
+
+    with world.service.db.session() as s:
+        set_password(s, world.names["student"], "student-password-1")
+        s.commit()
+
+
+EXPECTED.update({
+    ("/api/users/{username}/password", "PUT"): ("admin", 200, lambda w: {"password": "a-long-password"}, None),
+    ("/api/users/{username}/password", "DELETE"): ("admin", 204, None, _give_student_a_password),
+})
+
+
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
     if rule == "job":  # only the job's own token opens these (tested in tests/executors); user tokens never do
         return 401

@@ -88,6 +88,13 @@ CASES[("/api/jobs/{job_id}/result", "POST", "student")] = [
     ({}, "ok"), ({"ok": "yes"}, "ok"), ({"ok": True, "files": []}, "files"), ({"ok": True, "extra": 1}, "extra"),
 ]
 
+PW = "/api/users/{username}/password"
+CASES[(PW, "PUT", "admin")] = [
+    ({}, "password"), ({"password": "short"}, "password"), ({"password": 12345678}, "password"),
+    ({"password": "long-enough-1", "x": 1}, "x"), ({"password": "x" * 1025}, "password"),
+]
+CASES[(PW, "DELETE", "admin")] = [([1], None), ({"password": "long-enough-1"}, None)]
+
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
