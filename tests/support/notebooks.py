@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: float | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
-                            "schema_version": 3}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
+from grader_service.demo_notebook import nbgrader_cell_meta
 
 
 SOLUTION = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n"
@@ -26,13 +17,13 @@ def source_notebook() -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        new_markdown_cell("# Squares\nWrite `square(x)`.", metadata=_meta("intro", locked=True)),
-        new_code_cell(SOLUTION, metadata=_meta("answer", solution=True)),
-        new_code_cell("assert square(3) == 9", metadata=_meta("test_square", grade=True, locked=True, points=2)),
+        new_markdown_cell("# Squares\nWrite `square(x)`.", metadata=nbgrader_cell_meta("intro", locked=True)),
+        new_code_cell(SOLUTION, metadata=nbgrader_cell_meta("answer", solution=True)),
+        new_code_cell("assert square(3) == 9", metadata=nbgrader_cell_meta("test_square", grade=True, locked=True, points=2)),
         new_code_cell("assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(-1) == 1\n"
-                      "### END HIDDEN TESTS", metadata=_meta("test_hidden", grade=True, locked=True, points=1)),
+                      "### END HIDDEN TESTS", metadata=nbgrader_cell_meta("test_hidden", grade=True, locked=True, points=1)),
         new_markdown_cell("### BEGIN SOLUTION\nSquares grow fast.\n### END SOLUTION",
-                          metadata=_meta("explain", grade=True, solution=True, points=2)),
+                          metadata=nbgrader_cell_meta("explain", grade=True, solution=True, points=2)),
     ]
     return nb
 
