@@ -9,6 +9,7 @@ from grader_service.orm import models  # noqa: F401  (registers every table on t
 from grader_service.orm import grades  # noqa: F401  (the grades tables)
 from grader_service.orm import auth  # noqa: F401  (login sessions, password users, OAuth codes)
 from grader_service.orm.base import Base
+from grader_service.orm.grades import include_object  # leaves out the indexes models cannot express
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,7 @@ def _configure(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=True,
         compare_type=True,
+        include_object=include_object,
     )
 
 

@@ -240,15 +240,20 @@ def page_scenarios(http: requests.Session, base: str, lid: int, count: int) -> N
             break
         deep = http.get(base + deep["next"]).json()
     deep_url = base + deep["previous"] if deep.get("previous") else path
-    scenarios = [
+    filtered = [
+        ("username_contains", {"page_size": 100, "username_contains": "99"}),
+        ("course_grade 40-60", {"page_size": 100, "course_grade_min": 40, "course_grade_max": 60}),
+        ("assignment 3 grade >= 80", {"page_size": 100, "assignment": first["results"][0]["section_breakdown"][2]
+                                      ["assignment_id"], "assignment_grade_min": 80}),
+    ]
+    scenarios: list[tuple[str, str, dict[str, Any] | None]] = [
         ("first page", path, {"page_size": 100}),
         ("deep cursor (learner 50,000)", deep_url, None),
-        ("username_contains", path, {"page_size": 100, "username_contains": "99"}),
-        ("course_grade 40-60", path, {"page_size": 100, "course_grade_min": 40, "course_grade_max": 60}),
-        ("assignment 3 grade >= 80", path, {"page_size": 100, "assignment": first["results"][0]
-                                            ["section_breakdown"][2]["assignment_id"],
-                                            "assignment_grade_min": 80}),
     ]
+    for name, params in filtered:
+        scenarios.append((name, path, params))
+        label, url = deep_link(http, base, path, params)
+        scenarios.append((label, url, None))
     print("(b) gradebook pages of 100 (ms):", flush=True)
     for name, url, params in scenarios:
         samples = []
@@ -258,9 +263,23 @@ def page_scenarios(http: requests.Session, base: str, lid: int, count: int) -> N
             samples.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.text[:300]
         body = r.json()
-        print(f"    {name:32s} p50 {1000 * statistics.median(samples):6.1f}  p95 "
+        print(f"    {name:40s} p50 {1000 * statistics.median(samples):6.1f}  p95 "
               f"{1000 * percentile(samples, 0.95):6.1f}  (results {len(body['results'])}, "
               f"filtered {body['filtered_users_count']})", flush=True)
+
+
+def deep_link(http: requests.Session, base: str, path: str, params: dict[str, Any]) -> tuple[str, str]:
+    """A deep cursor into a filtered list: the `next` link followed halfway through it (at most 400 pages
+    in); (a label, that page's URL)."""
+    page = http.get(path, params=params).json()
+    pages = -(-page["filtered_users_count"] // 100)
+    url, number = path, 1
+    for _ in range(min(400, pages // 2)):
+        if not page.get("next"):
+            break
+        url, number = base + page["next"], number + 1
+        page = http.get(url).json()
+    return f"  same, deep cursor (page {number} of {pages})", url
 
 
 def csv_report(http: requests.Session, base: str, lid: int, proc: psutil.Process) -> None:

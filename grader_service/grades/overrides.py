@@ -1,8 +1,9 @@
 """Assignment grade overrides: create or change the newest override of a grade, with a full audit trail.
 
-Overrides never touch the grade row; readers apply them field by field (a null field keeps the grade's
-value). Every change appends a history row: who, when, from which system, why, and the values before and
-after.
+Overrides never touch the grade's scores; readers apply them field by field (a null field keeps the
+grade's value). The one derived column, `effective_percent` (what the gradebook's assignment filter
+compares), is brought up to date with every change. Every change appends a history row: who, when, from
+which system, why, and the values before and after. Write overrides only through `set_override`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from grader_service.grades.dialect import upsert_insert
+from grader_service.grades.persistence import effective_percent_of, percent_value
 from grader_service.grades.snapshots import Snapshot
 from grader_service.orm.base import utcnow
 from grader_service.orm.grades import (
@@ -32,7 +34,8 @@ RECORDED = (*OVERRIDE_FIELDS, "comment")
 
 def get_or_create_grade(session: Session, lecture_id: int, user_id: int, assignment_id: int,
                         snapshot: Snapshot, now: datetime | None = None) -> AssignmentGrade:
-    """The learner's assignment grade; an empty one (0 of the snapshot's points, not attempted) if none."""
+    """The learner's assignment grade; an empty one (0 of the snapshot's points, not attempted) if none.
+    The caller holds the learner's lock (`lock_learners`), like every writer of a learner's grades."""
     where = (AssignmentGrade.lecture_id == lecture_id, AssignmentGrade.user_id == user_id,
              AssignmentGrade.assignment_id == assignment_id)
     grade = session.scalars(select(AssignmentGrade).where(*where)).first()
@@ -42,7 +45,8 @@ def get_or_create_grade(session: Session, lecture_id: int, user_id: int, assignm
     # ON CONFLICT DO NOTHING: a stream recompute may create the same grade concurrently.
     session.execute(upsert_insert(session, AssignmentGrade).values(
         lecture_id=lecture_id, user_id=user_id, assignment_id=assignment_id, earned_all=0.0,
-        possible_all=snapshot.points, earned_graded=0.0, possible_graded=snapshot.points, first_attempted=None,
+        possible_all=snapshot.points, earned_graded=0.0, possible_graded=snapshot.points,
+        effective_percent=percent_value(0.0, snapshot.points), first_attempted=None,
         submission_id=None, snapshot_key=snapshot.key, created=now, modified=now).on_conflict_do_nothing())
     return session.scalars(select(AssignmentGrade).where(*where)).one()
 
@@ -75,6 +79,11 @@ def set_override(session: Session, grade: AssignmentGrade, changes: Mapping[str,
     override.system = system
     override.modified = now
     session.flush()
+    G = AssignmentGrade
+    session.execute(update(G).where(G.id == grade.id)
+                    .values(effective_percent=effective_percent_of(G, G.earned_graded, G.possible_graded))
+                    .execution_options(synchronize_session=False))
+    session.expire(grade, ["effective_percent"])
     session.add(AssignmentGradeOverrideHistory(
         override_id=override.id, user_id=actor_id, action=action, system=system,
         reason=changes.get("comment"), old=old, new=_values(override), created=now))

@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from grader_service.grades.dialect import is_postgres, upsert_insert
@@ -91,6 +102,40 @@ def _user_filter(column: Any, user_ids: Sequence[int], contiguous: bool = False)
     return column.in_(list(user_ids))
 
 
+# -- the override-aware percent stored on each grade (assignment_grades.effective_percent) --
+def percent_of(earned: Any, possible: Any) -> ColumnElement[float]:
+    """earned * 100 / possible in SQL, 0 when possible is 0 (the float operations of `percent_value`).
+    Typed Float throughout, so SQLAlchemy does not cast the divisor to NUMERIC (which would round it)."""
+    scaled = type_coerce(earned, Float) * literal(100.0, Float)
+    return func.coalesce(scaled / func.nullif(type_coerce(possible, Float), literal(0.0, Float), type_=Float),
+                         literal(0.0, Float), type_=Float)
+
+
+def percent_value(earned: float, possible: float) -> float:
+    """`percent_of` in Python, bit for bit (IEEE doubles on both sides)."""
+    return earned * 100 / possible if possible != 0 else 0.0
+
+
+def effective_percent_of(grade: Any, earned: Any, possible: Any) -> ColumnElement[float]:
+    """The effective percent of the grade row `grade` (a table or alias) once its graded scores are
+    `earned`/`possible`: the override's fields, where set, replace them. For UPDATE ... SET."""
+    O = AssignmentGradeOverride
+    overridden = (select(percent_of(func.coalesce(O.earned_graded_override, earned),
+                                    func.coalesce(O.possible_graded_override, possible)))
+                  .where(O.grade_id == grade.id).correlate_except(O).scalar_subquery())
+    return func.coalesce(overridden, percent_of(earned, possible))
+
+
+def _upserted_effective_percent(possible: str) -> ColumnElement[float]:
+    """`effective_percent_of` for ON CONFLICT DO UPDATE SET, in SQL text: SQLAlchemy cannot correlate a
+    subquery with the target row there. The same expression on PostgreSQL and SQLite."""
+    return literal_column(
+        "COALESCE((SELECT COALESCE(COALESCE(o.earned_graded_override, excluded.earned_graded) * 100.0"
+        f" / NULLIF(COALESCE(o.possible_graded_override, {possible}), 0.0), 0.0)"
+        " FROM assignment_grade_overrides o WHERE o.grade_id = assignment_grades.id),"
+        f" COALESCE(excluded.earned_graded * 100.0 / NULLIF({possible}, 0.0), 0.0))", Float)
+
+
 # -- assignment grades from submissions --
 def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Sequence[AssignmentInfo],
                              snapshots: dict[int, Snapshot], user_ids: Sequence[int] | None = None,
@@ -101,7 +146,8 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
     One INSERT ... SELECT ... ON CONFLICT for every learner and assignment: per (learner, assignment)
     the best or the latest scored submission (the assignment's grading basis), late penalty included
     (final_score). A grade keeps the possible score of the snapshot it was first computed against unless
-    `regrade` moves it to the current snapshot; `first_attempted` is set once.
+    `regrade` moves it to the current snapshot; `first_attempted` is set once. `effective_percent` follows
+    (with the grade's override, if any, applied).
     """
     if not assignments:
         return
@@ -123,17 +169,22 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
     points = case({aid: literal(snapshots[aid].points) for aid in ids}, value=sub.c.assignment_id)
     key = case({aid: literal(snapshots[aid].key) for aid in ids}, value=sub.c.assignment_id)
     stamp = literal(now, UtcDateTime())
+    # a new row has no override yet: its effective percent is its own
     chosen = select(literal(lecture_id), sub.c.user_id, sub.c.assignment_id, sub.c.final_score, points,
-                    sub.c.final_score, points, sub.c.first_at, sub.c.id, key, stamp, stamp
+                    sub.c.final_score, points, percent_of(sub.c.final_score, points), sub.c.first_at, sub.c.id,
+                    key, stamp, stamp
                     ).where(sub.c.rn == 1, sub.c.final_score.is_not(None))
     G = AssignmentGrade
     columns = ["lecture_id", "user_id", "assignment_id", "earned_all", "possible_all", "earned_graded",
-               "possible_graded", "first_attempted", "submission_id", "snapshot_key", "created", "modified"]
+               "possible_graded", "effective_percent", "first_attempted", "submission_id", "snapshot_key",
+               "created", "modified"]
     stmt = upsert_insert(session, G).from_select(columns, chosen)
     new = stmt.excluded
     values: dict[str, Any] = {
         "earned_all": new.earned_all, "earned_graded": new.earned_graded, "submission_id": new.submission_id,
         "first_attempted": func.coalesce(G.first_attempted, new.first_attempted), "modified": new.modified,
+        "effective_percent": _upserted_effective_percent(
+            "excluded.possible_graded" if regrade else "assignment_grades.possible_graded"),
     }
     changed = [G.earned_graded != new.earned_graded, G.earned_all != new.earned_all,
                G.submission_id.is_distinct_from(new.submission_id), G.first_attempted.is_(None)]
@@ -151,7 +202,9 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
                 G.snapshot_key.is_distinct_from(snapshots[aid].key),
                 *([_user_filter(G.user_id, user_ids, contiguous)] if user_ids is not None else []))
                 .values(possible_all=snapshots[aid].points, possible_graded=snapshots[aid].points,
-                        snapshot_key=snapshots[aid].key, modified=now)
+                        snapshot_key=snapshots[aid].key, modified=now,
+                        effective_percent=effective_percent_of(G, G.earned_graded,
+                                                               literal(snapshots[aid].points)))
                 .execution_options(synchronize_session=False))
 
 
@@ -225,5 +278,6 @@ def stale_or_missing(stored: dict[int, tuple[Any, ...]], user_ids: Sequence[int]
 
 
 __all__ = ["AssignmentInfo", "StoredLectureGrade", "counted_assignments", "effective_grades",
-           "ensure_snapshots", "grade_learners", "grader_for", "infos_of", "lock_learner_chunk", "lock_learners",
-           "stale_or_missing", "stored_lecture_grades", "upsert_assignment_grades"]
+           "effective_percent_of", "ensure_snapshots", "grade_learners", "grader_for", "infos_of",
+           "lock_learner_chunk", "lock_learners", "percent_of", "percent_value", "stale_or_missing",
+           "stored_lecture_grades", "upsert_assignment_grades"]

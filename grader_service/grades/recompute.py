@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader_service.grades.persistence import (
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 JOB_KIND = "recompute"
 #: learners per transaction of the batch (each chunk is locked, computed and committed on its own)
 CHUNK_SIZE = 5000
+#: a batch over at least this many learners ends with VACUUM (ANALYZE) of the grade tables it rewrote
+VACUUM_AFTER = 10_000
 
 SessionSource = Session | Callable[[], Session]
 
@@ -122,6 +125,8 @@ def run_lecture_recompute(session_factory: Callable[[], Session], job_id: int,
                 failed.state, failed.finished_at, failed.error = JobState.failed, utcnow(), str(exc)[:2000]
                 session.commit()
         return
+    if done >= VACUUM_AFTER:
+        vacuum_grades(session_factory, assignments=bool(payload.get("assignment_ids")))
     with session_factory() as session:
         finished = session.get(Job, job_id)
         if finished is not None:
@@ -129,6 +134,26 @@ def run_lecture_recompute(session_factory: Callable[[], Session], job_id: int,
             finished.result = {"progress": {"done": done, "total": total}, "learners": done,
                                "seconds": round(time.monotonic() - started, 3)}
             session.commit()
+
+
+def vacuum_grades(session_factory: Callable[[], Session], *, assignments: bool) -> None:
+    """PostgreSQL, after a batch rewrote a large lecture's grades: VACUUM (ANALYZE) the rewritten tables.
+
+    Every rewritten row leaves a dead version and clears its page's all-visible bit, so until autovacuum
+    comes round the gradebook's counts (index-only scans of the grade indexes) read the heap again, and
+    the planner's statistics lag. Best effort: a failure (say, the role does not own the table) is logged.
+    """
+    with session_factory() as session:
+        bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    tables = ["lecture_grades", *(["assignment_grades"] if assignments else [])]
+    try:
+        with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
+    except SQLAlchemyError as exc:
+        log.warning("VACUUM after the batch recompute failed (autovacuum will catch up): %s", exc)
 
 
 def _run_chunks(session_factory: Callable[[], Session], job_id: int, lecture_id: int,

@@ -4,6 +4,14 @@ Follows the Open edX persistent grades model (subsection → assignment, course 
 constraints double as the indexes of the read use cases: (lecture, user, assignment) serves the progress
 view (lecture + user prefix) and reports (lecture prefix); (lecture, user) on lecture grades serves the
 gradebook and reports (lecture prefix).
+
+The gradebook's filtered counts must be exact over 100,000 learners without joining every membership: the
+grade rows carry what the filters need, indexed (`ix_*_gradebook`). `effective_percent` is the
+override-aware assignment percent the `assignment_grade_min/max` filter compares, written by every writer
+of a grade or override (grades.persistence, grades.overrides). `member_role` is the learner's current role
+in the lecture (NULL when not a member); on PostgreSQL triggers keep it in step with `lecture_members`
+(migration 0005), and the counts read it there. SQLite leaves it NULL (its counts join the memberships, and
+a SQLite trigger that names these tables would break alembic's batch table rebuilds).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grader_service.orm.base import Base, UtcDateTime, utcnow
+from grader_service.orm.models import LectureMember
 
 #: where an override came from (the history records it)
 OVERRIDE_SYSTEMS = ("gradebook", "import", "api")
@@ -43,12 +52,16 @@ class AssignmentGrade(Base):
     """A learner's grade of one assignment (the counted submission's score); overrides apply on read."""
 
     __tablename__ = "assignment_grades"
-    __table_args__ = (UniqueConstraint("lecture_id", "user_id", "assignment_id"),)
+    __table_args__ = (
+        UniqueConstraint("lecture_id", "user_id", "assignment_id"),
+        # the assignment filter's count and page (also the assignment foreign key's index)
+        Index("ix_assignment_grades_gradebook", "assignment_id", "member_role", "effective_percent"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lecture_id: Mapped[int] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     earned_all: Mapped[float] = mapped_column(Float)
     possible_all: Mapped[float] = mapped_column(Float)
     earned_graded: Mapped[float] = mapped_column(Float)
@@ -58,6 +71,11 @@ class AssignmentGrade(Base):
     #: the submission the score came from (None for a grade created by an override)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
     snapshot_key: Mapped[str | None] = mapped_column(ForeignKey("grading_snapshots.key"))
+    #: the percent (0-100) the gradebook shows and filters on, overrides applied field by field:
+    #: earned_graded * 100 / possible_graded, 0 when possible is 0. Derived; the fields above stay as graded.
+    effective_percent: Mapped[float] = mapped_column(Float)
+    #: the learner's role in the lecture, NULL when not a member (PostgreSQL only, kept by triggers)
+    member_role: Mapped[str | None] = mapped_column(String(32))
     created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -103,6 +121,8 @@ class LectureGrade(Base):
     __table_args__ = (
         UniqueConstraint("lecture_id", "user_id"),
         Index("ix_lecture_grades_lecture_id_passed_timestamp", "lecture_id", "passed_timestamp"),
+        # the course grade filter's count and page
+        Index("ix_lecture_grades_gradebook", "lecture_id", "member_role", "percent_grade"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,9 +134,24 @@ class LectureGrade(Base):
     #: the first time the learner passed; kept when they later drop below passing
     passed_timestamp: Mapped[datetime | None] = mapped_column(UtcDateTime)
     grading_policy_hash: Mapped[str] = mapped_column(String(28))
+    #: the learner's role in the lecture, NULL when not a member (PostgreSQL only, kept by triggers)
+    member_role: Mapped[str | None] = mapped_column(String(32))
     created: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     modified: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+# The gradebook counts the members of a role (total minus the excluded roles, usually the few staff).
+Index("ix_lecture_members_lecture_id_role", LectureMember.lecture_id, LectureMember.role)
+
+#: indexes migration 0005 creates where the database supports them, which the models cannot express:
+#: a pg_trgm GIN index on users.name for `username_contains` (PostgreSQL with the extension only)
+UNMODELLED_INDEXES = frozenset({"ix_users_name_trgm"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """alembic's `include_object` hook: leave the unmodelled indexes out of autogenerate's comparison."""
+    return not (type_ == "index" and reflected and compare_to is None and name in UNMODELLED_INDEXES)
+
+
 __all__ = ["AssignmentGrade", "AssignmentGradeOverride", "AssignmentGradeOverrideHistory", "GradingSnapshot",
-           "LectureGrade", "OVERRIDE_SYSTEMS"]
+           "LectureGrade", "OVERRIDE_SYSTEMS", "UNMODELLED_INDEXES", "include_object"]

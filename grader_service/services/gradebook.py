@@ -28,7 +28,13 @@ from grader_service.grades.gradebook import (
     grading_info,
 )
 from grader_service.grades.overrides import OVERRIDE_FIELDS, get_or_create_grade, override_history, set_override
-from grader_service.grades.persistence import counted_assignments, ensure_snapshots, grader_for, infos_of
+from grader_service.grades.persistence import (
+    counted_assignments,
+    ensure_snapshots,
+    grader_for,
+    infos_of,
+    lock_learners,
+)
 from grader_service.grades.policy import PolicyError, parse_policy, policy_hash
 from grader_service.grades.recompute import JOB_KIND, create_recompute_job, recompute_learners
 from grader_service.grades.setwise import effective_policy
@@ -204,6 +210,12 @@ def bulk_update(session: Session, actor: Actor, lecture_id: int, items: list[Any
         select(User.id, User.name).join(LectureMember, LectureMember.user_id == User.id)
         .where(LectureMember.lecture_id == lecture_id))}
     by_name = {name: uid for uid, name in members.items()}
+    # Lock the named learners first (in id order), as every writer of a learner's grades does: a grade row
+    # created here then agrees with the membership (PostgreSQL copies the role onto it), and concurrent
+    # bulk updates of the same learners queue instead of deadlocking.
+    named = {raw.get("user_id") if isinstance(raw.get("user_id"), int) else by_name.get(str(raw.get("username")))
+             for raw in items if isinstance(raw, dict)}
+    lock_learners(session, lecture_id, sorted(uid for uid in named if uid in members))
     snapshots = ensure_snapshots(session, assignments.values())
     results: list[dict[str, Any]] = []
     affected: set[int] = set()

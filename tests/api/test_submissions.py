@@ -128,3 +128,23 @@ def test_no_state_change_on_get(lecture_world):
     for _ in range(3):
         w.req("student", "GET", w.released_path + f"/submissions/{w.submission_id}")
     assert w.req("tutor", "GET", w.released_path + "/submissions").json() == before
+
+
+def test_deadline_change_rescales_existing_submissions(lecture_world):
+    w = lecture_world
+    path = w.released_path + "/submissions"
+    sub = w.req("student2", "POST", path, json={}).json()
+    w.req("tutor", "PATCH", f"{path}/{sub['id']}", json={"manual_score": 8})
+    # the deadline moves to before the hand-in: the late table now applies to it
+    w.req("instructor", "PATCH", w.released_path, json={
+        "deadline": _iso(-timedelta(minutes=30)), "late_periods": [{"period": "PT1H", "scaling": 0.5}]})
+    got = w.req("tutor", "GET", f"{path}/{sub['id']}").json()
+    assert got["late_scaling"] == 0.5 and got["score"] == 8 and got["final_score"] == 4
+    # later than every period: it stays, and counts 0
+    w.req("instructor", "PATCH", w.released_path, json={"late_periods": [], "deadline": _iso(-timedelta(hours=2))})
+    got = w.req("tutor", "GET", f"{path}/{sub['id']}").json()
+    assert got["late_scaling"] == 0.0 and got["final_score"] == 0
+    # and back: nothing was lost
+    w.req("instructor", "PATCH", w.released_path, json={"deadline": None})
+    got = w.req("tutor", "GET", f"{path}/{sub['id']}").json()
+    assert got["late_scaling"] == 1.0 and got["final_score"] == 8
