@@ -10,7 +10,7 @@ from kombu import Exchange, Queue
 from grader_service.services.dispatch import TASK_QUEUES
 
 QUEUES = ("autograde", "grades", "batch")
-EMBEDDED_BROKER = "memory://"
+EMBEDDED_BROKER = "memory://localhost/"
 
 
 def make_celery(broker_url: str, *, queue_prefix: str = "", main: str = "grader_service") -> Celery:
