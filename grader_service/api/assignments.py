@@ -14,21 +14,23 @@ from grader_service.auth.roles import Actor
 from grader_service.orm.models import Assignment
 from grader_service.schemas.requests import AssignmentCreate, AssignmentUpdate
 from grader_service.services import assignments as svc
-from grader_service.services.access import get_assignment
+from grader_service.services.access import get_assignment, get_lecture
 from grader_service.services.git_access import repo_urls
 from grader_service.services.settings import Limits
 
 AID = r"(?P<assignment_id>\d{1,18})"
 
 
-def _view(session: Session, actor: Actor, a: Assignment, public_url: str) -> dict[str, Any]:
+def _view(session: Session, actor: Actor, a: Assignment, public_url: str,
+          lecture_code: str | None = None) -> dict[str, Any]:
     out = serialize.assignment(a, staff=actor.is_staff(a.lecture_id))
-    out["repos"] = repo_urls(public_url, a.lecture.code, a, actor)
+    out["repos"] = repo_urls(public_url, lecture_code or a.lecture.code, a, actor)
     return out
 
 
 def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> list[dict[str, Any]]:
-    return [_view(session, actor, a, public_url) for a in svc.list_assignments(session, actor, lecture_id)]
+    code = get_lecture(session, actor, lecture_id).code  # one lecture for every row (no query per row)
+    return [_view(session, actor, a, public_url, code) for a in svc.list_assignments(session, actor, lecture_id)]
 
 
 def _create(session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits,
