@@ -16,6 +16,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.object_store import BaseObjectStore
 from dulwich.repo import Repo
 
+from . import recent_tips
 from .locking import LockRegistry
 from .maintenance import consolidate_small_packs
 from .names import InvalidRepoName, RepoRef, validate_name
@@ -340,6 +341,8 @@ class RepoStore:
             new = self._make_commit(repo, self._build_tree(repo, files), parents, message, author)
             if not repo.refs.set_if_equals(branch_ref, current, new):
                 raise BranchMoved(f"branch {branch} of {ref} moved while committing")
+            if current:
+                recent_tips.remember(repo.path, [current])
             return new.decode("ascii")
 
     def copy(
@@ -370,6 +373,8 @@ class RepoStore:
                     raise BranchMoved(f"branch {branch} of {dst} has commits not in {commit}; use force=True")
                 if not dst_repo.refs.set_if_equals(_branch_ref(branch), current, head):
                     raise BranchMoved(f"branch {branch} of {dst} moved while copying")
+                if current:
+                    recent_tips.remember(dst_repo.path, [current])
                 return commit
 
     def seed_user_repo(self, lecture: str, assignment: str, username: str) -> str | None:
