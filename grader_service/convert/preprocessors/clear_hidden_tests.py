@@ -6,10 +6,8 @@ from nbformat import NotebookNode
 from traitlets import Bool, Unicode
 
 from grader_service.convert import cells
-from grader_service.convert.errors import MetadataError
-from grader_service.convert.metadata.validator import describe_cell
 from grader_service.convert.preprocessors.base import Preprocessor, Resources
-from grader_service.convert.preprocessors.regions import find_regions, has_marker, replace_regions
+from grader_service.convert.preprocessors.regions import remove_marked_blocks
 
 
 class ClearHiddenTests(Preprocessor):
@@ -31,16 +29,10 @@ class ClearHiddenTests(Preprocessor):
     def preprocess_cell(
         self, cell: NotebookNode, resources: Resources, index: int
     ) -> tuple[NotebookNode, Resources]:
-        if not has_marker(cell, self.begin_delimiter, self.end_delimiter):
-            return cell, resources
-        where = describe_cell(resources.get("notebook", "notebook"), index, cell)
-        if not cells.is_test(cell):
-            if self.enforce_metadata:
-                raise MetadataError(f"{where}: hidden tests found in a cell that is not an autograder test cell")
-            return cell, resources
-        regions = find_regions(cell.source, self.begin_delimiter, self.end_delimiter, where)
-        grade_id = cells.nbgrader_meta(cell)["grade_id"]
-        resources.setdefault("instructor_sources", {}).setdefault(grade_id, cell.source)
-        resources.setdefault("hidden_tests", []).append(grade_id)
-        cell.source = replace_regions(cell.source, regions, None)
+        grade_id = remove_marked_blocks(
+            cell, resources, index, self.begin_delimiter, self.end_delimiter, belongs=cells.is_test,
+            misplaced="hidden tests found in a cell that is not an autograder test cell",
+            enforce=self.enforce_metadata)
+        if grade_id is not None:
+            resources.setdefault("hidden_tests", []).append(grade_id)
         return cell, resources

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from nbformat import NotebookNode
 
+from grader_service.convert import cells
 from grader_service.convert.errors import MetadataError
+from grader_service.convert.metadata.validator import describe_cell
 
 
 def find_regions(source: str, begin: str, end: str, where: str) -> list[tuple[int, int]]:
@@ -52,3 +57,23 @@ def replace_regions(source: str, regions: list[tuple[int, int]], stub: str | Non
         cursor = last + 1
     out.extend(lines[cursor:])
     return "\n".join(out)
+
+
+def remove_marked_blocks(cell: NotebookNode, resources: dict[str, Any], index: int, begin: str, end: str, *,
+                         belongs: Callable[[NotebookNode], bool], misplaced: str, enforce: bool) -> str | None:
+    """Delete the `begin` … `end` blocks of `cell` (delimiters included) when `belongs(cell)`; returns the
+    cell's grade_id, or None when nothing was removed. The full source is kept in
+    ``resources["instructor_sources"][grade_id]``. Markers in a cell of the wrong kind raise MetadataError
+    saying `misplaced` (or are left alone when `enforce` is off)."""
+    if not has_marker(cell, begin, end):
+        return None
+    where = describe_cell(resources.get("notebook", "notebook"), index, cell)
+    if not belongs(cell):
+        if enforce:
+            raise MetadataError(f"{where}: {misplaced}")
+        return None
+    regions = find_regions(cell.source, begin, end, where)
+    grade_id: str = cells.nbgrader_meta(cell)["grade_id"]
+    resources.setdefault("instructor_sources", {}).setdefault(grade_id, cell.source)
+    cell.source = replace_regions(cell.source, regions, None)
+    return grade_id
