@@ -9,6 +9,8 @@ from typing import Any
 from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
+from grader_service.schemas.outcome import GradingOutcome
+
 
 @dataclass(frozen=True)
 class ResourceLimits:
@@ -40,14 +42,9 @@ class JobSpec:
 
 
 @dataclass
-class ExecutorResult:
-    """`ok` means grading ran to the end (failing tests included); otherwise `error` says why it did not."""
+class ExecutorResult(GradingOutcome):
+    """A GradingOutcome as an executor returns it."""
 
-    ok: bool
-    result: dict[str, Any] | None = None
-    files: dict[str, bytes] = field(default_factory=dict)
-    log: str = ""
-    error: str | None = None
     #: the executor's remote side already posted the result to the service (Kubernetes); nothing to record
     remote: bool = False
 

@@ -15,7 +15,8 @@ from grader_service.errors import BadRequest, NotFound, Unauthorized
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Job, JobState, Submission
-from grader_service.services.results import GradingOutcome, record_autograde
+from grader_service.schemas.outcome import GradingOutcome
+from grader_service.services.results import record_autograde
 
 MAX_FILES = 2000
 

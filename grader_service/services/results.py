@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,20 +10,10 @@ from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
+from grader_service.schemas.outcome import GradingOutcome
 from grader_service.services import jobs
 from grader_service.services.dispatch import enqueue
 from grader_service.services.submissions import recompute_scores
-
-
-@dataclass
-class GradingOutcome:
-    """What grading produced, independent of where it ran."""
-
-    ok: bool
-    result: dict[str, Any] | None = None
-    files: dict[str, bytes] = field(default_factory=dict)
-    log: str = ""
-    error: str | None = None
 
 
 def summarise(result: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from grader_service.git.names import RepoRef
 from grader_service.git.store import StoreError
 from grader_service.orm.models import AutoStatus, JobState, Submission
 from grader_service.services import jobs
-from grader_service.services.results import GradingOutcome, record_autograde
+from grader_service.services.results import record_autograde
 from grader_service.tasks.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,7 @@ def _record(ctx: WorkerContext, job_id: int, attempt: int, submission_id: int, r
     if result.remote:  # the pod posted its result; if it did not, the job is still running: fail it
         result = ExecutorResult.failed("the grading pod ended without reporting a result", result.log)
     with ctx.db.session() as session:
-        recorded = record_autograde(session, ctx.store, job_id, attempt, GradingOutcome(
-            ok=result.ok, result=result.result, files=result.files, log=result.log, error=result.error))
+        recorded = record_autograde(session, ctx.store, job_id, attempt, result)
         session.commit()
     if not recorded:
         return "discarded: another attempt owns the job, or it was cancelled"
