@@ -1,14 +1,15 @@
 """Autograde throughput and push→score latency of the whole service, beside `nbgrader autograde`.
 
 Usage: .venv/bin/python benchmarks/autograde_throughput.py [--submissions 50] [--latency-samples 20]
-       [--workers 2] [--skip-nbgrader]
+       [--workers N] [--skip-nbgrader]
 
-Ours: the real service (`python -m grader_service`, embedded worker with --workers threads, the default
-sandboxed ProcessExecutor, SQLite) as its own process. Students clone with real git, push, and submit
+Ours: the real service (`python -m grader_service`, embedded worker with its default threads or --workers,
+the default sandboxed ProcessExecutor with its fork server, SQLite) as its own process. Students clone with real git, push, and submit
 through the REST API. Measured:
 - push→score latency: `git push` starts → the submission shows `automatically_graded` (sequential runs);
 - throughput: all submissions handed in at once → all graded, as submissions per minute;
-- where the time goes, from the job rows (queue wait, executor run) and the pipeline's own timings.
+- where the time goes, from the job rows (queue wait, executor run) and the pipeline's own timings, and the
+  CPU seconds per submission of the service and everything it starts (a cgroup, where one can be made).
 nbgrader 0.9.6 (own venv, see autograde_pipeline.py): one `nbgrader autograde` of the same submissions.
 """
 
@@ -52,16 +53,54 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
 
 
+class CpuMeter:
+    """CPU seconds used by the service and everything it starts (worker threads, fork server, sandboxes,
+    kernels), from a cpuacct cgroup (v1) or a cgroup v2 folder; unavailable (None) where this process may
+    not create cgroups."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        for root, usage in ((Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"), (Path("/sys/fs/cgroup"), "cpu.stat")):
+            if (root / usage).exists():
+                try:
+                    path = root / f"bench-throughput-{os.getpid()}"
+                    path.mkdir()
+                except OSError:
+                    continue
+                self.path, self.usage = path, usage
+                break
+
+    def join(self) -> None:  # runs in the service's process before exec
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        text = (self.path / self.usage).read_text()
+        if self.usage == "cpuacct.usage":
+            return int(text) / 1e9
+        return int(text.split("usage_usec ")[1].split()[0]) / 1e6
+
+    def remove(self) -> None:
+        if self.path is not None:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
+
+
 class Service:
     def __init__(self, work: Path, workers: int) -> None:
         self.work = work
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        (work / "grader_service_config.py").write_text(
-            f"c.GraderService.embedded_worker_threads = {workers}\nc.GraderService.admin_users = {{'admin'}}\n")
+        threads = f"c.GraderService.embedded_worker_threads = {workers}\n" if workers else ""
+        (work / "grader_service_config.py").write_text(threads + "c.GraderService.admin_users = {'admin'}\n")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
         self.env["GRADER_PORT"] = str(self.port)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.cpu = CpuMeter()
 
     def cli(self, *args: str) -> str:
         return subprocess.run([sys.executable, "-m", "grader_service", *args], cwd=self.work, env=self.env,
@@ -69,7 +108,8 @@ class Service:
 
     def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "grader_service", "--log-level=WARNING"], cwd=self.work,
-                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=self.cpu.join)
         for _ in range(300):
             try:
                 if requests.get(self.url + "/api/health", timeout=1).ok:
@@ -82,6 +122,7 @@ class Service:
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(30)
+        self.cpu.remove()
 
 
 def tokens_for(work: Path, names: list[str]) -> dict[str, str]:
@@ -135,12 +176,12 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
             nbformat.write(nb, clones[s] / "p1.ipynb")
             git("commit", "-qam", f"work {salt}", cwd=clones[s])
 
-        def graded(sub_path: str, token: str) -> dict:
+        def graded(sub_path: str, token: str, interval: float = 0.02) -> dict:
             while True:
                 got = requests.get(sub_path, headers={"Authorization": f"token {token}"}).json()
                 if got["auto_status"] in ("automatically_graded", "grading_failed"):
                     return got
-                time.sleep(0.02)
+                time.sleep(interval)
 
         latencies = []
         for i, s in enumerate(students[:latency_samples]):
@@ -155,11 +196,14 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
         for i, s in enumerate(students[:count]):
             prepare(i, s, "throughput")
             git("push", "-q", cwd=clones[s])
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), svc.cpu.seconds()
         subs = [requests.post(ap + "/submissions", headers={"Authorization": f"token {tokens[s]}"}, json={}).json()
                 for s in students[:count]]
-        results = [graded(f"{ap}/submissions/{sub['id']}", admin) for sub in subs]
+        # polled every 0.1 s (the service's CPU is what is measured; polling it harder would steal from it)
+        results = [graded(f"{ap}/submissions/{sub['id']}", admin, 0.1) for sub in subs]
         batch = time.perf_counter() - t0
+        cpu1 = svc.cpu.seconds()
+        cpu_per_job = None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / count
         assert all(r["auto_status"] == "automatically_graded" for r in results)
         jobs = [requests.get(f"{lp}/jobs/{r['autograde']['id']}", headers=h).json() for r in results]
     finally:
@@ -174,6 +218,7 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
         "kernel_mean": statistics.mean(t.get("kernel_wait", 0) for t in timings),
         "execute_mean": statistics.mean(t.get("execute", 0) for t in timings),
         "pipeline_mean": statistics.mean(t.get("total", 0) for t in timings),
+        "cpu_per_job": cpu_per_job,
         "scores": sorted({r["auto_score"] for r in results}),
     }
 
@@ -182,7 +227,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=50)
     parser.add_argument("--latency-samples", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="embedded worker threads (default: the service's default, twice the CPUs)")
     parser.add_argument("--skip-nbgrader", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
@@ -192,7 +238,7 @@ def main() -> int:
         theirs = None if args.skip_nbgrader else bench_nbgrader(work, args.submissions)
     n = args.submissions
     print(f"\nautograde throughput, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, "
-          f"{args.workers} worker threads, ProcessExecutor")
+          f"{args.workers or 2 * (os.cpu_count() or 1)} worker threads, ProcessExecutor")
     print(f"{'':<38}{'Grader Service':>16}{'nbgrader ' + NBGRADER_VERSION:>18}{'ratio':>9}")
     theirs_pm = 60 / theirs["total"] if theirs else None
     line = f"{'submissions graded per minute':<38}{ours['per_minute']:>16.1f}"
@@ -208,6 +254,8 @@ def main() -> int:
     print(f"    pipeline total                    {ours['pipeline_mean']:.3f}")
     print(f"      kernel start (waited for)       {ours['kernel_mean']:.3f}")
     print(f"      execution                       {ours['execute_mean']:.3f}")
+    if ours["cpu_per_job"] is not None:
+        print(f"  CPU per submission, service + worker + sandbox + kernel: {ours['cpu_per_job']:.3f} s")
     print(f"  scores seen: {ours['scores']}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -67,7 +68,13 @@ class GraderService(Application):
                          "transport.").tag(config=True)
     queue_prefix = Unicode("", help="Prefix of the Celery queue names, so that several installations can share "
                            "one broker.").tag(config=True)
-    embedded_worker_threads = Integer(2, help="Threads of the embedded worker (no broker_url).").tag(config=True)
+    embedded_worker_threads = Integer(help="Threads of the embedded worker (no broker_url). Default: twice the "
+                                      "CPUs, at least 2: a grading job spends half its time waiting for its "
+                                      "kernel, so more jobs than CPUs keep them busy.").tag(config=True)
+
+    @default("embedded_worker_threads")
+    def _embedded_threads_default(self) -> int:
+        return max(2, 2 * (os.cpu_count() or 1))
     executor_class = Type("grader_service.executors.process.ProcessExecutor",
                           klass="grader_service.executors.base.Executor",
                           help="Where submissions are graded: ProcessExecutor (sandboxed child process, the "
@@ -218,7 +225,7 @@ class GraderService(Application):
 
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
         """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
-        from grader_service.tasks.celery_app import CeleryDispatcher, make_celery
+        from grader_service.tasks.celery_app import QUEUES, CeleryDispatcher, make_celery
         from grader_service.tasks.context import build_context, configure, set_context
         from grader_service.tasks.registry import register_tasks
 
@@ -231,7 +238,7 @@ class GraderService(Application):
             ctx.embedded = True
             set_context(ctx)
             worker = celery.WorkController(pool_cls="threads", concurrency=self.embedded_worker_threads,
-                                           queues=[self.queue_prefix + q for q in ("autograde", "grades", "batch")],
+                                           queues=[self.queue_prefix + q for q in QUEUES],
                                            hostname="embedded@grader",
                                            without_heartbeat=True, without_mingle=True, without_gossip=True)
             thread = threading.Thread(target=worker.start, name="grader-embedded-worker", daemon=True)
@@ -290,9 +297,19 @@ class GraderService(Application):
             "gradebook_max_page_size": self.gradebook_max_page_size,
             "git_store": RepoStore(self.git_root),
             "git_access": self.make_git_access(db, auth_settings["hub_auth"]),
+            # what remote workers' claims hand out (api/worker_jobs.py): grading limits and per-job options
+            "grading_limits": dataclasses.asdict(self.resource_limits),
+            "executor_job_options": self.executor_job_options(),
             **auth_settings,
         }
         return web.Application(handlers, **settings)
+
+    def executor_job_options(self) -> Any:
+        """For a remote executor (KubernetesExecutor): (lecture code, assignment id) → that job's options
+        (pod image and resources from its per-lecture tables), resolved here for remote workers' claims."""
+        if not getattr(self.executor_class, "remote", False):
+            return None
+        return self.executor_class(parent=self).job_options
 
     def auth_settings(self, db: Database) -> dict[str, Any]:
         """Settings of the login pages, the OAuth2 provider and hub-token mode (ValueError on bad config)."""

@@ -12,6 +12,7 @@ from grader_service.api import (
     remote_jobs,
     submissions,
     users,
+    worker_jobs,
 )
 from grader_service.auth.decorators import check_handler_rules
 
@@ -24,6 +25,7 @@ default_handlers: list[tuple[str, type]] = [
     *submissions.default_handlers,
     *grading.default_handlers,
     *remote_jobs.default_handlers,
+    *worker_jobs.default_handlers,
     *gradebook.default_handlers,
 ]
 

@@ -16,6 +16,7 @@ PERMISSION_ATTR = "__grader_permission__"
 def requires(permission: str) -> Callable[[F], F]:
     """Authorize a handler method; the permission name is checked when the module is imported.
 
+    `worker` routes take worker tokens only, and worker tokens open nothing else (403 both ways).
     Lecture permissions read `lecture_id` from the route: a non-member gets 404 (the lecture stays hidden),
     a member whose role lacks the permission gets 403, unless the route names an assignment the member
     cannot see, which stays 404.
@@ -29,7 +30,12 @@ def requires(permission: str) -> Callable[[F], F]:
                 actor = self.current_user
                 if actor is None:
                     raise Unauthorized(self.auth_failure_reason())
-                if permission == "admin":
+                if permission == "worker":
+                    if not actor.is_worker:
+                        raise Forbidden("only a worker token (grader-service token create --worker) may do this")
+                elif actor.is_worker:
+                    raise Forbidden("a worker token may only claim and report autograde jobs (/api/worker/...)")
+                elif permission == "admin":
                     if not actor.is_admin:
                         raise Forbidden("only admins may do this")
                 elif permission != "authenticated" and not actor.is_admin:

@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 GLOBAL_PERMISSIONS: dict[str, str] = {
     "public": "anyone, no token needed",
     "job": "only the job's own short-lived token (remote executors); user tokens are refused",
+    "worker": "only a worker token (`grader-service token create --worker`): remote workers claim and report "
+              "autograde jobs; user tokens get 403",
     "authenticated": "any user with a valid token",
     "admin": "global admins only (admin_users in the config)",
 }
@@ -54,6 +56,8 @@ class Actor:
     is_admin: bool = False
     roles: dict[int, Role] = field(default_factory=dict)
     token_id: int | None = None
+    #: a worker token (remote grader-worker): it may use the worker routes and nothing else
+    is_worker: bool = False
 
     def role_in(self, lecture_id: int) -> Role | None:
         return self.roles.get(lecture_id)

@@ -17,6 +17,8 @@ from grader_service.orm.models import ApiToken, Lecture, LectureMember, User
 
 #: how stale `last_used` may get before a request refreshes it (so a token check is read-only nearly always)
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+#: `ApiToken.kind` of a remote worker's credential: it opens the worker routes only, never a user's
+WORKER_TOKEN_KIND = "worker"
 
 
 def hash_token(token: str) -> str:
@@ -62,17 +64,19 @@ def resolve_actor(session: Session, token: str, admin_users: frozenset[str],
     """The caller behind `token`, with their lecture roles; None when unknown or expired."""
     now = now or utcnow()
     row = session.execute(
-        select(ApiToken.id, ApiToken.expires_at, ApiToken.last_used, User.id, User.name, User.admin)
+        select(ApiToken.id, ApiToken.expires_at, ApiToken.last_used, ApiToken.kind, User.id, User.name, User.admin)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.hashed == hash_token(token))
     ).first()
     if row is None:
         return None
-    token_id, expires_at, last_used, user_id, name, admin = row
+    token_id, expires_at, last_used, kind, user_id, name, admin = row
     if expires_at is not None and expires_at <= now:
         return None
     if last_used is None or now - last_used > LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used=now))
+    if kind == WORKER_TOKEN_KIND:  # no lecture roles and never admin, whoever the account is
+        return Actor(user_id=user_id, name=name, token_id=token_id, is_worker=True)
     roles = dict(session.execute(
         select(LectureMember.lecture_id, LectureMember.role)
         .join(Lecture, Lecture.id == LectureMember.lecture_id)

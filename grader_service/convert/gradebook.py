@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,20 @@ def add_notebook(gradebook: dict[str, Any], name: str, entry: dict[str, Any]) ->
     gradebook["max_score"] = sum(nb["max_score"] for nb in gradebook["notebooks"].values())
 
 
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    """Built once: `jsonschema.validate` would check the schema itself on every call (most of its cost)."""
+    cls = jsonschema.validators.validator_for(SCHEMA)
+    cls.check_schema(SCHEMA)
+    return cls(SCHEMA)
+
+
 def validate_gradebook(gradebook: Any, label: str = "gradebook") -> dict[str, Any]:
     """Check the structure; raise GradebookError naming the bad field."""
-    try:
-        jsonschema.validate(gradebook, SCHEMA)
-    except jsonschema.ValidationError as err:
+    err = jsonschema.exceptions.best_match(_validator().iter_errors(gradebook))
+    if err is not None:
         where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise GradebookError(f"{label}: invalid gradebook at {where}: {err.message}") from None
+        raise GradebookError(f"{label}: invalid gradebook at {where}: {err.message}")
     for name, nb in gradebook["notebooks"].items():
         ids = [cell["grade_id"] for cell in nb["cells"]]
         dupes = sorted({i for i in ids if ids.count(i) > 1})

@@ -39,6 +39,8 @@ class JobSpec:
     service_url: str = ""
     job_token: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    #: options the service resolved for this job (Executor.job_options); they win over the executor's own
+    executor_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +75,13 @@ class Executor(LoggingConfigurable):
 
     async def run(self, spec: JobSpec) -> ExecutorResult:
         raise NotImplementedError
+
+    def job_options(self, lecture_code: str, assignment_id: str) -> dict[str, Any]:
+        """Per-job options (JSON) the service hands to remote workers with a claim; none by default."""
+        return {}
+
+    def close(self) -> None:
+        """Release what the executor keeps between jobs (the process executor's fork server)."""
 
     def clip_log(self, text: str) -> str:
         data = text.encode("utf-8", "replace")

@@ -12,7 +12,7 @@ ROOT = Path("/sys/fs/cgroup")
 
 
 class JobCgroup:
-    """The cgroup directories of one job; `paths` are what the jail joins."""
+    """The cgroup directories of one job; `paths` are what the job's supervisor joins."""
 
     def __init__(self, paths: list[Path], version: int) -> None:
         self.paths = paths

@@ -37,12 +37,14 @@ class KubernetesExecutor(Executor):
     image = Unicode("grader-service-grading:latest", help="Default grading image (must contain grader-service "
                     "and the kernels the notebooks need).").tag(config=True)
     images = Dict(Unicode(), help="Image per lecture code or per '<lecture code>/<assignment id>' (the more "
-                  "specific one wins), e.g. {'ml101': 'registry/ml:2026'}.").tag(config=True)
+                  "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers (GraderWorker.service_url) "
+                  "the service resolves this from its own config and sends it with each claim.").tag(config=True)
     image_pull_policy = Unicode("IfNotPresent", help="imagePullPolicy of the grading container.").tag(config=True)
     resources = Dict(default_value={"requests": {"cpu": "500m", "memory": "512Mi"},
                                     "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}},
                      help="Default resources of a grading pod.").tag(config=True)
-    lecture_resources = Dict(help="Resources per lecture code or '<lecture code>/<assignment id>'.").tag(config=True)
+    lecture_resources = Dict(help="Resources per lecture code or '<lecture code>/<assignment id>' (resolved by the "
+                             "service for remote workers, like `images`).").tag(config=True)
     run_as_user = Integer(1000, help="UID the grading container runs as (never root).").tag(config=True)
     service_url = Unicode("", help="URL the pods reach the service at (default: the service's public_url)."
                           ).tag(config=True)
@@ -75,9 +77,15 @@ class KubernetesExecutor(Executor):
             self._api = client.CoreV1Api(api_client)
         return self._api
 
-    def _pick(self, table: dict[str, Any], spec: JobSpec, default: Any) -> Any:
-        lecture, assignment = spec.labels.get("lecture", ""), spec.labels.get("assignment", "")
+    @staticmethod
+    def _pick(table: dict[str, Any], lecture: str, assignment: str, default: Any) -> Any:
         return table.get(f"{lecture}/{assignment}", table.get(lecture, default))
+
+    def job_options(self, lecture_code: str, assignment_id: str) -> dict[str, Any]:
+        """The pod image and resources of a job of this lecture/assignment (the more specific entry wins)."""
+        return {"image": self._pick(self.images, lecture_code, assignment_id, self.image),
+                "resources": copy.deepcopy(self._pick(self.lecture_resources, lecture_code, assignment_id,
+                                                      self.resources))}
 
     def pod_manifest(self, spec: JobSpec) -> dict[str, Any]:
         attempt = spec.labels.get("attempt", "1")
@@ -87,9 +95,12 @@ class KubernetesExecutor(Executor):
                   LABEL_JOB: str(spec.job_id), "grader-service/submission-id": str(spec.submission_id),
                   **{k: _label_value(v) for k, v in self.extra_labels.items()}}
         annotations = {f"grader-service/{k}": str(v) for k, v in spec.labels.items()}
+        # a remote worker's claim carries what the service resolved; otherwise this executor's own tables
+        options = {**self.job_options(spec.labels.get("lecture", ""), spec.labels.get("assignment", "")),
+                   **spec.executor_options}
         container: dict[str, Any] = {
             "name": "grader",
-            "image": self._pick(self.images, spec, self.image),
+            "image": options["image"],
             "imagePullPolicy": self.image_pull_policy,
             "command": ["python", "-m", "grader_service.executors.pod_runner"],
             "env": [{"name": "GRADER_SERVICE_URL", "value": self.service_url or spec.service_url},
@@ -98,7 +109,7 @@ class KubernetesExecutor(Executor):
                     {"name": "GRADER_WORK_DIR", "value": "/work/grading"},
                     {"name": "HOME", "value": "/work/home"},
                     {"name": "TMPDIR", "value": "/work/tmp"}],
-            "resources": copy.deepcopy(self._pick(self.lecture_resources, spec, self.resources)),
+            "resources": copy.deepcopy(options["resources"]),
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "runAsNonRoot": True, "runAsUser": self.run_as_user,
                                 "capabilities": {"drop": ["ALL"]}},
@@ -140,6 +151,8 @@ class KubernetesExecutor(Executor):
         from kubernetes import watch
         from kubernetes.client.exceptions import ApiException
 
+        transport_errors = _transport_errors()
+
         api = self.core_api()
         pod = self.pod_manifest(spec)
         name = pod["metadata"]["name"]
@@ -151,6 +164,8 @@ class KubernetesExecutor(Executor):
                 api.create_namespaced_pod(self.namespace, pod)
             else:
                 raise InfrastructureError(f"creating pod {name} failed: {exc.status} {exc.reason}") from exc
+        except transport_errors as exc:
+            raise InfrastructureError(f"the Kubernetes API cannot be reached to create pod {name}: {exc}") from exc
         deadline = pod["spec"]["activeDeadlineSeconds"]
         outcome: ExecutorResult | None = None
         try:
@@ -177,6 +192,9 @@ class KubernetesExecutor(Executor):
                 outcome = ExecutorResult.failed(f"the time limit ({deadline}s) was exceeded; the pod was deleted")
         except ApiException as exc:
             raise InfrastructureError(f"watching pod {name} failed: {exc.status} {exc.reason}") from exc
+        except transport_errors as exc:
+            raise InfrastructureError(f"watching pod {name} failed: the Kubernetes API cannot be reached: {exc}"
+                                      ) from exc
         finally:
             if self.delete_pods:
                 self._delete(api, name)
@@ -185,11 +203,22 @@ class KubernetesExecutor(Executor):
     def _delete(self, api: Any, name: str) -> None:
         from kubernetes.client.exceptions import ApiException
 
+        transport_errors = _transport_errors()
+
         try:
             api.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
         except ApiException as exc:
             if exc.status != 404:
                 self.log.warning("could not delete pod %s: %s", name, exc.reason)
+        except transport_errors as exc:
+            self.log.warning("could not delete pod %s: %s", name, exc)
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The Kubernetes client's connection failures (refused, reset, TLS, timeouts): infrastructure errors."""
+    import urllib3
+
+    return (urllib3.exceptions.HTTPError, OSError)
 
 
 def _terminated_reason(pod: Any) -> str | None:

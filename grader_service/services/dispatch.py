@@ -22,7 +22,8 @@ PENDING = "grader_pending_tasks"
 #: every task name the services may enqueue, with the queue it belongs to
 TASK_QUEUES: dict[str, str] = {
     "autograde.run": "autograde",
-    "assignments.generate": "autograde",
+    # its own queue: remote workers (service URL only) consume `autograde` and cannot generate
+    "assignments.generate": "generate",
     "grades.recompute_learner": "grades",
     "grades.recompute_lecture": "batch",
 }

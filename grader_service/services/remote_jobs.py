@@ -1,21 +1,28 @@
-"""The service side of remote executors (Kubernetes pods): hand a job's input to its pod and take its result,
-both authorised by the job's short-lived token and nothing else."""
+"""The service side of remote executors (Kubernetes pods) and remote workers.
+
+Pods: hand a job's input to its pod and take its result, both authorised by the job's short-lived token and
+nothing else. Remote workers (a grader-worker with only the service URL and a worker token): claim an
+autograde attempt, which returns the job spec and mints the pod's token, and report how the attempt ended
+when the pod could not (failed, requeued after an infrastructure error, given up). Every transition is the
+one database workers use (services.autograde_attempts, services.results), compare-and-set on the attempt."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from grader_service.auth.tokens import hash_token
+from grader_service.auth.tokens import hash_token, new_token_value
 from grader_service.errors import BadRequest, NotFound, Unauthorized
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
+from grader_service.services import autograde_attempts
 from grader_service.services.results import record_autograde
 
 MAX_FILES = 2000
@@ -69,3 +76,55 @@ def post_result(session: Session, store: RepoStore, job_id: int, token: str | No
     if not record_autograde(session, store, job_id, None, outcome):
         return {"recorded": False, "reason": f"job {job_id} is no longer running"}
     return {"recorded": True}
+
+
+#: (lecture code, assignment id) → executor options of that job (KubernetesExecutor: image, resources)
+JobOptions = Callable[[str, str], dict[str, Any]]
+
+
+def _autograde_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.kind != "autograde":
+        raise NotFound(f"autograde job {job_id} not found")
+    return job
+
+
+def worker_claim(session: Session, job_id: int, worker: str, *, service_url: str, limits: Any,
+                 grading_limits: dict[str, int], job_options: JobOptions | None) -> dict[str, Any]:
+    """Start an attempt for a remote worker: the job spec its executor needs, with a fresh job token (the
+    only time its value is known), or `claimed: false` and the reason (a duplicate delivery of a finished
+    or cancelled job, or a job that cannot run, which is failed here)."""
+    _autograde_job(session, job_id)
+    token = new_token_value()
+    started = autograde_attempts.start(session, job_id, worker, job_token=token)
+    if isinstance(started, autograde_attempts.NotStarted):
+        return {"claimed": False, "job_id": job_id, "reason": started.reason}
+    base = service_url.rstrip("/")
+    return {
+        "claimed": True, "job_id": started.job_id, "attempt": started.number,
+        "submission_id": started.submission_id, "gradebook": started.gradebook,
+        "cell_timeout": started.cell_timeout, "timeout": float(limits.autograde_timeout),
+        "limits": dict(grading_limits), "labels": started.labels,
+        "executor_options": job_options(started.lecture_code, str(started.assignment_id)) if job_options else {},
+        "job_token": token, "service_url": service_url,
+        "input_url": f"{base}/api/jobs/{job_id}/input", "result_url": f"{base}/api/jobs/{job_id}/result",
+    }
+
+
+def worker_fail(session: Session, store: RepoStore, job_id: int, attempt: int, error: str,
+                log: str) -> dict[str, Any]:
+    """The attempt ended without the pod posting a result: the job fails and the submission shows
+    grading_failed with `error`. Ignored (recorded: false) when the pod did post, or the attempt is stale."""
+    _autograde_job(session, job_id)
+    outcome = GradingOutcome(ok=False, error=error, log=log)
+    return {"recorded": record_autograde(session, store, job_id, attempt, outcome)}
+
+
+def worker_requeue(session: Session, job_id: int, attempt: int, error: str) -> dict[str, Any]:
+    _autograde_job(session, job_id)
+    return {"requeued": autograde_attempts.requeue(session, job_id, attempt, error)}
+
+
+def worker_give_up(session: Session, job_id: int, attempt: int | None, error: str) -> dict[str, Any]:
+    _autograde_job(session, job_id)
+    return {"failed": autograde_attempts.give_up(session, job_id, error, attempt)}

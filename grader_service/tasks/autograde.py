@@ -1,4 +1,5 @@
-"""The autograde task body: claim the job, export the submitted commit, run the executor, record once."""
+"""The autograde task body of database workers: claim the job, export the submitted commit, run the executor,
+record once. (Remote workers, with no database, run tasks/remote_autograde.py instead.)"""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from grader_service.auth.tokens import hash_token, new_token_value
+from grader_service.auth.tokens import new_token_value
 from grader_service.executors.base import ExecutorResult, InfrastructureError, JobSpec
 from grader_service.git.names import RepoRef
 from grader_service.git.store import StoreError
-from grader_service.orm.models import AutoStatus, JobState, Submission
-from grader_service.services import jobs
+from grader_service.services import autograde_attempts as attempts
 from grader_service.services.results import record_autograde
 from grader_service.tasks.context import WorkerContext
 
@@ -22,45 +22,23 @@ log = logging.getLogger(__name__)
 
 def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
     """Grade the submission of autograde job `job_id`; returns what happened (for the task log)."""
+    # a remote executor's pod authenticates with this attempt's token, for this job only
+    job_token = new_token_value() if ctx.executor.remote else ""
     with ctx.db.session() as session:
-        job = jobs.claim(session, job_id, ctx.name)
-        if job is None:
-            session.commit()
-            return "skipped: the job is already finished or cancelled"
-        attempt = job.attempts
-        sub = session.get(Submission, job.submission_id)
-        assert sub is not None
-        assignment, username = sub.assignment, sub.user.name
-        problem = None
-        if assignment.gradebook is None:
-            problem = "the assignment has no generated release (gradebook); generate it, then re-run autograde"
-        elif not sub.commit_hash:
-            problem = "the submission names no commit"
-        if problem:
-            jobs.finish(job, JobState.failed, error=problem, log=problem)
-            sub.auto_status = AutoStatus.grading_failed
-            session.commit()
-            return f"failed: {problem}"
-        sub.auto_status = AutoStatus.running
-        job_token = ""
-        if ctx.executor.remote:
-            job_token = new_token_value()  # this attempt's pod authenticates with it, for this job only
-            job.token_hash = hash_token(job_token)
-        lecture_code, assignment_id, commit = assignment.lecture.code, assignment.id, sub.commit_hash
-        spec_args = dict(job_id=job.id, submission_id=sub.id, gradebook=assignment.gradebook,
-                         cell_timeout=float(assignment.cell_timeout), timeout=total_timeout, limits=ctx.limits,
-                         service_url=ctx.service_url, job_token=job_token,
-                         labels={"lecture": lecture_code, "assignment": str(assignment.id), "user": username,
-                                 "submission": str(sub.id), "attempt": str(attempt)})
-        submission_id = sub.id
+        started = attempts.start(session, job_id, ctx.name, job_token=job_token or None)
         session.commit()
-
+    if isinstance(started, attempts.NotStarted):
+        return started.reason
+    spec_args = dict(job_id=started.job_id, submission_id=started.submission_id, gradebook=started.gradebook,
+                     cell_timeout=started.cell_timeout, timeout=total_timeout, limits=ctx.limits,
+                     service_url=ctx.service_url, job_token=job_token, labels=started.labels)
     try:
-        return _run(ctx, job_id, attempt, submission_id, user_repo_args=(lecture_code, assignment_id, username,
-                                                                           commit), spec_args=spec_args)
+        return _run(ctx, job_id, started.number, started.submission_id,
+                    user_repo_args=(started.lecture_code, started.assignment_id, started.username, started.commit),
+                    spec_args=spec_args)
     except InfrastructureError as exc:  # back to queued, with the reason; the task retries with backoff
         with ctx.db.session() as session:
-            jobs.requeue(session, job_id, attempt, str(exc))
+            attempts.requeue(session, job_id, started.number, str(exc))
             session.commit()
         raise
 

@@ -9,7 +9,9 @@ from kombu import Exchange, Queue
 
 from grader_service.services.dispatch import TASK_QUEUES
 
-QUEUES = ("autograde", "grades", "batch")
+#: autograde: grading (database or remote workers); generate: releases; grades: the stream queue of grade
+#: updates; batch: lecture-wide recomputes. Only `autograde` may be consumed by remote workers.
+QUEUES = ("autograde", "generate", "grades", "batch")
 EMBEDDED_BROKER = "memory://localhost/"
 
 

@@ -1,11 +1,13 @@
-"""What a worker process needs to run tasks: the database, the git store and the executor, built once per
-process from the same config as the service."""
+"""What a worker process needs to run tasks, built once per process from the same config as the service:
+the database, the git store and the executor (database workers), or only the service's URL, a worker token
+and the executor (remote workers, for remote executors such as the KubernetesExecutor)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from grader_service.executors.base import Executor, ResourceLimits
 from grader_service.git.store import RepoStore
 from grader_service.orm.session import Database
+from grader_service.tasks.service_client import ServiceClient
 
 if TYPE_CHECKING:
     from grader_service.app import GraderService
@@ -33,15 +36,38 @@ class WorkerContext:
     embedded: bool = False
 
 
+@dataclass
+class RemoteWorkerContext:
+    """A remote worker's context: no database, no data dir; every job state change goes through `client`."""
+
+    client: ServiceClient
+    executor: Executor
+    name: str
+    retry_delay: float = 5.0
+    embedded: bool = False
+
+
+Context = WorkerContext | RemoteWorkerContext
+
 _lock = threading.Lock()
-_contexts: dict[int, WorkerContext] = {}
-_service: GraderService | None = None
+_contexts: dict[int, Context] = {}
+_factory: Callable[[], Context] | None = None
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def configure(service: GraderService) -> None:
     """Tell this process which configuration to build contexts from (the service or grader-worker app)."""
-    global _service
-    _service = service
+    global _factory
+    _factory = lambda: build_context(service)  # noqa: E731
+
+
+def configure_remote(service: GraderService, service_url: str, api_token: str) -> None:
+    """Build remote contexts: this process never opens the database or the data dir."""
+    global _factory
+    _factory = lambda: build_remote_context(service, service_url, api_token)  # noqa: E731
 
 
 def build_context(service: GraderService, db: Database | None = None) -> WorkerContext:
@@ -49,25 +75,39 @@ def build_context(service: GraderService, db: Database | None = None) -> WorkerC
     scratch = Path(service.data_dir) / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     return WorkerContext(db=db or service.init_db(ensure=False), store=RepoStore(service.git_root),
-                         executor=executor, limits=service.resource_limits,
-                         name=f"{socket.gethostname()}:{os.getpid()}", scratch_root=scratch,
-                         total_timeout=service.autograde_timeout, service_url=service.public_url,
-                         retry_delay=service.task_retry_delay)
+                         executor=executor, limits=service.resource_limits, name=_worker_name(),
+                         scratch_root=scratch, total_timeout=service.autograde_timeout,
+                         service_url=service.public_url, retry_delay=service.task_retry_delay)
 
 
-def get_context() -> WorkerContext:
+def build_remote_context(service: GraderService, service_url: str, api_token: str) -> RemoteWorkerContext:
+    return RemoteWorkerContext(client=ServiceClient(service_url, api_token),
+                               executor=service.executor_class(parent=service), name=_worker_name(),
+                               retry_delay=service.task_retry_delay)
+
+
+def get_context() -> Context:
     """The context of this process (prefork children build their own after the fork)."""
     pid = os.getpid()
     with _lock:
         ctx = _contexts.get(pid)
         if ctx is None:
-            if _service is None:
+            if _factory is None:
                 raise RuntimeError("the worker was not configured (tasks.context.configure)")
-            ctx = _contexts[pid] = build_context(_service)
+            ctx = _contexts[pid] = _factory()
         return ctx
 
 
-def set_context(ctx: WorkerContext) -> None:
+def get_db_context() -> WorkerContext:
+    """The context of tasks that need the database and the git store (all but autograde)."""
+    ctx = get_context()
+    if not isinstance(ctx, WorkerContext):
+        raise RuntimeError("this grader-worker runs in remote mode (GraderWorker.service_url): it can only run "
+                           "autograde tasks; run a database worker for the generate, grades and batch queues")
+    return ctx
+
+
+def set_context(ctx: Context) -> None:
     """Use an existing context in this process (the embedded worker shares the service's database)."""
     with _lock:
         _contexts[os.getpid()] = ctx

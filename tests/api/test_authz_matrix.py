@@ -14,9 +14,10 @@ from sqlalchemy import delete
 
 from grader_service.orm.models import Job, JobState, Lecture, Submission
 from tests.api.routes import registered_routes
+from tests.support.workers import make_worker_token
 from tests.support.world import LectureWorld, build_world
 
-CALLERS = ["student", "tutor", "instructor", "admin", "outsider", None, "expired"]
+CALLERS = ["student", "tutor", "instructor", "admin", "outsider", None, "expired", "worker"]
 MEMBERS = {"student", "tutor", "instructor"}
 STAFF = {"tutor", "instructor"}
 INSTRUCTOR = {"instructor"}
@@ -71,6 +72,12 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (L + "/jobs/{job_id}", "GET"): (STAFF, 200, None, None),
     ("/api/jobs/{job_id}/input", "GET"): ("job", 401, None, None),
     ("/api/jobs/{job_id}/result", "POST"): ("job", 401, lambda w: {"ok": False, "error": "x"}, None),
+    # remote workers (the world's job is finished: the claim answers `claimed: false`, reports are ignored)
+    ("/api/worker", "GET"): ("worker", 200, None, None),
+    ("/api/worker/jobs/{job_id}/claim", "POST"): ("worker", 200, lambda w: {"worker": "host:1"}, None),
+    ("/api/worker/jobs/{job_id}/fail", "POST"): ("worker", 200, lambda w: {"attempt": 1, "error": "x"}, None),
+    ("/api/worker/jobs/{job_id}/requeue", "POST"): ("worker", 200, lambda w: {"attempt": 1, "error": "x"}, None),
+    ("/api/worker/jobs/{job_id}/give-up", "POST"): ("worker", 200, lambda w: {"attempt": 1, "error": "x"}, None),
 }
 
 
@@ -122,6 +129,8 @@ def expected_status(rule: Any, success: int, caller: str | None) -> int:
         return success
     if caller in (None, "expired"):
         return 401
+    if rule == "worker" or caller == "worker":  # worker routes take worker tokens only, and nothing else does
+        return success if rule == "worker" and caller == "worker" else 403
     if rule == "authenticated" or caller == "admin":
         return success
     if rule == "admin":
@@ -145,6 +154,8 @@ CASES = [(route, method, caller) for (route, method) in EXPECTED for caller in C
 def test_authorization(service, route, method, caller):
     rule, success, body, setup = EXPECTED[(route, method)]
     world = build_world(service)
+    if caller == "worker":
+        world.tokens["worker"] = make_worker_token(service)
     if setup:
         setup(world)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.api.routes import registered_routes
+from tests.support.workers import make_worker_token
 from tests.support.world import build_world
 
 L = "/api/lectures/{lecture_id}"
@@ -88,6 +89,23 @@ CASES[("/api/jobs/{job_id}/result", "POST", "student")] = [
     ({}, "ok"), ({"ok": "yes"}, "ok"), ({"ok": True, "files": []}, "files"), ({"ok": True, "extra": 1}, "extra"),
 ]
 
+W = "/api/worker/jobs/{job_id}"
+CASES[(W + "/claim", "POST", "worker")] = [
+    ({}, "worker"), ({"worker": ""}, "worker"), ({"worker": 5}, "worker"), ({"worker": "x" * 256}, "worker"),
+    ({"worker": "w", "attempt": 1}, "attempt"), ([], None),
+]
+CASES[(W + "/fail", "POST", "worker")] = [
+    ({"error": "e"}, "attempt"), ({"attempt": 0, "error": "e"}, "attempt"), ({"attempt": "1", "error": "e"}, "attempt"),
+    ({"attempt": 1}, "error"), ({"attempt": 1, "error": ""}, "error"), ({"attempt": 1, "error": "e", "ok": True}, "ok"),
+]
+CASES[(W + "/requeue", "POST", "worker")] = [
+    ({"error": "e"}, "attempt"), ({"attempt": 1}, "error"), ({"attempt": 1, "error": "e", "log": ""}, "log"),
+]
+CASES[(W + "/give-up", "POST", "worker")] = [
+    ({"error": "e"}, "attempt"), ({"attempt": None}, "error"), ({"attempt": -1, "error": "e"}, "attempt"),
+    ({"attempt": 1.5, "error": "e"}, "attempt"),
+]
+
 PW = "/api/users/{username}/password"
 CASES[(PW, "PUT", "admin")] = [
     ({}, "password"), ({"password": "short"}, "password"), ({"password": 12345678}, "password"),
@@ -136,6 +154,8 @@ FLAT = [(route, method, caller, body, field) for (route, method, caller), items 
                          ids=[f"{m} {r} {b!r:.60}" for r, m, c, b, f in FLAT])
 def test_bad_json_field(service, route, method, caller, body, field):
     world = build_world(service)
+    if caller == "worker":
+        world.tokens["worker"] = make_worker_token(service)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
                         submission_id=world.submission_id, job_id=world.job_id, username=world.names["student"])
     before = _snapshot(world)
@@ -153,6 +173,8 @@ def test_bad_json_field(service, route, method, caller, body, field):
 @pytest.mark.parametrize(("route", "method", "caller"), sorted(CASES), ids=lambda v: str(v))
 def test_malformed_and_empty_bodies(service, route, method, caller, raw):
     world = build_world(service)
+    if caller == "worker":
+        world.tokens["worker"] = make_worker_token(service)
     path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
                         submission_id=world.submission_id, job_id=world.job_id, username=world.names["student"])
     r = world.req(caller, method, path, data=raw, headers={"Content-Type": "application/json"})

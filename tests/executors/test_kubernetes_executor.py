@@ -4,7 +4,8 @@ Played, not real: there is no kubelet or scheduler on this machine, so `PlayedKu
 (it runs each pod's command as a local process with the pod's environment and patches the pod's status).
 Real: the API server, RBAC, the pod objects, the watch the executor relies on, pod deletion, the service's
 job-input and job-result endpoints, git, kernels. The executor authenticates with a service account that
-has only the documented permissions (pods: create, get, list, watch, delete)."""
+has only the documented permissions (pods: create, get, list, watch, delete). Remote workers, which run
+this executor with only the service URL, are tested end to end in tests/tasks/test_remote_worker.py."""
 
 from __future__ import annotations
 
@@ -201,3 +202,21 @@ def test_manifest_options(kube_service):
                                     timeout=100, job_token="t", labels={"lecture": "special", "assignment": "8"}))
     assert other["spec"]["containers"][0]["image"] == "img:special"
     assert os.environ.get("KUBERNETES_SERVICE_HOST") is None
+
+
+def test_options_from_the_service_win_over_the_executors_own_tables():
+    """A remote worker's claim carries the image and resources the service resolved (job_options)."""
+    from grader_service.executors.base import JobSpec
+    from grader_service.executors.kubernetes import KubernetesExecutor
+
+    service_side = KubernetesExecutor(images={"ml": "img:ml"}, lecture_resources={"ml/3": {"limits": {"cpu": "4"}}})
+    options = service_side.job_options("ml", "3")
+    assert options == {"image": "img:ml", "resources": {"limits": {"cpu": "4"}}}
+    worker_side = KubernetesExecutor(image="img:worker-default")
+    spec = JobSpec(job_id=1, submission_id=2, input_dir=None, gradebook={}, cell_timeout=10, timeout=100,
+                   job_token="t", labels={"lecture": "ml", "assignment": "3"}, executor_options=options)
+    container = worker_side.pod_manifest(spec)["spec"]["containers"][0]
+    assert container["image"] == "img:ml" and container["resources"] == {"limits": {"cpu": "4"}}
+    plain = JobSpec(job_id=1, submission_id=2, input_dir=None, gradebook={}, cell_timeout=10, timeout=100,
+                    job_token="t", labels={"lecture": "ml", "assignment": "3"})
+    assert worker_side.pod_manifest(plain)["spec"]["containers"][0]["image"] == "img:worker-default"

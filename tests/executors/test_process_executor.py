@@ -130,3 +130,87 @@ def test_scratch_dirs_are_removed(executor, assignment, tmp_path):
     ex = ProcessExecutor(scratch_root=str(root))
     r = grade(ex, assignment, tmp_path / "job", [])
     assert r.ok and os.listdir(root) == []
+
+
+def test_the_data_folder_and_config_files_are_hidden(assignment, tmp_path):
+    """The service's data folder (database, every student's repositories) and config files are covered."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "grader.sqlite").write_text("other students' work")
+    config = tmp_path / "grader_service_config.py"
+    config.write_text("c.GraderService.db_url = 'postgresql://user:config-secret@db/grader'")
+    ex = ProcessExecutor(hidden_paths=[str(data), str(config)])
+    probe = (f"import os\nfor p in [{str(data / 'grader.sqlite')!r}, {str(config)!r}]:\n    try:\n"
+             "        print(p, repr(open(p).read()))\n    except OSError as e:\n        print(p, 'refused', e)\n"
+             f"print('listing', os.listdir({str(data)!r}) if os.access({str(data)!r}, os.R_OK) else 'none')")
+    r = grade(ex, assignment, tmp_path / "job", [probe])
+    ex.close()
+    assert r.ok
+    text = r.files["squares.ipynb"].decode()
+    assert "other students" not in text and "config-secret" not in text
+    assert "refused" in text or "''" in text
+
+
+def test_every_job_gets_a_fresh_kernel(executor, assignment, tmp_path):
+    """Nothing one submission does to its kernel is seen by the next: the kernel is a new process."""
+    mark = "import os, sys\nprint('marked-before', hasattr(sys, 'grader_marker'), os.getpid())\nsys.grader_marker = 1"
+    first = grade(executor, assignment, tmp_path / "a", [mark], job_id=21)
+    second = grade(executor, assignment, tmp_path / "b", [mark], job_id=22)
+    for r in (first, second):
+        assert r.ok and "marked-before False" in r.files["squares.ipynb"].decode()
+
+
+def test_concurrent_jobs_cannot_see_each_other(executor, assignment, tmp_path):
+    """Two jobs at once: each lives in its own PID namespace, so one cannot see or signal the other."""
+    release, book = assignment
+    specs = []
+    for i, cell in enumerate(["import time\ntime.sleep(3)",
+                              "import os, time\ntime.sleep(1)\nprint('pids', sorted(int(p) for p in os.listdir('/proc')"
+                              " if p.isdigit()))"]):
+        sub = tmp_path / str(i) / "submission"
+        answer_release(release, sub / "squares.ipynb", extra_cells=[cell])
+        specs.append(JobSpec(job_id=30 + i, submission_id=30 + i, input_dir=sub, gradebook=book, cell_timeout=10,
+                             timeout=30, limits=LIMITS))
+
+    async def both():
+        return await asyncio.gather(*(executor.run(s) for s in specs))
+
+    first, second = asyncio.run(both())
+    assert first.ok and second.ok
+    text = second.files["squares.ipynb"].decode()
+    pids = [int(p) for p in text.split("pids [")[1].split("]")[0].split(",")]
+    assert len(pids) <= 3  # its grading process (PID 1), its kernel, maybe that kernel's helper
+
+
+def test_a_dead_fork_server_is_replaced(assignment, tmp_path):
+    ex = ProcessExecutor()
+    assert grade(ex, assignment, tmp_path / "a", [], job_id=41).ok
+    assert ex._server.proc is not None
+    ex._server.proc.kill()
+    ex._server.proc.wait()
+    r = grade(ex, assignment, tmp_path / "b", [], job_id=42)
+    ex.close()
+    assert r.ok and r.result["score"] == 3
+
+
+def test_the_fork_server_serves_only_its_worker(executor, assignment, tmp_path):
+    """Another process (here a child of the worker, as a notebook escaping would be) gets no sandbox."""
+    import subprocess
+    import sys
+
+    assert grade(executor, assignment, tmp_path, []).ok
+    path = executor._server.socket_path
+    code = ("import socket, sys, os\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+            "r, w = os.pipe()\nsocket.send_fds(s, [b'{\"argv\": [], \"cwd\": \"/\", \"env\": {}, \"writable\": []}\\n'],"
+            " [r, w, w])\nprint(repr(s.recv(100)))")
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() in ("b''", "") or "Error" in out.stderr, out
+
+
+def test_a_fork_server_that_cannot_start_is_an_infrastructure_error(assignment, tmp_path):
+    """Not the student's fault: the job is retried later instead of being marked failed."""
+    from grader_service.executors.base import InfrastructureError
+
+    ex = ProcessExecutor(python="/bin/false")
+    with pytest.raises(InfrastructureError, match="fork server did not start"):
+        grade(ex, assignment, tmp_path, [])

@@ -34,12 +34,15 @@ def _rabbit_up() -> bool:
 
 
 class WorkerProcess:
-    def __init__(self, config: Path, log: Path) -> None:
+    """`grader-worker -f config` (solo pool, one task at a time); `env` is added to this process's env."""
+
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "grader_service.worker", "-f", str(config), "--pool", "solo",
              "--concurrency", "1", "--name", f"test-{uuid.uuid4().hex[:6]}@localhost"],
-            stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})})
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 60

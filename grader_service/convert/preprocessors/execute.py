@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbformat import NotebookNode
-from traitlets import Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode
 
 from grader_service.convert.errors import KernelStartError
 from grader_service.convert.kernel import PYTHON_KERNEL_ARGV, KernelProcess
@@ -59,6 +59,11 @@ class Execute(Preprocessor):
     memory_limit = Int(0, help="Address-space limit of the kernel in bytes (0: none; Linux only).").tag(
         config=True
     )
+    fork_kernel = Bool(
+        False,
+        help="Fork the Python kernel from this process instead of starting an interpreter (only for a "
+        "single-threaded process with ipykernel imported: the fork server's grading process sets it).",
+    ).tag(config=True)
     collect_limit = Int(
         2_000_000, help="Characters of output kept per cell while running (bounds memory; see LimitOutput)."
     ).tag(config=True)
@@ -96,6 +101,7 @@ class Execute(Preprocessor):
             self._env(resources),
             memory_limit=self.memory_limit,
             collect_limit=self.collect_limit,
+            fork=self.fork_kernel,
         )
         kernel.launch()
         return kernel
