@@ -37,6 +37,7 @@ class LectureResult(NamedTuple):
 
 
 @lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 16)  # exact (Fraction) arithmetic; pages and recomputes meet the same pairs over and over
 def percent_units(earned: float, possible: float) -> int:
     """earned / possible as whole units of 1/10000, rounded half to even exactly as grade_lecture does."""
     if possible <= 0:

@@ -143,9 +143,10 @@ class LectureGrade(Base):
 # The gradebook counts the members of a role (total minus the excluded roles, usually the few staff).
 Index("ix_lecture_members_lecture_id_role", LectureMember.lecture_id, LectureMember.role)
 
-#: indexes migration 0005 creates where the database supports them, which the models cannot express:
-#: a pg_trgm GIN index on users.name for `username_contains` (PostgreSQL with the extension only)
-UNMODELLED_INDEXES = frozenset({"ix_users_name_trgm"})
+#: indexes migrations 0005 and 0006 create where the database supports them, which the models cannot
+#: express: pg_trgm GIN indexes on users.name and lecture_members.username_lower for `username_contains`
+#: (PostgreSQL with the extension only)
+UNMODELLED_INDEXES = frozenset({"ix_users_name_trgm", "ix_lecture_members_username_trgm"})
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

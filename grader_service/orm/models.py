@@ -117,12 +117,23 @@ class LectureMember(Base):
     """A user's role in one lecture (admins are global and come from config, not from this table)."""
 
     __tablename__ = "lecture_members"
+    __table_args__ = (
+        # the gradebook's page (a walk in name order) and its username count (one index-only scan of the
+        # lecture's members), with no join to users (PostgreSQL; on SQLite the name columns stay NULL)
+        Index("ix_lecture_members_gradebook", "lecture_id", "username",
+              postgresql_include=["role", "user_id", "username_lower"]),
+    )
 
     lecture_id: Mapped[int] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: copies of `users.name` and of its lower() for the gradebook's name order and `username_contains`;
+    #: on PostgreSQL triggers keep them in step with users and memberships (migration 0006), whatever
+    #: writes the rows, so nothing sets them. NULL on SQLite (its gradebook joins the users instead).
+    username: Mapped[str | None] = mapped_column(String(64))
+    username_lower: Mapped[str | None] = mapped_column(String(128))
 
     lecture: Mapped[Lecture] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="memberships")

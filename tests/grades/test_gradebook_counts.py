@@ -2,8 +2,9 @@
 removed and re-added members, members without grades, overrides, regrades, on SQLite and PostgreSQL.
 
 On PostgreSQL a single grade filter is counted from the grade rows' `member_role` (kept by triggers) and
-`effective_percent` (kept by the writers); these tests change memberships through the ORM and through plain
-SQL, so a missed path shows up as a wrong count.
+`effective_percent` (kept by the writers), and a username filter from the memberships' copies of the name
+(kept by triggers); these tests change memberships and names through the ORM and through plain SQL, so a
+missed path shows up as a wrong count.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import itertools
 import random
 
 import pytest
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, event, insert, select, text, update
 
+from grader_service.grades import gradebook as gradebook_module
 from grader_service.grades.gradebook import GradebookFilters, assignment_grade_views, gradebook_counts, gradebook_page
 from grader_service.grades.overrides import get_or_create_grade, set_override
 from grader_service.grades.persistence import counted_assignments, ensure_snapshots, lock_learners, percent_value
@@ -217,3 +219,167 @@ def test_default_counts_leave_out_the_staff(grades_db, world):  # type: ignore[n
     with grades_db.session() as s:
         total, filtered = gradebook_counts(s, world.lecture_id, GradebookFilters())
     assert (total, filtered) == (43, 40)
+
+
+def pages(db, lecture_id: int, f: GradebookFilters, size: int) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Every page of the filtered list, following `next`, then back again following `previous`."""
+    forward, cursor = [], None
+    while True:
+        with db.session() as s:
+            page = gradebook_page(s, s.get(Lecture, lecture_id), f, cursor, size)
+            s.commit()
+        forward.append([e["username"] for e in page["results"]])
+        if page["next"] is None:
+            break
+        cursor = page["next"].split("cursor=")[-1] if "cursor=" in page["next"] else page["next"]
+    back = [forward[-1]]
+    while page["previous"] is not None:
+        with db.session() as s:
+            page = gradebook_page(s, s.get(Lecture, lecture_id), f, page["previous"], size)
+            s.commit()
+        back.append([e["username"] for e in page["results"]])
+    assert back[::-1] == forward, f
+    return forward
+
+
+@pytest.mark.parametrize("drive", [0, 10**9], ids=["walk-names", "from-grade-index"])
+def test_grade_filters_holding_zero_count_learners_without_grade_rows(grades_db, world, monkeypatch, drive):  # type: ignore[no-untyped-def]
+    """Members with no lecture grade and no assignment grade row show 0 and pass a range that holds 0, whether
+    the page walks the names or (PostgreSQL, few passing) starts from the grade index; pages join up."""
+    monkeypatch.setattr(gradebook_module, "DRIVE_FROM_GRADES", drive)
+    lid, a = world.lecture_id, world.assignment_ids[0]
+    with grades_db.session() as s:
+        late = [User(name=f"late-{lid}-{i}") for i in range(5)] + [User(name=f"Late-{lid}-staff")]
+        s.add_all(late)
+        s.flush()
+        s.add_all([LectureMember(lecture_id=lid, user_id=u.id, role=Role.student) for u in late[:5]]
+                  + [LectureMember(lecture_id=lid, user_id=late[5].id, role=Role.tutor)])
+        s.commit()
+        late_names = sorted(u.name for u in late[:5])
+        assert not s.scalars(select(LectureGrade.id).where(LectureGrade.user_id.in_([u.id for u in late]))).all()
+    cases = [GradebookFilters(course_grade_max=30), GradebookFilters(course_grade_min=0, course_grade_max=0),
+             GradebookFilters(course_grade_max=100), GradebookFilters(course_grade_min=60),
+             GradebookFilters(assignment_id=a, assignment_grade_max=20),
+             GradebookFilters(assignment_id=a, assignment_grade_min=50),
+             GradebookFilters(course_grade_max=30, excluded_roles=frozenset({Role.student})),
+             GradebookFilters(course_grade_max=30, excluded_roles=frozenset())]
+    for f in cases:
+        total, names = expected(grades_db, lid, f)
+        with grades_db.session() as s:
+            assert gradebook_counts(s, lid, f) == (total, len(names)), f
+            counts = gradebook_module._counts(s, lid, f)
+        if grades_db.engine.dialect.name == "postgresql" and f.excluded_roles != {Role.student}:
+            assert counts.driven
+            # (a page read grades its learners that have no lecture grade yet; assignment grade rows stay absent)
+            assert counts.ungraded or not (f is cases[0] or f.assignment_grade_max == 20)
+        assert sum(pages(grades_db, lid, f, 3), []) == names, f
+        if f.course_grade_min is None and f.assignment_grade_min is None and Role.student not in f.excluded_roles:
+            assert set(late_names) <= set(names), f  # no grade row: counted as 0
+    # once they are graded, the "no grade row" part of the range is empty (and skipped on PostgreSQL)
+    with grades_db.session() as s:
+        job = create_recompute_job(s, lid, reason="late members")
+        s.commit()
+    run_lecture_recompute(grades_db.session_factory, job.id)
+    check_all(grades_db, world, f"graded late members, drive={drive}")
+
+
+def test_one_and_two_character_username_filters_are_case_insensitive(grades_db, world):  # type: ignore[no-untyped-def]
+    lid = world.lecture_id
+    with grades_db.session() as s:
+        odd = [User(name=f"Zq-{lid}"), User(name=f"zQ_{lid}"), User(name=f"x%{lid}")]
+        s.add_all(odd)
+        s.flush()
+        s.add_all([LectureMember(lecture_id=lid, user_id=u.id, role=Role.student) for u in odd])
+        s.commit()
+    for part in ["zq", "ZQ", "Q", "q", "%", "_", "L", "1", "-0"]:
+        f = GradebookFilters(username_contains=part)
+        total, names = expected(grades_db, lid, f)
+        with grades_db.session() as s:
+            assert gradebook_counts(s, lid, f) == (total, len(names)), part
+        assert sum(pages(grades_db, lid, f, 7), []) == names, part
+    assert expected(grades_db, lid, GradebookFilters(username_contains="zq"))[1] == sorted([f"Zq-{lid}", f"zQ_{lid}"])
+
+
+def test_member_names_are_kept_on_postgres(grades_db, world):  # type: ignore[no-untyped-def]
+    """The memberships' copies of the username (migration 0006) follow added members, renamed users (ORM and
+    plain SQL), role changes, removal and a direct write; SQLite leaves them NULL (its gradebook joins)."""
+    lid = world.lecture_id
+    postgres = grades_db.engine.dialect.name == "postgresql"
+
+    def names() -> dict[int, tuple[str | None, str | None]]:
+        with grades_db.session() as s:
+            rows = s.execute(select(LectureMember.user_id, LectureMember.username, LectureMember.username_lower)
+                             .where(LectureMember.lecture_id == lid)).all()
+        return {uid: (name, lower) for uid, name, lower in rows}
+
+    def users() -> dict[int, tuple[str | None, str | None]]:
+        with grades_db.session() as s:
+            rows = s.execute(select(User.id, User.name).join(LectureMember, LectureMember.user_id == User.id)
+                             .where(LectureMember.lecture_id == lid)).all()
+        return {uid: ((name, name.lower()) if postgres else (None, None)) for uid, name in rows}
+
+    assert names() == users()
+    with grades_db.session() as s:
+        new = User(name=f"Newcomer-{lid}")
+        s.add(new)
+        s.flush()
+        s.add(LectureMember(lecture_id=lid, user_id=new.id, role=Role.student))
+        s.get(User, world.user_ids[0]).name = f"RENAMED-{lid}"
+        s.get(LectureMember, (lid, world.user_ids[1])).role = Role.tutor
+        s.commit()
+        new_id = new.id
+    assert names() == users()
+    assert names()[new_id] == ((f"Newcomer-{lid}", f"newcomer-{lid}") if postgres else (None, None))
+    with grades_db.session() as s:
+        s.execute(text("UPDATE users SET name = 'Sql-Renamed-' || id WHERE id = :u"), {"u": world.user_ids[2]})
+        if postgres:  # (SQLite never reads the copies, and has no trigger to overwrite them)
+            s.execute(update(LectureMember).where(LectureMember.lecture_id == lid,
+                                                  LectureMember.user_id == world.user_ids[3])
+                      .values(username="forged", username_lower="forged"))
+        s.execute(delete(LectureMember).where(LectureMember.lecture_id == lid,
+                                              LectureMember.user_id == world.user_ids[4]))
+        s.commit()
+    assert names() == users()
+    assert world.user_ids[4] not in names()
+    # the gradebook sees the new names at once: counts and pages by the renamed name, old names gone
+    for part in ["renamed", "Re", "newcomer", f"-{lid}", "forged"]:
+        f = GradebookFilters(username_contains=part)
+        total, expected_names = expected(grades_db, lid, f)
+        with grades_db.session() as s:
+            assert gradebook_counts(s, lid, f) == (total, len(expected_names)), part
+        assert sum(pages(grades_db, lid, f, 4), []) == expected_names, part
+    check_all(grades_db, world, "renamed users")
+
+
+def test_username_filters_count_without_the_users(grades_db, world):  # type: ignore[no-untyped-def]
+    """PostgreSQL counts a username filter (1–2 characters: strpos; more: LIKE) from the memberships' copies
+    in one statement that never reads the users; every excluded_roles case agrees with the recount. SQLite
+    (which joins the users, and folds only ASCII case) must agree on the ASCII patterns."""
+    postgres = grades_db.engine.dialect.name == "postgresql"
+    parts = ["1", "R", "-0", "%", "_", "%_", "RNER-", "r%"] + (["ä", "äR", "ÄRGER"] if postgres else [])
+    with grades_db.session() as s:
+        accented = User(name=f"Ärger-{world.lecture_id}")
+        s.add(accented)
+        s.flush()
+        s.add(LectureMember(lecture_id=world.lecture_id, user_id=accented.id, role=Role.student))
+        s.commit()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(grades_db.engine, "before_cursor_execute", record)
+    try:
+        for roles, part in itertools.product(ROLES, parts):
+            f = GradebookFilters(username_contains=part, excluded_roles=roles)
+            total, names = expected(grades_db, world.lecture_id, f)
+            statements.clear()
+            with grades_db.session() as s:
+                assert gradebook_counts(s, world.lecture_id, f) == (total, len(names)), f
+            if postgres:
+                assert len(statements) == 1 and "users" not in statements[0], statements
+    finally:
+        event.remove(grades_db.engine, "before_cursor_execute", record)
+    for part in parts[8:]:  # (non-ASCII case folding is PostgreSQL's lower(), as ILIKE's)
+        f = GradebookFilters(username_contains=part)
+        assert sum(pages(grades_db, world.lecture_id, f, 2), []) == [f"Ärger-{world.lecture_id}"], part

@@ -90,3 +90,47 @@ def test_report_chunks_cost_constant_queries(grades_db):
                 break
     assert lines == 40
     assert len(set(counts[:2])) == 1, counts  # the first full chunks (all stale: computed) cost the same
+
+
+def test_later_pages_carry_the_first_pages_counts(grades_db):
+    """The counts are taken once, with the first page; the cursors carry them, so a later page runs one
+    query fewer and shows the counts as they were when the paging started."""
+    import base64
+    import json
+
+    import pytest
+
+    from grader_service.errors import BadRequest
+    from grader_service.grades.gradebook import decode_page_cursor, encode_cursor
+    from grader_service.orm.models import LectureMember, Role, User
+
+    with grades_db.session() as s:
+        seeded = seed_lecture(s, learners=12, assignments=[{"type": "Homework"}] * 2, policy=POLICY)
+        s.commit()
+    for f in (GradebookFilters(), GradebookFilters(username_contains="learner"),
+              GradebookFilters(course_grade_max=100)):
+        with grades_db.session() as s, counting(grades_db) as first_statements:
+            first = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, None, 5)
+            s.commit()
+        with grades_db.session() as s:  # a learner joins while the tutor pages
+            user = User(name=f"zz-late-{len(first['results'])}-{id(f)}")
+            s.add(user)
+            s.flush()
+            s.add(LectureMember(lecture_id=seeded.lecture_id, user_id=user.id, role=Role.student))
+            s.commit()
+        with grades_db.session() as s, counting(grades_db) as later_statements:
+            later = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, first["next"], 5)
+            s.commit()
+        assert (later["total_users_count"], later["filtered_users_count"]) == (
+            first["total_users_count"], first["filtered_users_count"])
+        assert len(later_statements) == len(first_statements) - 1
+        assert later["previous"] and decode_page_cursor(later["previous"])[2] == decode_page_cursor(first["next"])[2]
+        with grades_db.session() as s:  # a new first page counts again
+            fresh = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, None, 5)
+        assert fresh["total_users_count"] == first["total_users_count"] + 1
+    assert decode_page_cursor(encode_cursor("after", "x", (3, 2, 3, 0))) == ("after", "x", (3, 2, 3, 0))
+    for forged in ([1, 2], [1, 2, 3, -4], [1, 2, 3, "4"], [1, 2, 3, True], "many"):
+        cursor = base64.urlsafe_b64encode(json.dumps({"after": "x", "counts": forged}).encode()).decode()
+        with grades_db.session() as s, pytest.raises(BadRequest) as err:
+            gradebook_page(s, s.get(Lecture, seeded.lecture_id), GradebookFilters(), cursor, 5)
+        assert err.value.field == "cursor"
