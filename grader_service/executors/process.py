@@ -239,7 +239,7 @@ class ProcessExecutor(Executor):
             timed_out = True
         except ValueError:
             rc = None
-        if pid:
+        if pid and (timed_out or rc is None):  # after a reported exit the pid may already be someone else's
             _kill_group(pid)
         if cgroup:
             cgroup.kill_all()
