@@ -107,7 +107,6 @@ def _kernel_modules() -> list[str]:
 
 def warm() -> None:
     """Import what every job needs, so a fork starts with it (copy-on-write, shared by all jobs)."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # see convert's schema loading
     import nbformat
 
     import grader_service.convert.cli  # noqa: F401
