@@ -12,7 +12,6 @@ could not be done (reason on stderr), 2 for a bad command line.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import logging
 import sys
@@ -24,6 +23,7 @@ from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
 
 from grader_service.convert.converters import autograde, generate_assignment, generate_feedback
 from grader_service.convert.errors import ConvertError
+from grader_service.convert.options import set_option
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,15 +58,8 @@ def _load_config(path: Path | None, overrides: list[str]) -> Config:
         loader_cls = JSONFileConfigLoader if path.suffix == ".json" else PyFileConfigLoader
         config.merge(loader_cls(path.name, path=str(path.parent)).load_config())
     for item in overrides:
-        key, sep, raw = item[2:].partition("=")
-        if not item.startswith("--") or not sep or "." not in key:
+        if not set_option(config, item):
             raise ConvertError(f"unknown option {item!r}; expected --Class.trait=value")
-        section, trait = key.rsplit(".", 1)
-        try:
-            value: Any = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            value = raw
-        config[section][trait] = value
     return config
 
 

@@ -1,14 +1,14 @@
 """A fresh, isolated Jupyter kernel process per submission: launch, run cells with timeouts, kill.
 
-The kernel is started from its command line, or (`fork=True`, used inside the fork server's sandbox) forked
-from the grading process, which already has ipykernel imported: a new process all the same, started in a
-tenth of the time. The kernel runs with an explicit cwd and env (the grader's own process is never changed), talks over
-IPC sockets in a private temporary folder, and is killed with its whole process group at the end.
+The kernel is started from its command line, or (`fork=True`, used inside the fork server's sandbox)
+forked from the grading process, which already has ipykernel imported: a new process all the same,
+started in a tenth of the time. The kernel runs with an explicit cwd and env (the grader's own process is
+never changed), talks over IPC sockets in a private temporary folder, and is killed with its whole process
+group at the end.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import signal
@@ -24,6 +24,7 @@ from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from grader_service.convert.errors import KernelStartError
+from grader_service.convert.options import set_option
 from grader_service.convert.output_collector import OutputCollector
 
 #: The default command line of a Python kernel: the grader's own interpreter, no history database.
@@ -98,16 +99,9 @@ def _kernel_app(args: list[str]) -> Any:
     rest = list(args)
     while rest:
         arg = rest.pop(0)
-        key, sep, raw = arg[2:].partition("=")
         if arg == "-f" and rest:
             connection_file = rest.pop(0)
-        elif arg.startswith("--") and sep and "." in key:
-            section, trait = key.rsplit(".", 1)
-            try:
-                config[section][trait] = ast.literal_eval(raw)
-            except (ValueError, SyntaxError):
-                config[section][trait] = raw
-        else:  # anything else: let the kernel parse its command line itself
+        elif not set_option(config, arg):  # anything else: let the kernel parse its command line itself
             app = IPKernelApp.instance()
             app.initialize(args)
             return app
