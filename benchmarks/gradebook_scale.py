@@ -9,10 +9,12 @@ The service runs as its own process (`python -m grader_service`) so its memory i
 
     .venv/bin/python benchmarks/gradebook_scale.py [--learners 100000] [--assignments 20] [--pages 200]
     .venv/bin/python benchmarks/gradebook_scale.py --keep        # prints the kept database's URL at the end
-    .venv/bin/python benchmarks/gradebook_scale.py --reuse URL   # (b) and (c) only, on a kept database
+    .venv/bin/python benchmarks/gradebook_scale.py --reuse URL [--pages-only]   # on a kept database
 
-`--reuse` skips the generation (several minutes) and the timings that rewrite grades, (a) and (d); a new
-schema revision is applied to the kept database first, followed by a VACUUM ANALYZE.
+`--reuse` skips the generation (several minutes) and the full rebuild (a'); (a) changes the policy and back,
+so the kept database ends as it was; `--pages-only` skips (a) and (d) too. A new schema revision is applied
+to the kept database first, followed by a VACUUM ANALYZE. Every run prints a calibration figure (a fixed
+Python loop) before and after: this machine's speed drifts by up to 2x within minutes, so compare runs by it.
 """
 
 from __future__ import annotations
@@ -179,6 +181,50 @@ def time_batch(db: Database, lecture_id: int, policy: dict[str, Any], **job: Any
         return took, dict(done.result or {})
 
 
+def grade_timings(db: Database, seed: dict[str, Any], rebuild: bool) -> None:
+    """(a) the batch recompute after a policy change (twice: to POLICY_2 and back, so a kept database ends
+    where it started), (a') the full rebuild when `rebuild`, (d) stream updates of one learner."""
+    lid = seed["lecture_id"]
+    took, result = time_batch(db, lid, POLICY_2, reason="policy")
+    print(f"(a) batch recompute after a policy change: {took:.2f}s ({result})", flush=True)
+    if rebuild:
+        took, result = time_batch(db, lid, POLICY_1, reason="regrade", assignment_ids=seed["assignment_ids"],
+                                  regrade=True)
+        print(f"(a') full rebuild (assignment grades from submissions + lecture grades): {took:.2f}s", flush=True)
+    else:
+        took, result = time_batch(db, lid, POLICY_1, reason="policy")
+        print(f"(a) and back to the first policy: {took:.2f}s", flush=True)
+    # (d) stream update: change one learner's submission, then recompute that learner
+    samples = []
+    rng = random.Random(1)
+    with db.session() as s:
+        learners = list(s.scalars(select(Submission.user_id).where(Submission.assignment_id == seed["assignment_ids"][0])
+                                  .limit(5000)))
+    for _ in range(50):
+        uid = rng.choice(learners)
+        with db.session() as s:
+            sub = s.query(Submission).filter(Submission.user_id == uid).first()
+            sub.final_score = sub.score = sub.auto_score = rng.randint(0, 10)
+            s.commit()
+        t0 = time.perf_counter()
+        recompute_learner(db.session_factory, lid, uid)
+        samples.append(time.perf_counter() - t0)
+    print(f"(d) stream update of one learner: p50 {1000 * statistics.median(samples):.1f} ms, "
+          f"p95 {1000 * percentile(samples, 0.95):.1f} ms", flush=True)
+
+
+def calibration() -> float:
+    """Milliseconds for a fixed loop of Python arithmetic (best of 5): how fast this machine is right now."""
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return 1000 * best
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -191,7 +237,8 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=200, help="requests per page scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--batch-only", action="store_true", help="only generate and time (a) and (d)")
-    parser.add_argument("--reuse", metavar="URL", help="a database kept by --keep: time (b) and (c) only")
+    parser.add_argument("--pages-only", action="store_true", help="skip (a) and (d): time (b) and (c)")
+    parser.add_argument("--reuse", metavar="URL", help="a database kept by --keep: skip the generation (and (a'))")
     args = parser.parse_args()
     url = args.reuse or new_database()
     db = Database(url, threads=4)
@@ -205,36 +252,20 @@ def main() -> None:
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
     try:
+        print(f"calibration: a fixed pure-Python loop takes {calibration():.0f} ms (the machine's speed drifts; "
+              "compare runs by it)", flush=True)
         if args.reuse:
-            serve(db, url, existing(db), args.pages)
-            return
-        print(f"generating {args.learners} learners x {args.assignments} assignments ...", flush=True)
-        seed = generate(db, args.learners, args.assignments)
-        print(f"  users+members {seed['seed_users_s']:.1f}s, submissions (COPY) {seed['seed_submissions_s']:.1f}s, "
-              f"assignment grades rebuilt from submissions {seed['rebuild_s']:.1f}s", flush=True)
-        took, result = time_batch(db, seed["lecture_id"], POLICY_2, reason="policy")
-        print(f"(a) batch recompute after a policy change: {took:.2f}s ({result})", flush=True)
-        took, result = time_batch(db, seed["lecture_id"], POLICY_1, reason="regrade",
-                                  assignment_ids=seed["assignment_ids"], regrade=True)
-        print(f"(a') full rebuild (assignment grades from submissions + lecture grades): {took:.2f}s", flush=True)
-        lid = seed["lecture_id"]
-        # (d) stream update: change one learner's submission, then recompute that learner
-        samples = []
-        rng = random.Random(1)
-        for _ in range(50):
-            uid = rng.choice(seed["user_ids"])
-            with db.session() as s:
-                sub = s.query(Submission).filter(Submission.user_id == uid).first()
-                sub.final_score = sub.score = sub.auto_score = rng.randint(0, 10)
-                s.commit()
-            t0 = time.perf_counter()
-            recompute_learner(db.session_factory, lid, uid)
-            samples.append(time.perf_counter() - t0)
-        print(f"(d) stream update of one learner: p50 {1000 * statistics.median(samples):.1f} ms, "
-              f"p95 {1000 * percentile(samples, 0.95):.1f} ms", flush=True)
-
+            seed = existing(db)
+        else:
+            print(f"generating {args.learners} learners x {args.assignments} assignments ...", flush=True)
+            seed = generate(db, args.learners, args.assignments)
+            print(f"  users+members {seed['seed_users_s']:.1f}s, submissions (COPY) {seed['seed_submissions_s']:.1f}s, "
+                  f"assignment grades rebuilt from submissions {seed['rebuild_s']:.1f}s", flush=True)
+        if not args.pages_only:
+            grade_timings(db, seed, rebuild=not args.reuse)
         if not args.batch_only:
             serve(db, url, seed, args.pages)
+        print(f"calibration after: {calibration():.0f} ms", flush=True)
     finally:
         db.close()
         if args.keep or args.reuse:

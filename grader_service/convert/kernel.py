@@ -27,15 +27,34 @@ from grader_service.convert.errors import KernelStartError
 from grader_service.convert.options import set_option
 from grader_service.convert.output_collector import OutputCollector
 
-#: The default command line of a Python kernel: the grader's own interpreter, no history database.
+#: The default command line of a Python kernel: the grader's own interpreter and ipykernel (started by
+#: `run_kernel`), no history database.
 PYTHON_KERNEL_ARGV = [
     sys.executable,
     "-m",
-    "ipykernel_launcher",
+    "grader_service.convert.kernel_launcher",
     "-f",
     "{connection_file}",
     "--HistoryManager.enabled=False",
 ]
+
+
+#: glibc malloc arenas a kernel may use. glibc gives every thread that allocates an arena of its own, up to
+#: 8 per CPU, each reserving 64 MiB of address space: a fresh ipykernel (11 threads) took 664 MiB of its
+#: address space that way, with 2 arenas 231 MiB, so a memory limit (RLIMIT_AS) leaves student code the
+#: memory it names instead of ~1/3 of a GiB less. (Python's own small objects do not use malloc's arenas.)
+MALLOC_ARENAS = 2
+
+
+def few_malloc_arenas() -> None:
+    """Cap this process's malloc arenas (glibc's mallopt(M_ARENA_MAX)); a no-op elsewhere. For a process
+    that starts threads after this (an exec'd kernel gets MALLOC_ARENA_MAX in its environment instead)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-8, MALLOC_ARENAS)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
 
 
 class ForkedKernel:
@@ -58,6 +77,7 @@ class ForkedKernel:
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(env)
+                few_malloc_arenas()
                 if memory_limit > 0:
                     import resource
 
@@ -66,9 +86,7 @@ class ForkedKernel:
 
                 # an event loop this process's client made is not the kernel's: its selector is gone
                 asyncio.set_event_loop(asyncio.new_event_loop())
-                sys.argv = ["ipykernel_launcher", *args]
-                app = _kernel_app(args)
-                app.start()
+                run_kernel(args)
                 code = 0
             finally:
                 os._exit(code)
@@ -86,6 +104,51 @@ class ForkedKernel:
             _, status = os.waitpid(self.pid, 0)
             self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
+
+
+#: a kernel's stdout/stderr send what they buffered once this much is waiting (see `bound_output_buffers`)
+OUTPUT_FLUSH_BYTES = 1 << 20
+
+
+def run_kernel(args: list[str]) -> None:
+    """Be the kernel (in its own process, forked or exec'd): ipykernel with `args`, its output streams
+    bounded, until it is shut down or killed."""
+    few_malloc_arenas()
+    sys.argv = ["ipykernel_launcher", *args]
+    app = _kernel_app(args)
+    bound_output_buffers()
+    app.start()
+
+
+def bound_output_buffers() -> None:
+    """Make the kernel's stdout and stderr send their buffer once OUTPUT_FLUSH_BYTES are waiting.
+
+    ipykernel buffers what a cell prints and sends it from its IO thread every 0.2 s: a loop printing
+    100 MB fills the buffer faster than that, and sending it whole (the text, its encoding, the message)
+    took 1.2 GB of address space beyond the kernel's own, so under a memory limit the kernel died in that
+    cell or the next. Flushing from the writer (which waits for the IO thread) keeps that to a few MB.
+    """
+    from ipykernel.iostream import OutStream
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, OutStream):
+            stream.write = _bounded_write(stream)  # type: ignore[method-assign]
+
+
+def _bounded_write(stream: Any) -> Any:
+    write, flush = stream.write, stream.flush
+    pending = 0
+
+    def bounded(text: str) -> int | None:
+        nonlocal pending
+        written = write(text)
+        pending += len(text)
+        if pending >= OUTPUT_FLUSH_BYTES:
+            pending = 0
+            flush()
+        return written
+
+    return bounded
 
 
 def _kernel_app(args: list[str]) -> Any:
@@ -175,6 +238,7 @@ class KernelProcess:
             write_connection_file(connection_file, ip="127.0.0.1", transport="tcp")
         env = dict(self.env)
         env.setdefault("IPYTHONDIR", os.path.join(self._tmp, "ipython"))
+        env.setdefault("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))  # see few_malloc_arenas
         argv = [part.replace("{connection_file}", connection_file) for part in self.argv]
         self.launched_at = time.perf_counter()
         if self.fork:

@@ -25,13 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from grader_service.grades.dialect import is_postgres, upsert_insert
+from grader_service.grades.dialect import id_in, is_postgres, upsert_insert
 from grader_service.grades.setwise import AssignmentInfo, LectureGrader, effective_policy
 from grader_service.grades.snapshots import Snapshot, ensure_snapshots
 from grader_service.orm.base import UtcDateTime, utcnow
 from grader_service.orm.grades import AssignmentGrade, AssignmentGradeOverride, LectureGrade
 from grader_service.orm.models import Assignment, AssignmentStatus, Lecture, LectureMember, Submission
-
 
 
 class StoredLectureGrade(NamedTuple):
@@ -49,6 +48,17 @@ def counted_assignments(session: Session, lecture_id: int) -> list[Assignment]:
         select(Assignment).where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None),
                                  Assignment.status != AssignmentStatus.created)
         .order_by(Assignment.position, Assignment.id)))
+
+
+def counted_infos(session: Session, lecture_id: int) -> list[AssignmentInfo]:
+    """`infos_of(counted_assignments(...))` without loading the assignments (their notebook gradebooks)."""
+    A = Assignment
+    rows = session.execute(
+        select(A.id, A.name, A.assignment_type, A.points, A.position, A.grading_basis)
+        .where(A.lecture_id == lecture_id, A.deleted_at.is_(None), A.status != AssignmentStatus.created)
+        .order_by(A.position, A.id))
+    return [AssignmentInfo(aid, name, kind, float(points), position, getattr(basis, "value", basis))
+            for aid, name, kind, points, position, basis in rows]
 
 
 def infos_of(assignments: Sequence[Assignment]) -> list[AssignmentInfo]:
@@ -94,12 +104,12 @@ def lock_learner_chunk(session: Session, lecture_id: int, after_user_id: int, si
     return ids
 
 
-def _user_filter(column: Any, user_ids: Sequence[int], contiguous: bool = False) -> Any:
+def _user_filter(session: Session, column: Any, user_ids: Sequence[int], contiguous: bool = False) -> Any:
     """`user_ids` as a condition; a keyset chunk of members (`contiguous`) selects its id range instead,
     which is cheaper than a long IN list (rows of other users in the range belong to other lectures)."""
     if contiguous and len(user_ids) > 1:
         return column.between(min(user_ids), max(user_ids))
-    return column.in_(list(user_ids))
+    return id_in(session, column, user_ids)
 
 
 # -- the override-aware percent stored on each grade (assignment_grades.effective_percent) --
@@ -164,7 +174,7 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
         func.row_number().over(partition_by=(S.user_id, S.assignment_id), order_by=order).label("rn"),
     ).where(S.assignment_id.in_(ids))
     if user_ids is not None:
-        inner = inner.where(_user_filter(S.user_id, user_ids, contiguous))
+        inner = inner.where(_user_filter(session, S.user_id, user_ids, contiguous))
     sub = inner.subquery()
     points = case({aid: literal(snapshots[aid].points) for aid in ids}, value=sub.c.assignment_id)
     key = case({aid: literal(snapshots[aid].key) for aid in ids}, value=sub.c.assignment_id)
@@ -200,7 +210,7 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
             session.execute(update(G).where(
                 G.lecture_id == lecture_id, G.assignment_id == aid, G.submission_id.is_(None),
                 G.snapshot_key.is_distinct_from(snapshots[aid].key),
-                *([_user_filter(G.user_id, user_ids, contiguous)] if user_ids is not None else []))
+                *([_user_filter(session, G.user_id, user_ids, contiguous)] if user_ids is not None else []))
                 .values(possible_all=snapshots[aid].points, possible_graded=snapshots[aid].points,
                         snapshot_key=snapshots[aid].key, modified=now,
                         effective_percent=effective_percent_of(G, G.earned_graded,
@@ -217,7 +227,7 @@ def effective_grades(session: Session, lecture_id: int, user_ids: Sequence[int],
         select(G.user_id, G.assignment_id, func.coalesce(O.earned_graded_override, G.earned_graded),
                func.coalesce(O.possible_graded_override, G.possible_graded))
         .outerjoin(O, O.grade_id == G.id)
-        .where(G.lecture_id == lecture_id, _user_filter(G.user_id, user_ids, contiguous)))
+        .where(G.lecture_id == lecture_id, _user_filter(session, G.user_id, user_ids, contiguous)))
     wanted = set(user_ids)
     out: dict[int, dict[int, tuple[float, float]]] = {}
     for uid, aid, earned, possible in rows:
@@ -232,7 +242,8 @@ def stored_lecture_grades(session: Session, lecture_id: int, user_ids: Sequence[
     L = LectureGrade
     rows = session.execute(select(L.user_id, L.percent_grade, L.letter_grade, L.passed_timestamp,
                                   L.grading_policy_hash)
-                           .where(L.lecture_id == lecture_id, _user_filter(L.user_id, user_ids, contiguous)))
+                           .where(L.lecture_id == lecture_id,
+                                  _user_filter(session, L.user_id, user_ids, contiguous)))
     wanted = set(user_ids)
     return {r[0]: tuple(r[1:]) for r in rows if r[0] in wanted}
 
@@ -277,7 +288,7 @@ def stale_or_missing(stored: dict[int, tuple[Any, ...]], user_ids: Sequence[int]
     return [uid for uid in user_ids if uid not in stored or stored[uid][3] != policy_hash]
 
 
-__all__ = ["AssignmentInfo", "StoredLectureGrade", "counted_assignments", "effective_grades",
+__all__ = ["AssignmentInfo", "StoredLectureGrade", "counted_assignments", "counted_infos", "effective_grades",
            "effective_percent_of", "ensure_snapshots", "grade_learners", "grader_for", "infos_of",
            "lock_learner_chunk", "lock_learners", "percent_of", "percent_value", "stale_or_missing",
            "stored_lecture_grades", "upsert_assignment_grades"]

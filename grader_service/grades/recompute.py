@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader_service.grades.persistence import (
     StoredLectureGrade,
     counted_assignments,
+    counted_infos,
     ensure_snapshots,
     grade_learners,
     grader_for,
@@ -72,7 +73,7 @@ def _recompute_learner(session: Session, lecture_id: int, user_id: int) -> Store
 def recompute_learners(session: Session, lecture: Lecture, user_ids: list[int]) -> dict[int, StoredLectureGrade]:
     """Lecture grades only (assignment grades unchanged, e.g. after an override) of several learners."""
     members = lock_learners(session, lecture.id, user_ids)
-    infos = infos_of(counted_assignments(session, lecture.id))
+    infos = counted_infos(session, lecture.id)
     return grade_learners(session, lecture.id, grader_for(lecture, infos), members)
 
 

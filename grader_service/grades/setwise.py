@@ -8,12 +8,18 @@ same as `grade_lecture`'s for every input; tests/grades/test_recompute_equivalen
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from grader_service.grades.calculate import exact_assignment_percent, is_passed, letter_for, round_lecture_percent
+from grader_service.grades.calculate import (
+    exact_assignment_percent,
+    is_passed,
+    letter_for,
+    round_lecture_percent,
+)
 from grader_service.grades.policy import DEFAULT_POLICY, GradingPolicy, parse_policy, policy_hash
 
 SCALE = 10_000  # assignment percents are rounded to 4 places: integers in units of 1/10000
@@ -36,7 +42,6 @@ class LectureResult(NamedTuple):
     passed: bool
 
 
-@lru_cache(maxsize=65536)
 @lru_cache(maxsize=1 << 16)  # exact (Fraction) arithmetic; pages and recomputes meet the same pairs over and over
 def percent_units(earned: float, possible: float) -> int:
     """earned / possible as whole units of 1/10000, rounded half to even exactly as grade_lecture does."""
@@ -63,6 +68,9 @@ class LectureGrader:
              [(a.id, a.points) for a in self.assignments if a.type == rule.type])
             for rule in self.parsed.rules
         ]
+        nonzero = [cutoff for _, cutoff in self.parsed.cutoffs if cutoff > 0]
+        #: the fewest whole percents that pass (is_passed on whole percents), None when nothing passes
+        self._pass_percents = math.ceil(min(nonzero) * 100) if nonzero else None
 
     def grade(self, effective: Mapping[int, tuple[float, float]]) -> LectureResult:
         """`effective` maps assignment id → (earned_graded, possible_graded) with overrides applied; an
@@ -89,5 +97,6 @@ class LectureGrader:
                              is_passed(percent, self.parsed.cutoffs))
 
     def passed(self, percent: float) -> bool:
-        """Whether a stored percent passes under this policy."""
-        return is_passed(Fraction(round(percent * 100), 100), self.parsed.cutoffs)
+        """Whether a stored percent (whole percents, as a fraction) passes under this policy: what
+        is_passed(Fraction(round(percent × 100), 100), cutoffs) says, in integers."""
+        return self._pass_percents is not None and round(percent * 100) >= self._pass_percents

@@ -12,6 +12,9 @@ of a grade or override (grades.persistence, grades.overrides). `member_role` is 
 in the lecture (NULL when not a member); on PostgreSQL triggers keep it in step with `lecture_members`
 (migration 0005), and the counts read it there. SQLite leaves it NULL (its counts join the memberships, and
 a SQLite trigger that names these tables would break alembic's batch table rebuilds).
+
+How many members and grade rows a lecture has, per role, is kept on PostgreSQL too (`GradebookTally`,
+migration 0007), so an exact count never scans a whole lecture for them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grader_service.orm.base import Base, UtcDateTime, utcnow
@@ -55,7 +58,8 @@ class AssignmentGrade(Base):
     __table_args__ = (
         UniqueConstraint("lecture_id", "user_id", "assignment_id"),
         # the assignment filter's count and page (also the assignment foreign key's index)
-        Index("ix_assignment_grades_gradebook", "assignment_id", "member_role", "effective_percent"),
+        Index("ix_assignment_grades_gradebook", "assignment_id", "member_role", "effective_percent",
+              postgresql_include=["user_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +126,8 @@ class LectureGrade(Base):
         UniqueConstraint("lecture_id", "user_id"),
         Index("ix_lecture_grades_lecture_id_passed_timestamp", "lecture_id", "passed_timestamp"),
         # the course grade filter's count and page
-        Index("ix_lecture_grades_gradebook", "lecture_id", "member_role", "percent_grade"),
+        Index("ix_lecture_grades_gradebook", "lecture_id", "member_role", "percent_grade",
+              postgresql_include=["user_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,3 +161,30 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
 
 __all__ = ["AssignmentGrade", "AssignmentGradeOverride", "AssignmentGradeOverrideHistory", "GradingSnapshot",
            "LectureGrade", "OVERRIDE_SYSTEMS", "UNMODELLED_INDEXES", "include_object"]
+
+
+#: GradebookTally.scope of the lecture's memberships and of its lecture grades (an assignment's grade rows
+#: are tallied under the assignment's id)
+TALLY_MEMBERS = 0
+TALLY_LECTURE_GRADES = -1
+
+
+class GradebookTally(Base):
+    """PostgreSQL: a change in how many memberships (scope 0), lecture grades (scope -1) or grade rows of one
+    assignment (scope = its id) a lecture has with one role; their sum is the current number.
+
+    Statement triggers (migration 0007) add a row per statement and role that inserts or deletes such rows,
+    row triggers one per row whose role (or lecture or assignment) changes, so no writer waits for another
+    to update a shared counter; `grades.tallies` sums them and folds a scope's rows into one when they pile
+    up. Rows are visible with the writes they count, so the sums are exact in every snapshot. SQLite keeps
+    none (its counts join the tables).
+    """
+
+    __tablename__ = "gradebook_tallies"
+    __table_args__ = (Index("ix_gradebook_tallies_lecture_id_scope", "lecture_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    lecture_id: Mapped[int] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"))
+    scope: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(BigInteger)

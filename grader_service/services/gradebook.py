@@ -27,12 +27,16 @@ from grader_service.grades.gradebook import (
     gradebook_page,
     grading_info,
 )
-from grader_service.grades.overrides import OVERRIDE_FIELDS, get_or_create_grade, override_history, set_override
+from grader_service.grades.overrides import (
+    OVERRIDE_FIELDS,
+    get_or_create_grade,
+    override_history,
+    set_override,
+)
 from grader_service.grades.persistence import (
-    counted_assignments,
+    counted_infos,
     ensure_snapshots,
     grader_for,
-    infos_of,
     lock_learners,
 )
 from grader_service.grades.policy import PolicyError, parse_policy, policy_hash
@@ -135,7 +139,7 @@ def read_gradebook(session: Session, actor: Actor, lecture_id: int, request: Gra
 
 def read_grading_info(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
     lecture = get_lecture(session, actor, lecture_id)
-    return grading_info(lecture, infos_of(counted_assignments(session, lecture_id)))
+    return grading_info(lecture, counted_infos(session, lecture_id))
 
 
 def list_lecture_grades(session: Session, actor: Actor, lecture_id: int, cursor: str | None,
@@ -143,7 +147,7 @@ def list_lecture_grades(session: Session, actor: Actor, lecture_id: int, cursor:
     """Lecture grades. A student gets their own, recomputed when stale (the progress read); staff get the
     students' grades as stored, marked `stale` when computed under another policy (the dashboard read)."""
     lecture = get_lecture(session, actor, lecture_id)
-    infos = infos_of(counted_assignments(session, lecture_id))
+    infos = counted_infos(session, lecture_id)
     grader = grader_for(lecture, infos)
     if not actor.is_staff(lecture_id):
         grade = fresh_lecture_grades(session, lecture_id, grader, [actor.user_id]).get(actor.user_id)
@@ -337,7 +341,7 @@ def regrade(session: Session, actor: Actor, lecture_id: int, body: RegradeReques
 # -- the CSV report --
 def report_context(session: Session, actor: Actor, lecture_id: int) -> reports.ReportContext:
     lecture = get_lecture(session, actor, lecture_id)
-    infos = infos_of(counted_assignments(session, lecture_id))
+    infos = counted_infos(session, lecture_id)
     return reports.ReportContext(lecture_id, tuple(infos), grader_for(lecture, infos))
 
 

@@ -94,3 +94,16 @@ def test_memory_limit_kills_runaway_cell(tmp_path):
     nb, _ = execute(nb, tmp_path, memory_limit=1000 * 2**20, cell_timeout=20)
     assert status(nb.cells[0]) in ("error", "kernel_died")
     assert nb.cells[1].outputs[0].text == "next\n"
+
+
+@pytest.mark.slow
+def test_a_huge_print_under_a_memory_limit_keeps_the_kernel(tmp_path):
+    """A loop printing 100 MB is sent on as it is printed (kernel.bound_output_buffers), not buffered whole:
+    under a 1 GiB limit the kernel lives on with its state, and the output is truncated by the grader. (The
+    forked kernel, which only a fork server's grading process may use, is covered by the ProcessExecutor's
+    test_huge_output_is_capped.)"""
+    nb = make_notebook([code("y = 2"), code("for _ in range(2000):\n    print('x' * 50000)"), code("print(y)")])
+    nb, _ = execute(nb, tmp_path, memory_limit=1 << 30, cell_timeout=30)
+    assert status(nb.cells[1]) == "ok"
+    assert "truncated" in nb.cells[1].outputs[-1].text
+    assert nb.cells[2].outputs[0].text == "2\n"

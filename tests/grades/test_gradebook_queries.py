@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from grader_service.grades.gradebook import GradebookFilters, gradebook_page
+from grader_service.grades.persistence import counted_infos, grader_for
 from grader_service.grades.recompute import create_recompute_job, run_lecture_recompute
 from grader_service.grades.reports import ReportContext, chunk
-from grader_service.grades.persistence import counted_assignments, grader_for, infos_of
 from grader_service.orm.models import Lecture
 from tests.grades.seed import seed_lecture
 
@@ -22,16 +22,22 @@ NEW_POLICY = {**POLICY, "GRADE_CUTOFFS": {"A": 0.7, "B": 0.4}}
 
 @contextmanager
 def counting(db) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The statements run meanwhile, on the request's connections and on those of `Database.aside`; not a
+    fold of the tallies, which a read may start in the background (grades.tallies) whenever they pile up."""
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
+        if "DELETE FROM gradebook_tallies" not in statement:
+            statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    engines = [db.engine, db.aside_engine] if db.runs_aside else [db.engine]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def page_queries(db, lecture_id: int, size: int, filters: GradebookFilters) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -57,7 +63,8 @@ def test_page_queries_do_not_grow_with_the_page(grades_db):
         large, n_large = page_queries(grades_db, seeded.lecture_id, 50, f)
         assert (n_small, n_large) == (5, 50)
         assert small == large, f"{f}: {small} vs {large} queries"
-        assert small <= 8
+        # the lecture, (SET LOCAL), the assignments, the counts (and the tallies), the page, its grades
+        assert small <= 9, f
     # after a policy change every grade on the page is stale: recomputed in a constant number more
     with grades_db.session() as s:
         s.get(Lecture, seeded.lecture_id).grading_policy = NEW_POLICY
@@ -75,7 +82,7 @@ def test_report_chunks_cost_constant_queries(grades_db):
         seeded = seed_lecture(s, learners=40, assignments=[{"type": "Homework"}] * 3, policy=POLICY)
     with grades_db.session() as s:
         lecture = s.get(Lecture, seeded.lecture_id)
-        infos = infos_of(counted_assignments(s, lecture.id))
+        infos = counted_infos(s, lecture.id)
         ctx = ReportContext(lecture.id, tuple(infos), grader_for(lecture, infos))
         counts = []
         after = None
@@ -93,8 +100,8 @@ def test_report_chunks_cost_constant_queries(grades_db):
 
 
 def test_later_pages_carry_the_first_pages_counts(grades_db):
-    """The counts are taken once, with the first page; the cursors carry them, so a later page runs one
-    query fewer and shows the counts as they were when the paging started."""
+    """The counts are taken once, with the first page; the cursors carry them, so a later page counts
+    nothing and shows the counts as they were when the paging started."""
     import base64
     import json
 
@@ -123,7 +130,9 @@ def test_later_pages_carry_the_first_pages_counts(grades_db):
             s.commit()
         assert (later["total_users_count"], later["filtered_users_count"]) == (
             first["total_users_count"], first["filtered_users_count"])
-        assert len(later_statements) == len(first_statements) - 1
+        assert any("count(" in st for st in first_statements)
+        assert not any("count(" in st for st in later_statements), later_statements
+        assert len(later_statements) < len(first_statements)
         assert later["previous"] and decode_page_cursor(later["previous"])[2] == decode_page_cursor(first["next"])[2]
         with grades_db.session() as s:  # a new first page counts again
             fresh = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, None, 5)

@@ -197,3 +197,23 @@ def test_any_input_is_either_valid_or_a_policy_error(policy: Any) -> None:
         assert error.errors and all(set(e) == {"field", "message"} for e in error.errors)
     else:
         grade_lecture(policy, [])
+
+
+@PROPERTY
+@given(policies(), st.lists(st.floats(0, 1.5, allow_nan=False), min_size=1, max_size=20),
+       st.lists(st.decimals(0, 1, places=4).map(float), max_size=3, unique=True))
+def test_stored_percent_passes_as_the_exact_cutoff_comparison_says(policy, percents, odd_cutoffs):  # type: ignore[no-untyped-def]
+    """LectureGrader.passed compares whole percents with the lowest non-zero cutoff in integers; it must agree
+    with the exact comparison, for cutoffs on whole percents and between them (0.855)."""
+    from grader_service.grades.calculate import is_passed
+    from grader_service.grades.policy import parse_policy
+    from grader_service.grades.setwise import LectureGrader
+
+    cutoffs = dict(policy["GRADE_CUTOFFS"])
+    taken = set(cutoffs.values())
+    cutoffs.update({f"X{i}": value for i, value in enumerate(odd_cutoffs) if value not in taken})
+    policy = {**policy, "GRADE_CUTOFFS": cutoffs}
+    grader = LectureGrader(policy, [])
+    parsed = parse_policy(policy).cutoffs
+    for percent in [*percents, *(c for c in cutoffs.values()), *(c - 0.01 for c in cutoffs.values())]:
+        assert grader.passed(percent) == is_passed(Fraction(round(percent * 100), 100), parsed), (percent, cutoffs)
