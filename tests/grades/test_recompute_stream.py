@@ -71,6 +71,23 @@ def test_idempotent_and_set_once_fields(grades_db):
     assert grades3[aid].earned_graded == 2
 
 
+def test_a_caller_s_unflushed_score_counts(grades_db):
+    """recompute_learner on the caller's session reads what that session changed and has not flushed (the
+    upsert runs on the session's connection, past the ORM's autoflush: it flushes first itself)."""
+    with grades_db.session() as s:
+        seeded = seed_lecture(s, learners=1, assignments=[{"points": 10}], policy=POLICY, submissions_per=(0, 0))
+    uid, aid = seeded.user_ids[0], seeded.assignment_ids[0]
+    add_submission(grades_db, aid, uid, 3)
+    with grades_db.session() as s:
+        submission = s.scalars(select(Submission).where(Submission.user_id == uid)).one()
+        submission.score = submission.auto_score = submission.final_score = 9
+        assert s.dirty
+        assert recompute_learner(s, seeded.lecture_id, uid).percent == 0.9
+        s.commit()
+    grades, _ = rows(grades_db, seeded.lecture_id, uid)
+    assert grades[aid].earned_graded == 9
+
+
 def test_not_a_member_or_no_lecture_is_a_no_op(grades_db):
     with grades_db.session() as s:
         seeded = seed_lecture(s, learners=1, assignments=[{"points": 10}], submissions_per=(0, 0))
