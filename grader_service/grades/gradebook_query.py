@@ -237,13 +237,41 @@ def _tallied_counts(session: Session, lecture_id: int, filters: GradebookFilters
         inside = session.execute(joined).scalar_one()
         return GradebookCounts(total, inside, members)
     grade = _grade_index(lecture_id, filters)
-    in_range = _in_range(grade.value, grade.low, grade.high)
-    inside = session.execute(select(func.count()).select_from(grade.table).where(
-        grade.wanted, grade.table.member_role.in_(roles), in_range)).scalar_one()
+    graded = sum(tallied[scope].get(role, 0) for role in roles)
+    inside = _rows_in_range(session, grade, roles, graded)
     if not _holds_zero(grade.low, grade.high):
         return GradebookCounts(total, inside, members, True)
-    ungraded = members - sum(tallied[scope].get(role, 0) for role in roles)
+    ungraded = members - graded
     return GradebookCounts(total, ungraded + inside, members, True, ungraded > 0)
+
+
+#: below this many grade rows a range is counted as it is, without asking the planner which side is smaller
+COUNT_AS_IS = 10_000
+
+
+def _rows_in_range(session: Session, grade: GradeIndex, roles: list[str], graded: int) -> int:
+    """The grade rows of included members in the filter's range, exactly: counted in the range, or, when the
+    planner expects most of the `graded` rows there, as `graded` minus the rows outside it, the shorter walk
+    of the index (course 40–60 holds 77,000 of 100,000: ~7 ms against ~2 ms). The planner's estimate
+    (EXPLAIN, ~0.3 ms) only picks the side; both give the same number."""
+    of_included = (grade.wanted, grade.table.member_role.in_(roles))
+    in_range = select(literal(1)).select_from(grade.table).where(
+        *of_included, _in_range(grade.value, grade.low, grade.high))
+    if graded > COUNT_AS_IS and 2 * _estimated_rows(session, in_range) > graded:
+        # below and above as two index ranges (one OR of both is planned as a scan of every row)
+        sides = [grade.value < grade.low] if grade.low is not None else []
+        sides += [grade.value > grade.high] if grade.high is not None else []
+        counts = [select(func.count()).select_from(grade.table).where(*of_included, side).scalar_subquery()
+                  for side in sides]
+        return graded - (sum(session.execute(select(*counts)).one()) if counts else 0)
+    return session.execute(select(func.count()).select_from(in_range.subquery())).scalar_one()
+
+
+def _estimated_rows(session: Session, query: Select[Any]) -> float:
+    """PostgreSQL's estimate of the rows `query` returns (its values are numbers and role names: inlined)."""
+    sql = str(query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    plan = session.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _joined_counts(session: Session, lecture_id: int, filters: GradebookFilters) -> GradebookCounts:
