@@ -1,7 +1,8 @@
 """Gradebook reads: a cursor page of learners with filters, one learner, grading info; constant queries.
 
-A page costs the same number of queries whatever its size: the assignments, the counts (one query), the
-page of learners, their assignment grades (overrides applied), and their lecture grades; stale or missing
+A page costs the same number of queries whatever its size: the assignments, the counts (a first page's,
+alongside on a connection of their own), the page of learners, their assignment grades (overrides
+applied), and their lecture grades; stale or missing
 lecture grades of the page (policy hash differs) are recomputed set-wise in a few more. Which learners, in
 which order, and how many: `gradebook_query`.
 """

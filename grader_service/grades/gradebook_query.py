@@ -1,16 +1,18 @@
 """The gradebook's filtered learners as SQL: the counts, the page of learners, and the plan of that page.
 
-The counts are exact. Over a large lecture they must not join every membership with the grades, so
-(migration 0005) the grade rows carry the learner's role (`member_role`, PostgreSQL) and the override-aware
-assignment percent (`effective_percent`), and a grade filter is counted from one index range: the graded
-members in the range, or, when the range holds 0 (members without a grade row count as 0), the included
-members minus the graded ones outside it. SQLite, and filters combined with each other, count with joins.
+The counts are exact. Over a large lecture they must not join every membership with the grades, nor count
+every member: on PostgreSQL the members per role, and the grade rows of included members, are tallied
+(migration 0007, `grades.tallies`), and the grade rows carry the learner's role (`member_role`, migration
+0005) and the override-aware assignment percent (`effective_percent`), so a single grade filter is counted
+from one index range: the graded members in the range (or the tallied graded ones minus those below and
+above it, whichever walk is shorter), plus, when the range holds 0 (members without a grade row count as
+0), the tallied members without a grade row. SQLite, and filters combined with each other, count joins.
 
-The page walks the members in name order and stops after a page, unless a single grade filter (PostgreSQL)
-passes fewer than 1 in DRIVE_FROM_GRADES members: then it starts from the same index range (see
-`page_query`), since a walk in name order would visit the whole lecture to find the few. Which of the two
-is the page's plan (`PagePlan`); a first page is planned without its counts where it can (`plan_ahead`),
-so the counts can be taken alongside it.
+The page walks the members in name order and stops after a page, checking each against the filters. A
+single grade filter (PostgreSQL) has two more plans (`PagePlan`, chosen by `_choose`): the same walk
+against a hash of the passing ids when a few percent pass, or, when fewer than 1 in DRIVE_FROM_GRADES
+pass, starting from the filter's index range (`page_query`). A first page is planned without its counts
+(`plan_ahead`), so they can be taken alongside it on a connection of their own.
 
 Names (migration 0006): on PostgreSQL the memberships carry the username and its lower() (kept by
 triggers), so neither the page nor a username count joins the users: the page walks the index

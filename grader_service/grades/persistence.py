@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -331,7 +332,13 @@ def grade_learners(session: Session, lecture_id: int, grader: LectureGrader, use
             writes.append({"lecture_id": lecture_id, "user_id": uid, "percent_grade": percent,
                            "letter_grade": result.letter, "passed_timestamp": passed_at,
                            "grading_policy_hash": grader.hash, "created": now, "modified": now})
-    if writes:
+    if writes and is_postgres(session):
+        session.flush()
+        session.connection().execute(_LECTURE_GRADES_UPSERT, {
+            "lecture_id": lecture_id, "hash": grader.hash, "now": now,
+            "user_ids": [w["user_id"] for w in writes], "percents": [w["percent_grade"] for w in writes],
+            "letters": [w["letter_grade"] for w in writes], "passed": [w["passed_timestamp"] for w in writes]})
+    elif writes:
         stmt = upsert_insert(session, LectureGrade)
         new = stmt.excluded
         session.execute(stmt.on_conflict_do_update(
@@ -340,6 +347,22 @@ def grade_learners(session: Session, lecture_id: int, grader: LectureGrader, use
                   "passed_timestamp": func.coalesce(LectureGrade.passed_timestamp, new.passed_timestamp),
                   "grading_policy_hash": new.grading_policy_hash, "modified": new.modified}), writes)
     return out
+
+
+#: grade_learners' write on PostgreSQL: one statement for all the changed lecture grades, as arrays. The
+#: ORM's executemany sent one INSERT per row (in batches of whatever keys the rows shared), each firing the
+#: tally triggers' statement trigger once: a 100,000-learner policy change spent ~6 s of 41 on that.
+_LECTURE_GRADES_UPSERT = text("""
+INSERT INTO lecture_grades (lecture_id, user_id, percent_grade, letter_grade, passed_timestamp,
+                            grading_policy_hash, created, modified)
+SELECT :lecture_id, w.user_id, w.percent, w.letter, w.passed, :hash, :now, :now
+  FROM unnest(CAST(:user_ids AS integer[]), CAST(:percents AS double precision[]), CAST(:letters AS text[]),
+              CAST(:passed AS timestamptz[])) AS w(user_id, percent, letter, passed)
+ON CONFLICT (lecture_id, user_id) DO UPDATE
+   SET percent_grade = excluded.percent_grade, letter_grade = excluded.letter_grade,
+       passed_timestamp = COALESCE(lecture_grades.passed_timestamp, excluded.passed_timestamp),
+       grading_policy_hash = excluded.grading_policy_hash, modified = excluded.modified
+""")
 
 
 def stale_or_missing(stored: dict[int, tuple[Any, ...]], user_ids: Sequence[int], policy_hash: str) -> list[int]:
