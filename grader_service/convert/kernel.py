@@ -41,8 +41,8 @@ PYTHON_KERNEL_ARGV = [
 
 #: glibc malloc arenas a kernel may use. glibc gives every thread that allocates an arena of its own, up to
 #: 8 per CPU, each reserving 64 MiB of address space: a fresh ipykernel (11 threads) took 664 MiB of its
-#: address space that way, with 2 arenas 231 MiB, so a memory limit (RLIMIT_AS) leaves student code the
-#: memory it names instead of ~1/3 of a GiB less. (Python's own small objects do not use malloc's arenas.)
+#: address space that way, with 2 arenas 205 MiB (296 forked), so a memory limit (RLIMIT_AS) leaves
+#: student code about the memory it names. (Python's own small objects do not use malloc's arenas.)
 MALLOC_ARENAS = 2
 
 
@@ -77,7 +77,6 @@ class ForkedKernel:
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(env)
-                few_malloc_arenas()
                 if memory_limit > 0:
                     import resource
 
