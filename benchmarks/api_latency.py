@@ -43,8 +43,11 @@ async def one_client(port: int, path: str, token: str, count: int, out: list[flo
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             raise RuntimeError(f"unexpected response: {head[:80]!r}")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
         await reader.readexactly(length)
         out.append(time.perf_counter() - t0)
     writer.close()
@@ -65,12 +68,25 @@ def pct(values: list[float], q: float) -> float:
 def start_service(db_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int, dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     env["GRADER_DB_URL"] = db_url
-    demo = json.loads(subprocess.run([sys.executable, "-m", "grader_service", "demo", "--json"], cwd=workdir,
-                                     env=env, check=True, capture_output=True, text=True).stdout)
+    demo = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "grader_service", "demo", "--json"],
+            cwd=workdir,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     port = free_port()
     env["GRADER_PORT"] = str(port)
-    proc = subprocess.Popen([sys.executable, "-m", "grader_service", "--log-level=WARNING"], cwd=workdir,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader_service", "--log-level=WARNING"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -107,22 +123,35 @@ def main() -> None:
             proc, port, demo = start_service(url, Path(tmp))
             try:
                 token = demo["users"]["student1"]["token"]
-                endpoints = {"GET /api/lectures/{id}/assignments": f"/api/lectures/{demo['lecture']['id']}/assignments",
-                             "GET /api/user": "/api/user"}
+                endpoints = {
+                    "GET /api/lectures/{id}/assignments": f"/api/lectures/{demo['lecture']['id']}/assignments",
+                    "GET /api/user": "/api/user",
+                }
                 for path in endpoints.values():  # warm up connections, caches and the thread pool
                     asyncio.run(measure(port, path, token, 10, 200))
                 for label, path in endpoints.items():
                     for clients in (1, 10, 50):
                         samples, elapsed = asyncio.run(measure(port, path, token, clients, args.requests))
-                        rows.append((backend, label, clients, pct(samples, 50), pct(samples, 95), pct(samples, 99),
-                                     len(samples) / elapsed))
+                        rows.append(
+                            (
+                                backend,
+                                label,
+                                clients,
+                                pct(samples, 50),
+                                pct(samples, 95),
+                                pct(samples, 99),
+                                len(samples) / elapsed,
+                            )
+                        )
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(15)
                 if pg_db:
                     drop_pg(pg_db)
     print(f"\nREST API latency, {args.requests} requests per row, {os.cpu_count()} CPUs")
-    print(f"{'backend':<11} {'endpoint':<36} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(
+        f"{'backend':<11} {'endpoint':<36} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+    )
     for backend, label, clients, p50, p95, p99, rps in rows:
         print(f"{backend:<11} {label:<36} {clients:>7} {p50:>8.2f} {p95:>8.2f} {p99:>8.2f} {rps:>8.0f}")
 

@@ -31,7 +31,9 @@ import nbformat
 from grader_service.convert import autograde, generate_assignment
 
 NBGRADER_VERSION = "0.9.6"
-VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "grader-service-bench" / "nbgrader-venv"
+VENV = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "grader-service-bench" / "nbgrader-venv"
+)
 
 ANSWERS = [
     "def add(a, b):\n    return a + b",  # right
@@ -49,16 +51,25 @@ def meta(gid: str, **flags: object) -> dict[str, object]:
 def source_notebook() -> nbformat.NotebookNode:
     """The instructor's 5-cell notebook."""
     v4 = nbformat.v4
-    nb = v4.new_notebook(cells=[
-        v4.new_markdown_cell("# Adding\nWrite `add(a, b)`.", metadata=meta("intro", locked=True)),
-        v4.new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
-                         metadata=meta("add", solution=True)),
-        v4.new_code_cell("assert add(1, 2) == 3", metadata=meta("test_add", grade=True, points=1)),
-        v4.new_code_cell("assert add(-1, 1) == 0\n### BEGIN HIDDEN TESTS\nassert add(10, 5) == 15\n"
-                         "### END HIDDEN TESTS", metadata=meta("test_hidden", grade=True, points=2)),
-        v4.new_markdown_cell("Explain your code.\n### BEGIN SOLUTION\nIt adds.\n### END SOLUTION",
-                             metadata=meta("explain", grade=True, solution=True, points=1)),
-    ])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("# Adding\nWrite `add(a, b)`.", metadata=meta("intro", locked=True)),
+            v4.new_code_cell(
+                "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
+                metadata=meta("add", solution=True),
+            ),
+            v4.new_code_cell("assert add(1, 2) == 3", metadata=meta("test_add", grade=True, points=1)),
+            v4.new_code_cell(
+                "assert add(-1, 1) == 0\n### BEGIN HIDDEN TESTS\nassert add(10, 5) == 15\n"
+                "### END HIDDEN TESTS",
+                metadata=meta("test_hidden", grade=True, points=2),
+            ),
+            v4.new_markdown_cell(
+                "Explain your code.\n### BEGIN SOLUTION\nIt adds.\n### END SOLUTION",
+                metadata=meta("explain", grade=True, solution=True, points=1),
+            ),
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -81,18 +92,29 @@ def bench_ours(work: Path, count: int) -> dict[str, float]:
     source.mkdir(parents=True)
     nbformat.write(source_notebook(), source / "p1.ipynb")
     book = generate_assignment(source, release)
-    write_submissions(release / "p1.ipynb", lambda i: work / "ours" / "submitted" / f"s{i:02d}" / "p1.ipynb", count)
+    write_submissions(
+        release / "p1.ipynb", lambda i: work / "ours" / "submitted" / f"s{i:02d}" / "p1.ipynb", count
+    )
     autograde(work / "ours" / "submitted" / "s00", work / "ours" / "warmup", book)  # imports, page cache
     rows = []
     wall_start = time.perf_counter()
     for i in range(count):
         started = time.perf_counter()
-        result = autograde(work / "ours" / "submitted" / f"s{i:02d}", work / "ours" / "graded" / f"s{i:02d}", book)
+        result = autograde(
+            work / "ours" / "submitted" / f"s{i:02d}", work / "ours" / "graded" / f"s{i:02d}", book
+        )
         total = time.perf_counter() - started
         t = result["timings"]
-        rows.append({"total": total, "kernel": t["kernel_wait"], "execute": t["execute"],
-                     "rest": total - t["kernel_wait"] - t["execute"], "boot": t["kernel_start"],
-                     "score": result["score"]})
+        rows.append(
+            {
+                "total": total,
+                "kernel": t["kernel_wait"],
+                "execute": t["execute"],
+                "rest": total - t["kernel_wait"] - t["execute"],
+                "boot": t["kernel_start"],
+                "score": result["score"],
+            }
+        )
     wall = time.perf_counter() - wall_start
     scores = [r["score"] for r in rows]
     out = {k: statistics.mean(r[k] for r in rows) for k in ("total", "kernel", "execute", "rest", "boot")}
@@ -108,8 +130,10 @@ def ensure_nbgrader() -> Path:
         print(f"installing nbgrader {NBGRADER_VERSION} into {VENV} ...", file=sys.stderr)
         VENV.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", f"nbgrader=={NBGRADER_VERSION}"],
-                       check=True)
+        subprocess.run(
+            [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", f"nbgrader=={NBGRADER_VERSION}"],
+            check=True,
+        )
     return exe
 
 
@@ -119,9 +143,7 @@ def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
     (course / "source" / "ps1").mkdir(parents=True)
     nbformat.write(source_notebook(), course / "source" / "ps1" / "p1.ipynb")
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        "c.CourseDirectory.course_id = 'bench'\n"
-        "c.CourseDirectory.root = %r\n" % str(course)
+        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.CourseDirectory.root = %r\n" % str(course)
     )
     env = dict(os.environ, PATH=f"{VENV / 'bin'}:{os.environ.get('PATH', '')}", JUPYTER_PLATFORM_DIRS="1")
     env.pop("VIRTUAL_ENV", None)
@@ -133,8 +155,11 @@ def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
         return proc
 
     run("generate_assignment", "ps1", "--force")
-    write_submissions(course / "release" / "ps1" / "p1.ipynb",
-                      lambda i: course / "submitted" / f"s{i:02d}" / "ps1" / "p1.ipynb", count)
+    write_submissions(
+        course / "release" / "ps1" / "p1.ipynb",
+        lambda i: course / "submitted" / f"s{i:02d}" / "ps1" / "p1.ipynb",
+        count,
+    )
     started = time.perf_counter()
     run("autograde", "ps1", "--create", "--force")
     total = time.perf_counter() - started
@@ -154,8 +179,12 @@ def main() -> int:
         ours = bench_ours(work, args.submissions)
         theirs = None if args.skip_nbgrader else bench_nbgrader(work, args.submissions)
     n = args.submissions
-    print(f"autograde, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print(f"{'seconds per submission':<34}{'Grader Service':>16}{'nbgrader ' + NBGRADER_VERSION:>18}{'ratio':>9}")
+    print(
+        f"autograde, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print(
+        f"{'seconds per submission':<34}{'Grader Service':>16}{'nbgrader ' + NBGRADER_VERSION:>18}{'ratio':>9}"
+    )
     print(f"{'kernel start (waited for)':<34}{ours['kernel']:>16.3f}{'':>18}")
     print(f"{'  kernel boot (launch to ready)':<34}{ours['boot']:>16.3f}{'':>18}")
     print(f"{'execution':<34}{ours['execute']:>16.3f}{'':>18}")
@@ -163,7 +192,9 @@ def main() -> int:
     if theirs:
         ratio = theirs["total"] / ours["total"]
         print(f"{'total':<34}{ours['total']:>16.3f}{theirs['total']:>18.3f}{ratio:>8.1f}x")
-        print(f"(nbgrader: one `nbgrader autograde` run of {n} submissions took {theirs['batch_seconds']:.1f} s)")
+        print(
+            f"(nbgrader: one `nbgrader autograde` run of {n} submissions took {theirs['batch_seconds']:.1f} s)"
+        )
     else:
         print(f"{'total':<34}{ours['total']:>16.3f}")
     print(f"our scores: {ours['scores']}")

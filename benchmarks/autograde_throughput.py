@@ -48,8 +48,14 @@ def free_port() -> int:
 
 
 def git(*args: str, cwd: Path) -> str:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@x",
-               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@x")
+    env = dict(
+        os.environ,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME="b",
+        GIT_AUTHOR_EMAIL="b@x",
+        GIT_COMMITTER_NAME="b",
+        GIT_COMMITTER_EMAIL="b@x",
+    )
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
 
 
@@ -60,7 +66,10 @@ class CpuMeter:
 
     def __init__(self) -> None:
         self.path: Path | None = None
-        for root, usage in ((Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"), (Path("/sys/fs/cgroup"), "cpu.stat")):
+        for root, usage in (
+            (Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"),
+            (Path("/sys/fs/cgroup"), "cpu.stat"),
+        ):
             if (root / usage).exists():
                 try:
                     path = root / f"bench-throughput-{os.getpid()}"
@@ -103,13 +112,24 @@ class Service:
         self.cpu = CpuMeter()
 
     def cli(self, *args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "grader_service", *args], cwd=self.work, env=self.env,
-                              check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "grader_service", *args],
+            cwd=self.work,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader_service", "--log-level=WARNING"], cwd=self.work,
-                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     preexec_fn=self.cpu.join)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader_service", "--log-level=WARNING"],
+            cwd=self.work,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=self.cpu.join,
+        )
         for _ in range(300):
             try:
                 if requests.get(self.url + "/api/health", timeout=1).ok:
@@ -127,15 +147,25 @@ class Service:
 
 def tokens_for(work: Path, names: list[str]) -> dict[str, str]:
     """API tokens for the students, made through the service's own token code against its database."""
-    code = ("import json, sys\nfrom grader_service.app import GraderService\n"
-            "from grader_service.auth.tokens import create_token\nfrom grader_service.services.users import "
-            "get_or_create_user\napp = GraderService(); app.load_all_config(); db = app.init_db()\nout = {}\n"
-            "with db.session() as s:\n    for n in json.loads(sys.argv[1]):\n"
-            "        u = get_or_create_user(s, n); s.flush(); out[n] = create_token(s, u, note='bench')\n"
-            "    s.commit()\nprint(json.dumps(out))\n")
+    code = (
+        "import json, sys\nfrom grader_service.app import GraderService\n"
+        "from grader_service.auth.tokens import create_token\nfrom grader_service.services.users import "
+        "get_or_create_user\napp = GraderService(); app.load_all_config(); db = app.init_db()\nout = {}\n"
+        "with db.session() as s:\n    for n in json.loads(sys.argv[1]):\n"
+        "        u = get_or_create_user(s, n); s.flush(); out[n] = create_token(s, u, note='bench')\n"
+        "    s.commit()\nprint(json.dumps(out))\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
-    return json.loads(subprocess.run([sys.executable, "-c", code, json.dumps(names)], cwd=work, env=env, check=True,
-                                     capture_output=True, text=True).stdout)
+    return json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code, json.dumps(names)],
+            cwd=work,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
 
 
 def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> dict[str, object]:
@@ -147,18 +177,31 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
     svc.start()
     try:
         h = {"Authorization": f"token {admin}"}
-        lec = requests.post(svc.url + "/api/lectures", json={"code": "bench", "name": "Bench"}, headers=h).json()
+        lec = requests.post(
+            svc.url + "/api/lectures", json={"code": "bench", "name": "Bench"}, headers=h
+        ).json()
         lp = f"{svc.url}/api/lectures/{lec['id']}"
-        requests.post(lp + "/members", headers=h, json=[{"username": "admin", "role": "instructor"}] +
-                      [{"username": s, "role": "student"} for s in students]).raise_for_status()
+        requests.post(
+            lp + "/members",
+            headers=h,
+            json=[{"username": "admin", "role": "instructor"}]
+            + [{"username": s, "role": "student"} for s in students],
+        ).raise_for_status()
         a = requests.post(lp + "/assignments", headers=h, json={"name": "Add"}).json()
         ap = f"{lp}/assignments/{a['id']}"
         src = work / "source"
         git("clone", a["repos"]["source"].replace("http://", f"http://admin:{admin}@"), str(src), cwd=work)
         nbformat.write(source_notebook(), src / "p1.ipynb")
-        git("add", "-A", cwd=src), git("commit", "-m", "src", cwd=src), git("push", "origin", "HEAD:main", cwd=src)
+        (
+            git("add", "-A", cwd=src),
+            git("commit", "-m", "src", cwd=src),
+            git("push", "origin", "HEAD:main", cwd=src),
+        )
         job = requests.post(ap + "/generate", headers=h).json()
-        while requests.get(f"{lp}/jobs/{job['id']}", headers=h).json()["state"] not in ("succeeded", "failed"):
+        while requests.get(f"{lp}/jobs/{job['id']}", headers=h).json()["state"] not in (
+            "succeeded",
+            "failed",
+        ):
             time.sleep(0.1)
         requests.patch(ap, headers=h, json={"status": "released"}).raise_for_status()
 
@@ -188,7 +231,9 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
             prepare(i, s, "latency")
             t0 = time.perf_counter()
             git("push", "-q", cwd=clones[s])
-            sub = requests.post(ap + "/submissions", headers={"Authorization": f"token {tokens[s]}"}, json={}).json()
+            sub = requests.post(
+                ap + "/submissions", headers={"Authorization": f"token {tokens[s]}"}, json={}
+            ).json()
             got = graded(f"{ap}/submissions/{sub['id']}", tokens[s])
             latencies.append(time.perf_counter() - t0)
             assert got["auto_status"] == "automatically_graded", got
@@ -197,8 +242,12 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
             prepare(i, s, "throughput")
             git("push", "-q", cwd=clones[s])
         t0, cpu0 = time.perf_counter(), svc.cpu.seconds()
-        subs = [requests.post(ap + "/submissions", headers={"Authorization": f"token {tokens[s]}"}, json={}).json()
-                for s in students[:count]]
+        subs = [
+            requests.post(
+                ap + "/submissions", headers={"Authorization": f"token {tokens[s]}"}, json={}
+            ).json()
+            for s in students[:count]
+        ]
         # polled every 0.1 s (the service's CPU is what is measured; polling it harder would steal from it)
         results = [graded(f"{ap}/submissions/{sub['id']}", admin, 0.1) for sub in subs]
         batch = time.perf_counter() - t0
@@ -213,7 +262,8 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
     return {
         "latency_p50": statistics.median(latencies),
         "latency_p95": statistics.quantiles(latencies, n=20, method="inclusive")[18],
-        "batch_seconds": batch, "per_minute": 60 * count / batch,
+        "batch_seconds": batch,
+        "per_minute": 60 * count / batch,
         "job_run_mean": statistics.mean(runs),
         "kernel_mean": statistics.mean(t.get("kernel_wait", 0) for t in timings),
         "execute_mean": statistics.mean(t.get("execute", 0) for t in timings),
@@ -227,8 +277,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=50)
     parser.add_argument("--latency-samples", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=0,
-                        help="embedded worker threads (default: the service's default, twice the CPUs)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="embedded worker threads (default: the service's default, twice the CPUs)",
+    )
     parser.add_argument("--skip-nbgrader", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
@@ -237,16 +291,20 @@ def main() -> int:
         ours = bench_ours(work / "ours", args.submissions, args.latency_samples, args.workers)
         theirs = None if args.skip_nbgrader else bench_nbgrader(work, args.submissions)
     n = args.submissions
-    print(f"\nautograde throughput, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, "
-          f"{args.workers or 2 * (os.cpu_count() or 1)} worker threads, ProcessExecutor")
+    print(
+        f"\nautograde throughput, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, "
+        f"{args.workers or 2 * (os.cpu_count() or 1)} worker threads, ProcessExecutor"
+    )
     print(f"{'':<38}{'Grader Service':>16}{'nbgrader ' + NBGRADER_VERSION:>18}{'ratio':>9}")
     theirs_pm = 60 / theirs["total"] if theirs else None
     line = f"{'submissions graded per minute':<38}{ours['per_minute']:>16.1f}"
     if theirs_pm:
         line += f"{theirs_pm:>18.1f}{ours['per_minute'] / theirs_pm:>8.1f}x"
     print(line)
-    print(f"{'all ' + str(n) + ' graded after (s)':<38}{ours['batch_seconds']:>16.1f}"
-          + (f"{theirs['batch_seconds']:>18.1f}" if theirs else ""))
+    print(
+        f"{'all ' + str(n) + ' graded after (s)':<38}{ours['batch_seconds']:>16.1f}"
+        + (f"{theirs['batch_seconds']:>18.1f}" if theirs else "")
+    )
     print(f"{'push->score latency p50 (s)':<38}{ours['latency_p50']:>16.2f}")
     print(f"{'push->score latency p95 (s)':<38}{ours['latency_p95']:>16.2f}")
     print("where one job's time goes (means, s):")

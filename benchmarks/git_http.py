@@ -62,15 +62,22 @@ def serve_http_backend(root: str, port: int) -> None:
 
         async def _run(self, path: str) -> None:
             env = {
-                "PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": root, "GIT_HTTP_EXPORT_ALL": "1",
-                "REQUEST_METHOD": self.request.method or "GET", "PATH_INFO": "/" + path,
-                "QUERY_STRING": self.request.query, "CONTENT_TYPE": self.request.headers.get("Content-Type", ""),
-                "CONTENT_LENGTH": str(len(self.request.body)), "REMOTE_USER": "bench", "REMOTE_ADDR": "127.0.0.1",
+                "PATH": os.environ["PATH"],
+                "GIT_PROJECT_ROOT": root,
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "REQUEST_METHOD": self.request.method or "GET",
+                "PATH_INFO": "/" + path,
+                "QUERY_STRING": self.request.query,
+                "CONTENT_TYPE": self.request.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(self.request.body)),
+                "REMOTE_USER": "bench",
+                "REMOTE_ADDR": "127.0.0.1",
                 "GIT_PROTOCOL": self.request.headers.get("Git-Protocol", ""),
                 "HTTP_CONTENT_ENCODING": self.request.headers.get("Content-Encoding", ""),
             }
-            proc = await asyncio.create_subprocess_exec("git", "http-backend", env=env, stdin=subprocess.PIPE,
-                                                        stdout=subprocess.PIPE)
+            proc = await asyncio.create_subprocess_exec(
+                "git", "http-backend", env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
             out, _ = await proc.communicate(self.request.body)
             head, _, body = out.partition(b"\r\n\r\n")
             for line in head.decode("latin-1").split("\r\n"):
@@ -106,9 +113,16 @@ def free_port() -> int:
 
 
 def git_env(home: Path) -> dict[str, str]:
-    return {"PATH": os.environ["PATH"], "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
-            "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
-            "GIT_COMMITTER_EMAIL": "b@b"}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@b",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@b",
+    }
 
 
 class Bench:
@@ -142,8 +156,16 @@ def p50_p95(samples: list[float]) -> tuple[float, float]:
 
 
 def notebook(i: int) -> bytes:
-    cells = [{"cell_type": "code", "source": f"x = {i}\nprint(x * {j})", "metadata": {}, "outputs": [],
-              "execution_count": None} for j in range(40)]
+    cells = [
+        {
+            "cell_type": "code",
+            "source": f"x = {i}\nprint(x * {j})",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+        for j in range(40)
+    ]
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1).encode()
 
 
@@ -156,7 +178,9 @@ def run_suite(b: Bench, small_runs: int, big_runs: int, clients: int, big_mb: in
     b.git("add", "-A", cwd=seed)
     b.git("commit", "-qm", "nb", cwd=seed)
     b.git("push", "-q", "origin", "main", cwd=seed)
-    results["clone small"] = timed(lambda: b.git("clone", "-q", b.repo_url("small"), str(b.fresh_dir())), small_runs)
+    results["clone small"] = timed(
+        lambda: b.git("clone", "-q", b.repo_url("small"), str(b.fresh_dir())), small_runs
+    )
 
     def push_small() -> None:
         (seed / "hw.ipynb").write_bytes(notebook(b.counter))
@@ -191,8 +215,9 @@ def run_suite(b: Bench, small_runs: int, big_runs: int, clients: int, big_mb: in
         b.git("push", "-q", f"r{i}", "main", cwd=big_src)
         pushes.append(time.perf_counter() - start)
     results[f"push {big_mb} MB (new repo)"] = pushes
-    results[f"clone {big_mb} MB"] = timed(lambda: b.git("clone", "-q", b.repo_url("big0"), str(b.fresh_dir())),
-                                          big_runs)
+    results[f"clone {big_mb} MB"] = timed(
+        lambda: b.git("clone", "-q", b.repo_url("big0"), str(b.fresh_dir())), big_runs
+    )
     return results
 
 
@@ -228,30 +253,47 @@ def main() -> None:
             root.mkdir()
             if kind == "serve-backend":  # http-backend needs the bare repos to exist
                 for name in ["small", *(f"big{i}" for i in range(args.big_runs))]:
-                    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(root / "bench" / name /
-                                    "source.git")], check=True, env=env)
+                    subprocess.run(
+                        [
+                            "git",
+                            "init",
+                            "-q",
+                            "--bare",
+                            "-b",
+                            "main",
+                            str(root / "bench" / name / "source.git"),
+                        ],
+                        check=True,
+                        env=env,
+                    )
             port = free_port()
             server = start_server(kind, root, port)
             try:
                 work = tmp / f"{label}-work"
                 work.mkdir()
                 bench = Bench(label, f"http://x:tok@127.0.0.1:{port}", work, env)
-                all_results[label] = run_suite(bench, args.small_runs, args.big_runs, args.clients, args.big_mb)
+                all_results[label] = run_suite(
+                    bench, args.small_runs, args.big_runs, args.clients, args.big_mb
+                )
             finally:
                 server.terminate()
                 server.wait(10)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"git {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.split()[-1]}, "
-          f"{os.cpu_count()} CPUs; times in ms (p50 / p95); ratio = dulwich / http-backend at p50")
+    print(
+        f"git {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.split()[-1]}, "
+        f"{os.cpu_count()} CPUs; times in ms (p50 / p95); ratio = dulwich / http-backend at p50"
+    )
     print(f"{'operation':36} {'dulwich':>17} {'http-backend':>17} {'ratio':>7}")
     for op in all_results["dulwich"]:
         d50, d95 = p50_p95(all_results["dulwich"][op])
         h50, h95 = p50_p95(all_results["http-backend"][op])
         n = len(all_results["dulwich"][op])
-        print(f"{op + f' (n={n})':36} {d50 * 1000:8.0f} /{d95 * 1000:7.0f} {h50 * 1000:8.0f} /{h95 * 1000:7.0f}"
-              f" {d50 / h50:7.2f}")
+        print(
+            f"{op + f' (n={n})':36} {d50 * 1000:8.0f} /{d95 * 1000:7.0f} {h50 * 1000:8.0f} /{h95 * 1000:7.0f}"
+            f" {d50 / h50:7.2f}"
+        )
     for label, res in all_results.items():
         key = next(k for k in res if "concurrent" in k)
         print(f"throughput {label}: {args.clients / res[key][0]:.1f} clones/s")
@@ -259,6 +301,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] in ("serve-dulwich", "serve-backend"):
-        (serve_dulwich if sys.argv[1] == "serve-dulwich" else serve_http_backend)(sys.argv[2], int(sys.argv[3]))
+        (serve_dulwich if sys.argv[1] == "serve-dulwich" else serve_http_backend)(
+            sys.argv[2], int(sys.argv[3])
+        )
     else:
         main()

@@ -54,14 +54,22 @@ from grader_service.orm.models import Assignment, Lecture, Submission, User  # n
 from grader_service.orm.session import Database  # noqa: E402
 
 PG_ADMIN = os.environ.get("GRADER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-POLICY_1 = {"GRADER": [{"type": "Homework", "min_count": 12, "drop_count": 2, "weight": 0.4, "short_label": "HW"},
-                       {"type": "Lab", "min_count": 6, "drop_count": 1, "weight": 0.3},
-                       {"type": "Exam", "min_count": 2, "drop_count": 0, "weight": 0.3}],
-            "GRADE_CUTOFFS": {"A": 0.9, "B": 0.8, "C": 0.7, "D": 0.6}}
-POLICY_2 = {"GRADER": [{"type": "Homework", "min_count": 12, "drop_count": 3, "weight": 0.5, "short_label": "HW"},
-                       {"type": "Lab", "min_count": 6, "drop_count": 0, "weight": 0.2},
-                       {"type": "Exam", "min_count": 2, "drop_count": 0, "weight": 0.3}],
-            "GRADE_CUTOFFS": {"A": 0.85, "B": 0.75, "C": 0.6}}
+POLICY_1 = {
+    "GRADER": [
+        {"type": "Homework", "min_count": 12, "drop_count": 2, "weight": 0.4, "short_label": "HW"},
+        {"type": "Lab", "min_count": 6, "drop_count": 1, "weight": 0.3},
+        {"type": "Exam", "min_count": 2, "drop_count": 0, "weight": 0.3},
+    ],
+    "GRADE_CUTOFFS": {"A": 0.9, "B": 0.8, "C": 0.7, "D": 0.6},
+}
+POLICY_2 = {
+    "GRADER": [
+        {"type": "Homework", "min_count": 12, "drop_count": 3, "weight": 0.5, "short_label": "HW"},
+        {"type": "Lab", "min_count": 6, "drop_count": 0, "weight": 0.2},
+        {"type": "Exam", "min_count": 2, "drop_count": 0, "weight": 0.3},
+    ],
+    "GRADE_CUTOFFS": {"A": 0.85, "B": 0.75, "C": 0.6},
+}
 
 
 def free_port() -> int:
@@ -93,7 +101,9 @@ def generate(db: Database, learners: int, assignments: int) -> dict[str, Any]:
     rng = random.Random(7)
     t0 = time.perf_counter()
     with db.session() as s:
-        lecture = Lecture(code="scale", name="Scale lecture", grading_policy=POLICY_1, gradebook_writable=True)
+        lecture = Lecture(
+            code="scale", name="Scale lecture", grading_policy=POLICY_1, gradebook_writable=True
+        )
         staff = User(name="instructor")
         s.add_all([lecture, staff])
         s.commit()
@@ -102,8 +112,10 @@ def generate(db: Database, learners: int, assignments: int) -> dict[str, Any]:
     try:
         cur = raw.cursor()
         now = datetime.now(UTC)
-        cur.execute("INSERT INTO lecture_members (lecture_id, user_id, role, created_at) VALUES (%s, %s, %s, %s)",
-                    (lecture_id, staff_id, "instructor", now))
+        cur.execute(
+            "INSERT INTO lecture_members (lecture_id, user_id, role, created_at) VALUES (%s, %s, %s, %s)",
+            (lecture_id, staff_id, "instructor", now),
+        )
         with cur.copy("COPY users (name, admin, created_at) FROM STDIN") as copy:
             for i in range(learners):
                 copy.write_row((f"learner{i:06d}", False, now))
@@ -114,21 +126,38 @@ def generate(db: Database, learners: int, assignments: int) -> dict[str, Any]:
                 copy.write_row((lecture_id, uid, "student", now))
         aids = []
         for pos, kind in enumerate(kinds(assignments)):
-            cur.execute("INSERT INTO assignments (lecture_id, name, position, assignment_type, points, late_periods,"
-                        " cell_timeout, allowed_files, status, grading_basis, created_at, updated_at) VALUES "
-                        "(%s, %s, %s, %s, %s, '[]', 30, '[]', 'released', 'best', %s, %s) RETURNING id",
-                        (lecture_id, f"{kind} {pos + 1}", pos, kind, 10.0 if kind != "Exam" else 50.0, now, now))
+            cur.execute(
+                "INSERT INTO assignments (lecture_id, name, position, assignment_type, points, late_periods,"
+                " cell_timeout, allowed_files, status, grading_basis, created_at, updated_at) VALUES "
+                "(%s, %s, %s, %s, %s, '[]', 30, '[]', 'released', 'best', %s, %s) RETURNING id",
+                (lecture_id, f"{kind} {pos + 1}", pos, kind, 10.0 if kind != "Exam" else 50.0, now, now),
+            )
             aids.append((cur.fetchone()[0], 10.0 if kind != "Exam" else 50.0))
         raw.commit()
         t_users = time.perf_counter() - t0
-        with cur.copy("COPY submissions (assignment_id, user_id, submitted_at, auto_status, manual_status, "
-                      "feedback_status, auto_score, score, late_scaling, final_score, updated_at) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY submissions (assignment_id, user_id, submitted_at, auto_status, manual_status, "
+            "feedback_status, auto_score, score, late_scaling, final_score, updated_at) FROM STDIN"
+        ) as copy:
             for uid in user_ids:
                 for aid, points in aids:
                     score = round(points * rng.randint(0, 100) / 100, 2)
                     scaling = 1.0 if rng.random() < 0.9 else 0.5
-                    copy.write_row((aid, uid, now - timedelta(hours=1), "automatically_graded", "not_graded",
-                                    "not_generated", score, score, scaling, score * scaling, now))
+                    copy.write_row(
+                        (
+                            aid,
+                            uid,
+                            now - timedelta(hours=1),
+                            "automatically_graded",
+                            "not_graded",
+                            "not_generated",
+                            score,
+                            score,
+                            scaling,
+                            score * scaling,
+                            now,
+                        )
+                    )
         raw.commit()
         t_subs = time.perf_counter() - t0 - t_users
         cur.execute("ANALYZE")
@@ -137,19 +166,29 @@ def generate(db: Database, learners: int, assignments: int) -> dict[str, Any]:
         raw.close()
     # the assignment grades come from the submissions through the service's own set-based rebuild
     with db.session() as s:
-        job = create_recompute_job(s, lecture_id, reason="benchmark seed", assignment_ids=[a for a, _ in aids])
+        job = create_recompute_job(
+            s, lecture_id, reason="benchmark seed", assignment_ids=[a for a, _ in aids]
+        )
         s.commit()
     t1 = time.perf_counter()
     run_lecture_recompute(db.session_factory, job.id)
     t_rebuild = time.perf_counter() - t1
-    with psycopg.connect(db.engine.url.render_as_string(hide_password=False).replace("+psycopg", ""),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        db.engine.url.render_as_string(hide_password=False).replace("+psycopg", ""), autocommit=True
+    ) as conn:
         conn.execute("VACUUM ANALYZE")
     with db.session() as s:
         token = create_token(s, s.get(User, staff_id), note="benchmark")
         s.commit()
-    return {"lecture_id": lecture_id, "user_ids": user_ids, "assignment_ids": [a for a, _ in aids],
-            "token": token, "seed_users_s": t_users, "seed_submissions_s": t_subs, "rebuild_s": t_rebuild}
+    return {
+        "lecture_id": lecture_id,
+        "user_ids": user_ids,
+        "assignment_ids": [a for a, _ in aids],
+        "token": token,
+        "seed_users_s": t_users,
+        "seed_submissions_s": t_subs,
+        "rebuild_s": t_rebuild,
+    }
 
 
 def existing(db: Database) -> dict[str, Any]:
@@ -159,14 +198,19 @@ def existing(db: Database) -> dict[str, Any]:
         if lecture_id is None:
             raise SystemExit("--reuse: that database holds no benchmark lecture (code 'scale')")
         staff = s.scalar(select(User).where(User.name == "instructor"))
-        assignment_ids = list(s.scalars(select(Assignment.id).where(Assignment.lecture_id == lecture_id)
-                                        .order_by(Assignment.position)))
+        assignment_ids = list(
+            s.scalars(
+                select(Assignment.id).where(Assignment.lecture_id == lecture_id).order_by(Assignment.position)
+            )
+        )
         token = create_token(s, staff, note="benchmark")
         s.commit()
     return {"lecture_id": lecture_id, "assignment_ids": assignment_ids, "token": token}
 
 
-def time_batch(db: Database, lecture_id: int, policy: dict[str, Any], **job: Any) -> tuple[float, dict[str, Any]]:
+def time_batch(
+    db: Database, lecture_id: int, policy: dict[str, Any], **job: Any
+) -> tuple[float, dict[str, Any]]:
     with db.session() as s:
         s.get(Lecture, lecture_id).grading_policy = policy
         made = create_recompute_job(s, lecture_id, **job)
@@ -176,6 +220,7 @@ def time_batch(db: Database, lecture_id: int, policy: dict[str, Any], **job: Any
     took = time.perf_counter() - t0
     with db.session() as s:
         from grader_service.orm.models import Job
+
         done = s.get(Job, made.id)
         assert done.state.value == "succeeded", (done.state, done.error)
         return took, dict(done.result or {})
@@ -188,9 +233,13 @@ def grade_timings(db: Database, seed: dict[str, Any], rebuild: bool) -> None:
     took, result = time_batch(db, lid, POLICY_2, reason="policy")
     print(f"(a) batch recompute after a policy change: {took:.2f}s ({result})", flush=True)
     if rebuild:
-        took, result = time_batch(db, lid, POLICY_1, reason="regrade", assignment_ids=seed["assignment_ids"],
-                                  regrade=True)
-        print(f"(a') full rebuild (assignment grades from submissions + lecture grades): {took:.2f}s", flush=True)
+        took, result = time_batch(
+            db, lid, POLICY_1, reason="regrade", assignment_ids=seed["assignment_ids"], regrade=True
+        )
+        print(
+            f"(a') full rebuild (assignment grades from submissions + lecture grades): {took:.2f}s",
+            flush=True,
+        )
     else:
         took, result = time_batch(db, lid, POLICY_1, reason="policy")
         print(f"(a) and back to the first policy: {took:.2f}s", flush=True)
@@ -198,8 +247,13 @@ def grade_timings(db: Database, seed: dict[str, Any], rebuild: bool) -> None:
     samples = []
     rng = random.Random(1)
     with db.session() as s:
-        learners = list(s.scalars(select(Submission.user_id).where(Submission.assignment_id == seed["assignment_ids"][0])
-                                  .limit(5000)))
+        learners = list(
+            s.scalars(
+                select(Submission.user_id)
+                .where(Submission.assignment_id == seed["assignment_ids"][0])
+                .limit(5000)
+            )
+        )
     for _ in range(50):
         uid = rng.choice(learners)
         with db.session() as s:
@@ -209,8 +263,11 @@ def grade_timings(db: Database, seed: dict[str, Any], rebuild: bool) -> None:
         t0 = time.perf_counter()
         recompute_learner(db.session_factory, lid, uid)
         samples.append(time.perf_counter() - t0)
-    print(f"(d) stream update of one learner: p50 {1000 * statistics.median(samples):.1f} ms, "
-          f"p95 {1000 * percentile(samples, 0.95):.1f} ms", flush=True)
+    print(
+        f"(d) stream update of one learner: p50 {1000 * statistics.median(samples):.1f} ms, "
+        f"p95 {1000 * percentile(samples, 0.95):.1f} ms",
+        flush=True,
+    )
 
 
 def calibration() -> float:
@@ -231,14 +288,18 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--learners", type=int, default=100_000)
     parser.add_argument("--assignments", type=int, default=20)
     parser.add_argument("--pages", type=int, default=200, help="requests per page scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--batch-only", action="store_true", help="only generate and time (a) and (d)")
     parser.add_argument("--pages-only", action="store_true", help="skip (a) and (d): time (b) and (c)")
-    parser.add_argument("--reuse", metavar="URL", help="a database kept by --keep: skip the generation (and (a'))")
+    parser.add_argument(
+        "--reuse", metavar="URL", help="a database kept by --keep: skip the generation (and (a'))"
+    )
     args = parser.parse_args()
     url = args.reuse or new_database()
     db = Database(url, threads=4)
@@ -247,20 +308,30 @@ def main() -> None:
     if args.reuse and current_revision(db.engine) != revision:
         # a migration may rewrite whole tables (0006 backfills every membership): without a VACUUM the
         # index-only scans read the heap until autovacuum comes round
-        print(f"upgraded the kept database from {revision} to {current_revision(db.engine)}; VACUUM ANALYZE",
-              flush=True)
-        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
+        print(
+            f"upgraded the kept database from {revision} to {current_revision(db.engine)}; VACUUM ANALYZE",
+            flush=True,
+        )
+        with psycopg.connect(
+            url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True
+        ) as conn:
             conn.execute("VACUUM ANALYZE")
     try:
-        print(f"calibration: a fixed pure-Python loop takes {calibration():.0f} ms (the machine's speed drifts; "
-              "compare runs by it)", flush=True)
+        print(
+            f"calibration: a fixed pure-Python loop takes {calibration():.0f} ms (the machine's speed drifts; "
+            "compare runs by it)",
+            flush=True,
+        )
         if args.reuse:
             seed = existing(db)
         else:
             print(f"generating {args.learners} learners x {args.assignments} assignments ...", flush=True)
             seed = generate(db, args.learners, args.assignments)
-            print(f"  users+members {seed['seed_users_s']:.1f}s, submissions (COPY) {seed['seed_submissions_s']:.1f}s, "
-                  f"assignment grades rebuilt from submissions {seed['rebuild_s']:.1f}s", flush=True)
+            print(
+                f"  users+members {seed['seed_users_s']:.1f}s, submissions (COPY) {seed['seed_submissions_s']:.1f}s, "
+                f"assignment grades rebuilt from submissions {seed['rebuild_s']:.1f}s",
+                flush=True,
+            )
         if not args.pages_only:
             grade_timings(db, seed, rebuild=not args.reuse)
         if not args.batch_only:
@@ -279,10 +350,19 @@ def serve(db: Database, url: str, seed: dict[str, Any], pages: int) -> None:
     proc = None
     try:
         port = free_port()
-        env = dict(os.environ, GRADER_DB_URL=url, GRADER_PORT=str(port),
-                   GRADER_DATA_DIR=tempfile.mkdtemp(prefix="grader-bench-"))
-        proc = subprocess.Popen([sys.executable, "-m", "grader_service"], env=env, cwd=tempfile.gettempdir(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = dict(
+            os.environ,
+            GRADER_DB_URL=url,
+            GRADER_PORT=str(port),
+            GRADER_DATA_DIR=tempfile.mkdtemp(prefix="grader-bench-"),
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "grader_service"],
+            env=env,
+            cwd=tempfile.gettempdir(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         http = requests.Session()
         http.headers["Authorization"] = f"token {seed['token']}"
@@ -318,8 +398,10 @@ def page_scenarios(http: requests.Session, base: str, lid: int, count: int) -> N
         ("course_grade 40-60", {"page_size": 100, "course_grade_min": 40, "course_grade_max": 60}),
         ("course_grade_max=30 (holds 0, few)", {"page_size": 100, "course_grade_max": 30}),
         ("assignment 3 grade >= 80", {"page_size": 100, "assignment": third, "assignment_grade_min": 80}),
-        ("assignment 3 grade <= 2 (holds 0, few)", {"page_size": 100, "assignment": third,
-                                                    "assignment_grade_max": 2}),
+        (
+            "assignment 3 grade <= 2 (holds 0, few)",
+            {"page_size": 100, "assignment": third, "assignment_grade_max": 2},
+        ),
     ]
     scenarios: list[tuple[str, str, dict[str, Any] | None]] = [
         ("first page", path, {"page_size": 100}),
@@ -338,9 +420,12 @@ def page_scenarios(http: requests.Session, base: str, lid: int, count: int) -> N
             samples.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.text[:300]
         body = r.json()
-        print(f"    {name:40s} p50 {1000 * statistics.median(samples):6.1f}  p95 "
-              f"{1000 * percentile(samples, 0.95):6.1f}  (results {len(body['results'])}, "
-              f"filtered {body['filtered_users_count']})", flush=True)
+        print(
+            f"    {name:40s} p50 {1000 * statistics.median(samples):6.1f}  p95 "
+            f"{1000 * percentile(samples, 0.95):6.1f}  (results {len(body['results'])}, "
+            f"filtered {body['filtered_users_count']})",
+            flush=True,
+        )
 
 
 def deep_link(http: requests.Session, base: str, path: str, params: dict[str, Any]) -> tuple[str, str]:
@@ -373,8 +458,11 @@ def csv_report(http: requests.Session, base: str, lid: int, proc: psutil.Process
             peak = max(peak, proc.memory_info().rss)
         rows += buffer.getvalue().count(b"\n")
     took = time.perf_counter() - t0
-    print(f"(c) CSV report: {rows - 1} learner rows in {took:.1f}s; service RSS {rss_before / 2**20:.0f} MiB "
-          f"before, peak {peak / 2**20:.0f} MiB (+{(peak - rss_before) / 2**20:.0f} MiB)", flush=True)
+    print(
+        f"(c) CSV report: {rows - 1} learner rows in {took:.1f}s; service RSS {rss_before / 2**20:.0f} MiB "
+        f"before, peak {peak / 2**20:.0f} MiB (+{(peak - rss_before) / 2**20:.0f} MiB)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

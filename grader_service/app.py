@@ -24,8 +24,12 @@ from grader_service.orm.session import Database
 from grader_service.services.settings import Limits
 
 #: environment variables that override the config file (and are overridden by the command line)
-ENV_OVERRIDES = {"GRADER_DB_URL": "db_url", "GRADER_DATA_DIR": "data_dir", "GRADER_PORT": "port",
-                 "GRADER_BROKER_URL": "broker_url"}
+ENV_OVERRIDES = {
+    "GRADER_DB_URL": "db_url",
+    "GRADER_DATA_DIR": "data_dir",
+    "GRADER_PORT": "port",
+    "GRADER_BROKER_URL": "broker_url",
+}
 
 
 class GraderService(Application):
@@ -49,92 +53,156 @@ class GraderService(Application):
     ip = Unicode("127.0.0.1", help="The address the service listens on.").tag(config=True)
     port = Integer(4010, help="The port the service listens on (env: GRADER_PORT).").tag(config=True)
     base_url = Unicode("/", help="URL prefix of every route, e.g. /services/grader/.").tag(config=True)
-    public_url = Unicode("", help="The URL clients reach the service at (for links and git clone URLs); "
-                         "default http://<ip>:<port><base_url>.").tag(config=True)
-    data_dir = Unicode(help="Where the service keeps its data: the SQLite database of the embedded "
-                       "default and the git repositories (env: GRADER_DATA_DIR).").tag(config=True)
-    db_url = Unicode(help="SQLAlchemy database URL (env: GRADER_DB_URL); default: SQLite in data_dir, "
-                     "e.g. postgresql+psycopg://grader@db/grader for production.").tag(config=True)
-    upgrade_db = Bool(help="Upgrade an older database schema at start (after a backup for SQLite). "
-                      "Default: on for SQLite, off otherwise (run `grader-service db upgrade`).").tag(config=True)
+    public_url = Unicode(
+        "",
+        help="The URL clients reach the service at (for links and git clone URLs); "
+        "default http://<ip>:<port><base_url>.",
+    ).tag(config=True)
+    data_dir = Unicode(
+        help="Where the service keeps its data: the SQLite database of the embedded "
+        "default and the git repositories (env: GRADER_DATA_DIR)."
+    ).tag(config=True)
+    db_url = Unicode(
+        help="SQLAlchemy database URL (env: GRADER_DB_URL); default: SQLite in data_dir, "
+        "e.g. postgresql+psycopg://grader@db/grader for production."
+    ).tag(config=True)
+    upgrade_db = Bool(
+        help="Upgrade an older database schema at start (after a backup for SQLite). "
+        "Default: on for SQLite, off otherwise (run `grader-service db upgrade`)."
+    ).tag(config=True)
     db_threads = Integer(8, help="Threads that run database work off the IO loop.").tag(config=True)
     admin_users = Set(Unicode(), help="User names that are global admins.").tag(config=True)
-    cell_timeout_default = Integer(30, help="Default per-cell timeout in seconds of a new assignment."
-                                   ).tag(config=True)
-    cell_timeout_min = Integer(1, help="Smallest per-cell timeout an assignment may set (s).").tag(config=True)
-    cell_timeout_max = Integer(600, help="Largest per-cell timeout an assignment may set (s).").tag(config=True)
+    cell_timeout_default = Integer(30, help="Default per-cell timeout in seconds of a new assignment.").tag(
+        config=True
+    )
+    cell_timeout_min = Integer(1, help="Smallest per-cell timeout an assignment may set (s).").tag(
+        config=True
+    )
+    cell_timeout_max = Integer(600, help="Largest per-cell timeout an assignment may set (s).").tag(
+        config=True
+    )
 
-    broker_url = Unicode("", help="Celery broker, e.g. amqp://user:pass@rabbitmq:5672// (env: GRADER_BROKER_URL). "
-                         "Empty: the embedded default, a worker inside this process over an in-memory "
-                         "transport.").tag(config=True)
-    queue_prefix = Unicode("", help="Prefix of the Celery queue names, so that several installations can share "
-                           "one broker.").tag(config=True)
-    embedded_worker_threads = Integer(help="Threads of the embedded worker (no broker_url). Default: twice the "
-                                      "CPUs, at least 2: a grading job spends half its time waiting for its "
-                                      "kernel, so more jobs than CPUs keep them busy.").tag(config=True)
+    broker_url = Unicode(
+        "",
+        help="Celery broker, e.g. amqp://user:pass@rabbitmq:5672// (env: GRADER_BROKER_URL). "
+        "Empty: the embedded default, a worker inside this process over an in-memory "
+        "transport.",
+    ).tag(config=True)
+    queue_prefix = Unicode(
+        "", help="Prefix of the Celery queue names, so that several installations can share one broker."
+    ).tag(config=True)
+    embedded_worker_threads = Integer(
+        help="Threads of the embedded worker (no broker_url). Default: twice the "
+        "CPUs, at least 2: a grading job spends half its time waiting for its "
+        "kernel, so more jobs than CPUs keep them busy."
+    ).tag(config=True)
 
     @default("embedded_worker_threads")
     def _embedded_threads_default(self) -> int:
         return max(2, 2 * (os.cpu_count() or 1))
-    executor_class = Type("grader_service.executors.process.ProcessExecutor",
-                          klass="grader_service.executors.base.Executor",
-                          help="Where submissions are graded: ProcessExecutor (sandboxed child process, the "
-                          "default), KubernetesExecutor (a pod per job), LocalExecutor (in the worker; unsafe, "
-                          "development only).").tag(config=True)
-    task_retry_delay = Float(5.0, help="Seconds before the first retry of a task that hit an infrastructure "
-                             "error (doubling each time, at most 3 retries).").tag(config=True)
-    autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(config=True)
-    grading_memory_limit = Integer(2 << 30, help="Bytes of memory (address space) a grading run may use.").tag(
-        config=True)
+
+    executor_class = Type(
+        "grader_service.executors.process.ProcessExecutor",
+        klass="grader_service.executors.base.Executor",
+        help="Where submissions are graded: ProcessExecutor (sandboxed child process, the "
+        "default), KubernetesExecutor (a pod per job), LocalExecutor (in the worker; unsafe, "
+        "development only).",
+    ).tag(config=True)
+    task_retry_delay = Float(
+        5.0,
+        help="Seconds before the first retry of a task that hit an infrastructure "
+        "error (doubling each time, at most 3 retries).",
+    ).tag(config=True)
+    autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(
+        config=True
+    )
+    grading_memory_limit = Integer(
+        2 << 30, help="Bytes of memory (address space) a grading run may use."
+    ).tag(config=True)
     grading_cpu_seconds = Integer(900, help="CPU seconds a grading run may use.").tag(config=True)
     grading_max_processes = Integer(64, help="Processes a grading run may have at once.").tag(config=True)
     grading_max_file_bytes = Integer(256 << 20, help="Largest file a grading run may write.").tag(config=True)
     grading_max_open_files = Integer(256, help="Open files a grading run may have.").tag(config=True)
-    grading_max_output_bytes = Integer(16 << 20, help="Largest result a grading run may print.").tag(config=True)
-    gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(config=True)
+    grading_max_output_bytes = Integer(16 << 20, help="Largest result a grading run may print.").tag(
+        config=True
+    )
+    gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(
+        config=True
+    )
     git_max_file_size = Integer(20 << 20, help="Largest file a push may add (bytes).").tag(config=True)
     git_max_files = Integer(1000, help="Most files a pushed tree may hold.").tag(config=True)
     git_max_push_size = Integer(2 << 30, help="Largest push (pack bytes).").tag(config=True)
-    git_allowed_extensions = Set(Unicode(), help="File extensions students may push to their repos, e.g. "
-                                 "{'.ipynb', '.py', '.csv'}; empty: any (an assignment's allowed_files globs "
-                                 "are allowed in addition).").tag(config=True)
+    git_allowed_extensions = Set(
+        Unicode(),
+        help="File extensions students may push to their repos, e.g. "
+        "{'.ipynb', '.py', '.csv'}; empty: any (an assignment's allowed_files globs "
+        "are allowed in addition).",
+    ).tag(config=True)
     # -- login, OAuth2 provider, hub-token mode (grader_service.auth) --
-    authenticator_class = Type("grader_service.auth.authenticators.PasswordAuthenticator",
-                               klass="grader_service.auth.authenticators.Authenticator",
-                               help="Who may log in at /login: PasswordAuthenticator (passwords set by admins "
-                               "with PUT /api/users/<name>/password; the default), GenericOAuthenticator "
-                               "(an upstream OAuth2/OIDC provider), DevAuthenticator (any name; loopback only)."
-                               ).tag(config=True)
-    oauth_clients = List(Dict(), help="OAuth2 clients that may log users in here (e.g. JupyterHub): "
-                         "[{'client_id': ..., 'client_secret': ... (>= 16 chars), 'redirect_uri': URL or list, "
-                         "'name': shown on the consent page, 'skip_consent': False, 'pkce_required': True}]."
-                         ).tag(config=True)
-    load_roles = List(Dict(), help="Lecture roles granted at login: [{'lecture': 'demo101', 'role': 'tutor', "
-                      "'users': [...], 'groups': [...]}]; identity-provider or hub groups named "
-                      "<lecture>:<role> are mapped too.").tag(config=True)
-    login_session_ttl = Float(24 * 3600, help="Seconds a browser login at the service lasts.").tag(config=True)
+    authenticator_class = Type(
+        "grader_service.auth.authenticators.PasswordAuthenticator",
+        klass="grader_service.auth.authenticators.Authenticator",
+        help="Who may log in at /login: PasswordAuthenticator (passwords set by admins "
+        "with PUT /api/users/<name>/password; the default), GenericOAuthenticator "
+        "(an upstream OAuth2/OIDC provider), DevAuthenticator (any name; loopback only).",
+    ).tag(config=True)
+    oauth_clients = List(
+        Dict(),
+        help="OAuth2 clients that may log users in here (e.g. JupyterHub): "
+        "[{'client_id': ..., 'client_secret': ... (>= 16 chars), 'redirect_uri': URL or list, "
+        "'name': shown on the consent page, 'skip_consent': False, 'pkce_required': True}].",
+    ).tag(config=True)
+    load_roles = List(
+        Dict(),
+        help="Lecture roles granted at login: [{'lecture': 'demo101', 'role': 'tutor', "
+        "'users': [...], 'groups': [...]}]; identity-provider or hub groups named "
+        "<lecture>:<role> are mapped too.",
+    ).tag(config=True)
+    login_session_ttl = Float(24 * 3600, help="Seconds a browser login at the service lasts.").tag(
+        config=True
+    )
     oauth_code_ttl = Float(60, help="Seconds an OAuth2 authorization code stays valid (single use).").tag(
-        config=True)
+        config=True
+    )
     oauth_token_ttl = Float(8 * 3600, help="Seconds an OAuth2 access token stays valid.").tag(config=True)
-    cookie_secret = Unicode(help="Secret (hex) that signs the login-state cookie (env GRADER_COOKIE_SECRET); "
-                            "default: kept in <data_dir>/cookie_secret, created on first start.").tag(config=True)
-    hub_token_auth = Bool(False, help="Hub-token mode: accept users' JupyterHub tokens, checked against the "
-                          "Hub API (hub_api_url) and cached for hub_token_cache_ttl seconds.").tag(config=True)
-    hub_api_url = Unicode(help="The Hub API, e.g. http://127.0.0.1:8081/hub/api (default: env "
-                          "JUPYTERHUB_API_URL, set when the Hub runs this service).").tag(config=True)
-    hub_api_token = Unicode(help="This service's own Hub API token, used to read a user's groups (needs "
-                            "read:users:groups); default: env JUPYTERHUB_API_TOKEN.").tag(config=True)
-    hub_service_name = Unicode(help="The name this service is registered under at the Hub: a hub token is "
-                               "accepted if its owner has access:services!service=<name> (default: env "
-                               "JUPYTERHUB_SERVICE_NAME or 'grader').").tag(config=True)
-    hub_token_cache_ttl = Float(60, help="Seconds a hub token stays accepted before the Hub is asked again.").tag(
-        config=True)
+    cookie_secret = Unicode(
+        help="Secret (hex) that signs the login-state cookie (env GRADER_COOKIE_SECRET); "
+        "default: kept in <data_dir>/cookie_secret, created on first start."
+    ).tag(config=True)
+    hub_token_auth = Bool(
+        False,
+        help="Hub-token mode: accept users' JupyterHub tokens, checked against the "
+        "Hub API (hub_api_url) and cached for hub_token_cache_ttl seconds.",
+    ).tag(config=True)
+    hub_api_url = Unicode(
+        help="The Hub API, e.g. http://127.0.0.1:8081/hub/api (default: env "
+        "JUPYTERHUB_API_URL, set when the Hub runs this service)."
+    ).tag(config=True)
+    hub_api_token = Unicode(
+        help="This service's own Hub API token, used to read a user's groups (needs "
+        "read:users:groups); default: env JUPYTERHUB_API_TOKEN."
+    ).tag(config=True)
+    hub_service_name = Unicode(
+        help="The name this service is registered under at the Hub: a hub token is "
+        "accepted if its owner has access:services!service=<name> (default: env "
+        "JUPYTERHUB_SERVICE_NAME or 'grader')."
+    ).tag(config=True)
+    hub_token_cache_ttl = Float(
+        60, help="Seconds a hub token stays accepted before the Hub is asked again."
+    ).tag(config=True)
     log_level = 20
 
-    aliases = {"f": "GraderService.config_file", "config": "GraderService.config_file",
-               "ip": "GraderService.ip", "port": "GraderService.port", "log-level": "Application.log_level"}
-    flags = {"generate-config": ({"GraderService": {"generate_config": True}}, generate_config.help),
-             "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at debug level.")}
+    aliases = {
+        "f": "GraderService.config_file",
+        "config": "GraderService.config_file",
+        "ip": "GraderService.ip",
+        "port": "GraderService.port",
+        "log-level": "Application.log_level",
+    }
+    flags = {
+        "generate-config": ({"GraderService": {"generate_config": True}}, generate_config.help),
+        "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at debug level."),
+    }
 
     subcommands = {
         "db": ("grader_service.cli.db.DbApp", "Database schema: upgrade, current."),
@@ -201,15 +269,20 @@ class GraderService(Application):
             try:
                 env["port"] = int(env["port"])  # type: ignore[assignment]
             except ValueError:
-                raise SystemExit(f"grader-service: GRADER_PORT must be a number, not {env['port']!r}") from None
+                raise SystemExit(
+                    f"grader-service: GRADER_PORT must be a number, not {env['port']!r}"
+                ) from None
         if env:
             self.update_config(Config({"GraderService": env}))
         self.update_config(cli)
 
     @property
     def upgrade_command(self) -> str:
-        return f"grader-service db upgrade -f {Path(self.config_file).resolve()}" if Path(
-            self.config_file).exists() else "grader-service db upgrade"
+        return (
+            f"grader-service db upgrade -f {Path(self.config_file).resolve()}"
+            if Path(self.config_file).exists()
+            else "grader-service db upgrade"
+        )
 
     @property
     def git_root(self) -> Path:
@@ -219,10 +292,14 @@ class GraderService(Application):
     def resource_limits(self) -> Any:
         from grader_service.executors.base import ResourceLimits
 
-        return ResourceLimits(memory_bytes=self.grading_memory_limit, cpu_seconds=self.grading_cpu_seconds,
-                              max_processes=self.grading_max_processes, max_file_bytes=self.grading_max_file_bytes,
-                              max_open_files=self.grading_max_open_files,
-                              max_output_bytes=self.grading_max_output_bytes)
+        return ResourceLimits(
+            memory_bytes=self.grading_memory_limit,
+            cpu_seconds=self.grading_cpu_seconds,
+            max_processes=self.grading_max_processes,
+            max_file_bytes=self.grading_max_file_bytes,
+            max_open_files=self.grading_max_open_files,
+            max_output_bytes=self.grading_max_output_bytes,
+        )
 
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
         """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
@@ -238,15 +315,22 @@ class GraderService(Application):
             ctx = build_context(self, db)
             ctx.embedded = True
             set_context(ctx)
-            worker = celery.WorkController(pool_cls="threads", concurrency=self.embedded_worker_threads,
-                                           queues=[self.queue_prefix + q for q in QUEUES],
-                                           hostname="embedded@grader",
-                                           without_heartbeat=True, without_mingle=True, without_gossip=True)
+            worker = celery.WorkController(
+                pool_cls="threads",
+                concurrency=self.embedded_worker_threads,
+                queues=[self.queue_prefix + q for q in QUEUES],
+                hostname="embedded@grader",
+                without_heartbeat=True,
+                without_mingle=True,
+                without_gossip=True,
+            )
             thread = threading.Thread(target=worker.start, name="grader-embedded-worker", daemon=True)
             thread.start()
             self._embedded_worker = (worker, thread)
-            self.log.info("Embedded worker started (%d threads; set broker_url to use separate workers)",
-                          self.embedded_worker_threads)
+            self.log.info(
+                "Embedded worker started (%d threads; set broker_url to use separate workers)",
+                self.embedded_worker_threads,
+            )
         return celery
 
     def stop_tasks(self) -> None:
@@ -258,8 +342,12 @@ class GraderService(Application):
 
     @property
     def limits(self) -> Limits:
-        return Limits(cell_timeout_default=self.cell_timeout_default, cell_timeout_min=self.cell_timeout_min,
-                      cell_timeout_max=self.cell_timeout_max, autograde_timeout=self.autograde_timeout)
+        return Limits(
+            cell_timeout_default=self.cell_timeout_default,
+            cell_timeout_min=self.cell_timeout_min,
+            cell_timeout_max=self.cell_timeout_max,
+            autograde_timeout=self.autograde_timeout,
+        )
 
     def init_db(self, *, ensure: bool = True) -> Database:
         if self.db_url.startswith("sqlite"):
@@ -325,13 +413,18 @@ class GraderService(Application):
         if self.hub_token_auth:
             if not self.hub_api_url:
                 raise ValueError("hub_token_auth needs GraderService.hub_api_url (or env JUPYTERHUB_API_URL)")
-            hub_auth = HubTokenAuth(self.hub_api_url, self.hub_service_name, self.hub_api_token,
-                                    self.hub_token_cache_ttl, rules)
+            hub_auth = HubTokenAuth(
+                self.hub_api_url, self.hub_service_name, self.hub_api_token, self.hub_token_cache_ttl, rules
+            )
         settings: dict[str, Any] = {
-            "authenticator": authenticator, "oauth_clients": parse_clients(self.oauth_clients),
-            "role_rules": rules, "login_session_ttl": self.login_session_ttl,
-            "oauth_code_ttl": self.oauth_code_ttl, "oauth_token_ttl": self.oauth_token_ttl,
-            "cookie_secret": self.cookie_secret, "hub_auth": hub_auth,
+            "authenticator": authenticator,
+            "oauth_clients": parse_clients(self.oauth_clients),
+            "role_rules": rules,
+            "login_session_ttl": self.login_session_ttl,
+            "oauth_code_ttl": self.oauth_code_ttl,
+            "oauth_token_ttl": self.oauth_token_ttl,
+            "cookie_secret": self.cookie_secret,
+            "hub_auth": hub_auth,
         }
         if hub_auth is not None:
             settings["token_fallback"] = hub_auth.actor_for
@@ -341,9 +434,12 @@ class GraderService(Application):
         """The access callable the git handlers ask before serving (services.git_access decides)."""
         from grader_service.services.git_access import GitLimits, decide, submitted_commits
 
-        limits = GitLimits(max_file_size=self.git_max_file_size, max_files=self.git_max_files,
-                           max_push_size=self.git_max_push_size,
-                           allowed_extensions=frozenset(self.git_allowed_extensions) or None)
+        limits = GitLimits(
+            max_file_size=self.git_max_file_size,
+            max_files=self.git_max_files,
+            max_push_size=self.git_max_push_size,
+            allowed_extensions=frozenset(self.git_allowed_extensions) or None,
+        )
         admins = frozenset(self.admin_users)
 
         def protected(assignment_id: int, user_id: int) -> set[str]:
@@ -372,7 +468,9 @@ class GraderService(Application):
             path.write_text(self.generate_config_file())
             print(f"Wrote {path}")
             return
-        logging.basicConfig(level=self.log_level, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+        logging.basicConfig(
+            level=self.log_level, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"
+        )
         try:
             self.auth_settings_check()
             db = self.init_db()
@@ -407,8 +505,14 @@ class GraderService(Application):
         # Everything imported and built so far lives as long as the process: keep it out of the cyclic
         # garbage collector's full passes, which otherwise walk it all (tens of ms) during some requests.
         gc.freeze()
-        self.log.info("Grader Service %s listening on http://%s:%s%s (database: %s)", __version__, self.ip,
-                      self.port, self.base_url, db.engine.url.render_as_string(hide_password=True))
+        self.log.info(
+            "Grader Service %s listening on http://%s:%s%s (database: %s)",
+            __version__,
+            self.ip,
+            self.port,
+            self.base_url,
+            db.engine.url.render_as_string(hide_password=True),
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -424,8 +528,13 @@ def _log_request(handler: web.RequestHandler) -> None:
     level = logging.INFO if status < 400 else (logging.WARNING if status < 500 else logging.ERROR)
     # the path only: query strings and headers (tokens) are never logged
     logging.getLogger("grader_service.access").log(
-        level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path,
-        1000.0 * handler.request.request_time())
+        level,
+        "%d %s %s %.1fms",
+        status,
+        handler.request.method,
+        handler.request.path,
+        1000.0 * handler.request.request_time(),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

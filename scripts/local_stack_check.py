@@ -13,13 +13,15 @@ import requests
 
 def main(hub: str, user: str = "student1") -> int:
     s = requests.Session()
-    page = s.get(f"{hub}/hub/login", timeout=30)                      # → the grader's login form
+    page = s.get(f"{hub}/hub/login", timeout=30)  # → the grader's login form
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
     if not (action and xsrf):
         print(f"no grader login form at {page.url}", file=sys.stderr)
         return 1
-    r = s.post(urljoin(page.url, action.group(1)), data={"_xsrf": xsrf.group(1), "username": user}, timeout=60)
+    r = s.post(
+        urljoin(page.url, action.group(1)), data={"_xsrf": xsrf.group(1), "username": user}, timeout=60
+    )
     print(f"logged in as {user}: landed on {r.url} ({r.status_code})")
     deadline = time.monotonic() + 90
     while True:
@@ -27,7 +29,7 @@ def main(hub: str, user: str = "student1") -> int:
         if status.status_code == 200 and "/user/" in status.url:
             break
         if status.status_code == 403 and "/user/" in status.url:
-            s.get(f"{hub}/user/{user}/files/", timeout=30)             # log in to the user's server
+            s.get(f"{hub}/user/{user}/files/", timeout=30)  # log in to the user's server
         if time.monotonic() > deadline:
             print(f"the relay did not answer: {status.status_code} {status.url}", file=sys.stderr)
             return 1

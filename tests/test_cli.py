@@ -20,8 +20,12 @@ from tests.support.server import free_port
 EXE = [sys.executable, "-m", "grader_service"]
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True,
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     full_env.update(env or {})
     proc = subprocess.run(EXE + args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120)
@@ -36,8 +40,9 @@ class Server:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
         full_env.update({"GRADER_PORT": str(self.port), **(env or {})})
         self.log = cwd / "server.log"
-        self.proc = subprocess.Popen(EXE + (args or []), cwd=cwd, env=full_env, stdout=self.log.open("w"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            EXE + (args or []), cwd=cwd, env=full_env, stdout=self.log.open("w"), stderr=subprocess.STDOUT
+        )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait(self) -> None:
@@ -87,17 +92,27 @@ def test_quick_start_demo_then_serve_and_grade(tmp_path: Path):
         git("clone", authed(r.json()[0]["repos"]["user"], token), str(work), cwd=tmp_path)
         text = (work / "assignment1.ipynb").read_text()
         assert "raise NotImplementedError()" in text and "BEGIN HIDDEN TESTS" not in text
-        (work / "assignment1.ipynb").write_text(text.replace(
-            "raise NotImplementedError()", "if not values:\\n        raise ValueError('empty')\\n"
-            "    return sum(values) / len(values)"))
+        (work / "assignment1.ipynb").write_text(
+            text.replace(
+                "raise NotImplementedError()",
+                "if not values:\\n        raise ValueError('empty')\\n    return sum(values) / len(values)",
+            )
+        )
         git("commit", "-am", "answer", cwd=work)
         git("push", cwd=work)
-        sub = requests.post(f"{server.url}/api/lectures/{lid}/assignments/{aid}/submissions", headers=auth,
-                            json={}, timeout=10).json()
+        sub = requests.post(
+            f"{server.url}/api/lectures/{lid}/assignments/{aid}/submissions",
+            headers=auth,
+            json={},
+            timeout=10,
+        ).json()
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            got = requests.get(f"{server.url}/api/lectures/{lid}/assignments/{aid}/submissions/{sub['id']}",
-                               headers=auth, timeout=5).json()
+            got = requests.get(
+                f"{server.url}/api/lectures/{lid}/assignments/{aid}/submissions/{sub['id']}",
+                headers=auth,
+                timeout=5,
+            ).json()
             if got["auto_status"] in ("automatically_graded", "grading_failed"):
                 break
             time.sleep(0.2)
@@ -117,10 +132,19 @@ def test_demo_is_idempotent_and_rotates_tokens(tmp_path: Path):
         server.wait()
         old = first["users"]["tutor"]["token"]
         new = second["users"]["tutor"]["token"]
-        assert requests.get(server.url + "/api/user", headers={"Authorization": f"token {old}"}).status_code == 401
+        assert (
+            requests.get(server.url + "/api/user", headers={"Authorization": f"token {old}"}).status_code
+            == 401
+        )
         me = requests.get(server.url + "/api/user", headers={"Authorization": f"Bearer {new}"}).json()
-        assert me["lectures"] == [{"id": first["lecture"]["id"], "code": "demo101",
-                                   "name": first["lecture"]["name"], "role": "tutor"}]
+        assert me["lectures"] == [
+            {
+                "id": first["lecture"]["id"],
+                "code": "demo101",
+                "name": first["lecture"]["name"],
+                "role": "tutor",
+            }
+        ]
     finally:
         server.stop()
     text = run(["demo"], tmp_path).stdout
@@ -137,8 +161,10 @@ def test_generate_config_lists_every_option_with_help(tmp_path: Path):
 
 def test_config_file_env_and_command_line_precedence(tmp_path: Path):
     cfg = tmp_path / "cfg.py"
-    cfg.write_text("c.GraderService.port = 1111\nc.GraderService.admin_users = {'root-admin'}\n"
-                   f"c.GraderService.data_dir = {str(tmp_path / 'from-config')!r}\n")
+    cfg.write_text(
+        "c.GraderService.port = 1111\nc.GraderService.admin_users = {'root-admin'}\n"
+        f"c.GraderService.data_dir = {str(tmp_path / 'from-config')!r}\n"
+    )
     app = GraderService()
     os.environ["GRADER_PORT"] = "2222"
     try:
@@ -163,8 +189,11 @@ def test_token_create_admin_and_expiry(tmp_path: Path):
         server.wait()
         me = requests.get(server.url + "/api/user", headers={"Authorization": f"token {token}"}).json()
         assert me["name"] == "root" and me["admin"] is True
-        r = requests.post(server.url + "/api/lectures", json={"code": "c1", "name": "C"},
-                          headers={"Authorization": f"token {token}"})
+        r = requests.post(
+            server.url + "/api/lectures",
+            json={"code": "c1", "name": "C"},
+            headers={"Authorization": f"token {token}"},
+        )
         assert r.status_code == 201
         time.sleep(1.1)
         r = requests.get(server.url + "/api/user", headers={"Authorization": f"token {short}"})
@@ -180,6 +209,7 @@ def test_db_current_and_upgrade_and_refusal_on_old_schema(tmp_path: Path, make_d
     env = {"GRADER_DB_URL": url}
     from grader_service.orm import migrate
     from grader_service.orm.session import make_engine
+
     engine = make_engine(url)
     migrate.upgrade(engine, "0001")
     engine.dispose()

@@ -13,31 +13,31 @@ from alembic import op
 
 import grader_service.orm.base  # noqa: F401  (column types)
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('source_commit', sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column('release_commit', sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column('gradebook', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('generated_at', grader_service.orm.base.UtcDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("source_commit", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("release_commit", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("gradebook", sa.JSON(), nullable=True))
+        batch_op.add_column(
+            sa.Column("generated_at", grader_service.orm.base.UtcDateTime(timezone=True), nullable=True)
+        )
 
-    with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('token_hash', sa.String(length=64), nullable=True))
-
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("token_hash", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_column('token_hash')
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("token_hash")
 
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.drop_column('generated_at')
-        batch_op.drop_column('gradebook')
-        batch_op.drop_column('release_commit')
-        batch_op.drop_column('source_commit')
-
+    with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.drop_column("generated_at")
+        batch_op.drop_column("gradebook")
+        batch_op.drop_column("release_commit")
+        batch_op.drop_column("source_commit")

@@ -25,8 +25,8 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0010'
+revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -95,9 +95,13 @@ def _trigram_index(bind: sa.engine.Connection) -> None:
             have = 1
         except sa.exc.DBAPIError as exc:
             savepoint.rollback()
-            log.warning("pg_trgm is not available (%s); skipping the trigram index %s, so username_contains "
-                        "filters scan the users table. A superuser can run CREATE EXTENSION pg_trgm and "
-                        "re-run this migration to add it.", str(exc.orig).strip().splitlines()[0], TRGM_INDEX)
+            log.warning(
+                "pg_trgm is not available (%s); skipping the trigram index %s, so username_contains "
+                "filters scan the users table. A superuser can run CREATE EXTENSION pg_trgm and "
+                "re-run this migration to add it.",
+                str(exc.orig).strip().splitlines()[0],
+                TRGM_INDEX,
+            )
     if have:
         op.execute(f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON users USING gin (name gin_trgm_ops)")
 
@@ -105,28 +109,34 @@ def _trigram_index(bind: sa.engine.Connection) -> None:
 def upgrade() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
-    with op.batch_alter_table('assignment_grades', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('effective_percent', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('member_role', sa.String(length=32), nullable=True))
-    with op.batch_alter_table('lecture_grades', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('member_role', sa.String(length=32), nullable=True))
+    with op.batch_alter_table("assignment_grades", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("effective_percent", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("member_role", sa.String(length=32), nullable=True))
+    with op.batch_alter_table("lecture_grades", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("member_role", sa.String(length=32), nullable=True))
 
     op.execute(f"UPDATE assignment_grades SET effective_percent = {EFFECTIVE_PERCENT}")
     if postgres:
         for table in ("lecture_grades", "assignment_grades"):
-            op.execute(f"UPDATE {table} AS g SET member_role = m.role FROM lecture_members m "
-                       "WHERE m.lecture_id = g.lecture_id AND m.user_id = g.user_id")
+            op.execute(
+                f"UPDATE {table} AS g SET member_role = m.role FROM lecture_members m "
+                "WHERE m.lecture_id = g.lecture_id AND m.user_id = g.user_id"
+            )
 
-    with op.batch_alter_table('assignment_grades', schema=None) as batch_op:
-        batch_op.alter_column('effective_percent', existing_type=sa.Float(), nullable=False)
-        batch_op.drop_index(batch_op.f('ix_assignment_grades_assignment_id'))
-        batch_op.create_index('ix_assignment_grades_gradebook', ['assignment_id', 'member_role', 'effective_percent'],
-                              unique=False)
-    with op.batch_alter_table('lecture_grades', schema=None) as batch_op:
-        batch_op.create_index('ix_lecture_grades_gradebook', ['lecture_id', 'member_role', 'percent_grade'],
-                              unique=False)
-    with op.batch_alter_table('lecture_members', schema=None) as batch_op:
-        batch_op.create_index('ix_lecture_members_lecture_id_role', ['lecture_id', 'role'], unique=False)
+    with op.batch_alter_table("assignment_grades", schema=None) as batch_op:
+        batch_op.alter_column("effective_percent", existing_type=sa.Float(), nullable=False)
+        batch_op.drop_index(batch_op.f("ix_assignment_grades_assignment_id"))
+        batch_op.create_index(
+            "ix_assignment_grades_gradebook",
+            ["assignment_id", "member_role", "effective_percent"],
+            unique=False,
+        )
+    with op.batch_alter_table("lecture_grades", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_lecture_grades_gradebook", ["lecture_id", "member_role", "percent_grade"], unique=False
+        )
+    with op.batch_alter_table("lecture_members", schema=None) as batch_op:
+        batch_op.create_index("ix_lecture_members_lecture_id_role", ["lecture_id", "role"], unique=False)
 
     if postgres:
         for statement in PG_FUNCTIONS + PG_TRIGGERS:
@@ -143,13 +153,15 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS lecture_grades_member_role ON lecture_grades")
         op.execute("DROP FUNCTION IF EXISTS gradebook_follow_membership()")
         op.execute("DROP FUNCTION IF EXISTS gradebook_fill_member_role()")
-    with op.batch_alter_table('lecture_members', schema=None) as batch_op:
-        batch_op.drop_index('ix_lecture_members_lecture_id_role')
-    with op.batch_alter_table('lecture_grades', schema=None) as batch_op:
-        batch_op.drop_index('ix_lecture_grades_gradebook')
-        batch_op.drop_column('member_role')
-    with op.batch_alter_table('assignment_grades', schema=None) as batch_op:
-        batch_op.drop_index('ix_assignment_grades_gradebook')
-        batch_op.create_index(batch_op.f('ix_assignment_grades_assignment_id'), ['assignment_id'], unique=False)
-        batch_op.drop_column('member_role')
-        batch_op.drop_column('effective_percent')
+    with op.batch_alter_table("lecture_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_lecture_members_lecture_id_role")
+    with op.batch_alter_table("lecture_grades", schema=None) as batch_op:
+        batch_op.drop_index("ix_lecture_grades_gradebook")
+        batch_op.drop_column("member_role")
+    with op.batch_alter_table("assignment_grades", schema=None) as batch_op:
+        batch_op.drop_index("ix_assignment_grades_gradebook")
+        batch_op.create_index(
+            batch_op.f("ix_assignment_grades_assignment_id"), ["assignment_id"], unique=False
+        )
+        batch_op.drop_column("member_role")
+        batch_op.drop_column("effective_percent")

@@ -26,8 +26,8 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -61,25 +61,36 @@ PG_TRIGGERS = [
 def upgrade() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
-    with op.batch_alter_table('lecture_members', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('username', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('username_lower', sa.String(length=128), nullable=True))
+    with op.batch_alter_table("lecture_members", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("username", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("username_lower", sa.String(length=128), nullable=True))
     if postgres:
-        op.execute("UPDATE lecture_members AS m SET username = u.name, username_lower = lower(u.name) "
-                   "FROM users u WHERE u.id = m.user_id")
-    with op.batch_alter_table('lecture_members', schema=None) as batch_op:
-        batch_op.create_index('ix_lecture_members_gradebook', ['lecture_id', 'username'], unique=False,
-                              postgresql_include=['role', 'user_id', 'username_lower'])
+        op.execute(
+            "UPDATE lecture_members AS m SET username = u.name, username_lower = lower(u.name) "
+            "FROM users u WHERE u.id = m.user_id"
+        )
+    with op.batch_alter_table("lecture_members", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_lecture_members_gradebook",
+            ["lecture_id", "username"],
+            unique=False,
+            postgresql_include=["role", "user_id", "username_lower"],
+        )
     if postgres:
         for statement in PG_FUNCTIONS + PG_TRIGGERS:
             op.execute(statement)
         if bind.scalar(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
-            op.execute(f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON lecture_members "
-                       "USING gin (username_lower gin_trgm_ops)")
+            op.execute(
+                f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON lecture_members "
+                "USING gin (username_lower gin_trgm_ops)"
+            )
         else:
-            log.warning("pg_trgm is not installed; skipping the trigram index %s, so username_contains "
-                        "filters of 3+ characters scan the lecture's members. A superuser can run CREATE "
-                        "EXTENSION pg_trgm and re-run this migration to add it.", TRGM_INDEX)
+            log.warning(
+                "pg_trgm is not installed; skipping the trigram index %s, so username_contains "
+                "filters of 3+ characters scan the lecture's members. A superuser can run CREATE "
+                "EXTENSION pg_trgm and re-run this migration to add it.",
+                TRGM_INDEX,
+            )
 
 
 def downgrade() -> None:
@@ -90,7 +101,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS lecture_members_username ON lecture_members")
         op.execute("DROP FUNCTION IF EXISTS gradebook_follow_user_name()")
         op.execute("DROP FUNCTION IF EXISTS gradebook_fill_member_name()")
-    with op.batch_alter_table('lecture_members', schema=None) as batch_op:
-        batch_op.drop_index('ix_lecture_members_gradebook')
-        batch_op.drop_column('username_lower')
-        batch_op.drop_column('username')
+    with op.batch_alter_table("lecture_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_lecture_members_gradebook")
+        batch_op.drop_column("username_lower")
+        batch_op.drop_column("username")

@@ -23,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -32,8 +32,12 @@ depends_on = None
 TALLIED = [
     ("lecture_members", "0", "role", ["lecture_id", "role"]),
     ("lecture_grades", "-1", "member_role", ["lecture_id", "member_role"]),
-    ("assignment_grades", "{row}.assignment_id", "member_role",
-     ["lecture_id", "assignment_id", "member_role"]),
+    (
+        "assignment_grades",
+        "{row}.assignment_id",
+        "member_role",
+        ["lecture_id", "assignment_id", "member_role"],
+    ),
 ]
 LECTURE_EXISTS = "EXISTS (SELECT 1 FROM lectures l WHERE l.id = {row}.lecture_id)"
 
@@ -78,9 +82,11 @@ def _triggers(table: str, moves: list[str]) -> list[str]:
 
 def _backfill(table: str, scope: str, role: str) -> str:
     rows_scope = scope.format(row=table)
-    return (f"INSERT INTO gradebook_tallies (lecture_id, scope, role, n) "
-            f"SELECT lecture_id, {rows_scope}, {role}, count(*) FROM {table} WHERE {role} IS NOT NULL "
-            "GROUP BY 1, 2, 3")
+    return (
+        f"INSERT INTO gradebook_tallies (lecture_id, scope, role, n) "
+        f"SELECT lecture_id, {rows_scope}, {role}, count(*) FROM {table} WHERE {role} IS NOT NULL "
+        "GROUP BY 1, 2, 3"
+    )
 
 
 # (index, table, columns) of migration 0005, now with INCLUDE (user_id) on PostgreSQL
@@ -98,18 +104,22 @@ def _gradebook_indexes(include: str) -> None:
 
 def upgrade() -> None:
     op.create_table(
-        'gradebook_tallies',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-        sa.Column('lecture_id', sa.Integer(), nullable=False),
-        sa.Column('scope', sa.Integer(), nullable=False),
-        sa.Column('role', sa.String(length=32), nullable=False),
-        sa.Column('n', sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(['lecture_id'], ['lectures.id'],
-                                name=op.f('fk_gradebook_tallies_lecture_id_lectures'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_gradebook_tallies')),
+        "gradebook_tallies",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("lecture_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["lecture_id"],
+            ["lectures.id"],
+            name=op.f("fk_gradebook_tallies_lecture_id_lectures"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_gradebook_tallies")),
     )
-    with op.batch_alter_table('gradebook_tallies', schema=None) as batch_op:
-        batch_op.create_index('ix_gradebook_tallies_lecture_id_scope', ['lecture_id', 'scope'], unique=False)
+    with op.batch_alter_table("gradebook_tallies", schema=None) as batch_op:
+        batch_op.create_index("ix_gradebook_tallies_lecture_id_scope", ["lecture_id", "scope"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, scope, role, moves in TALLIED:
@@ -128,6 +138,6 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_tally_{trigger} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS gradebook_tally_{table}_moved()")
             op.execute(f"DROP FUNCTION IF EXISTS gradebook_tally_{table}()")
-    with op.batch_alter_table('gradebook_tallies', schema=None) as batch_op:
-        batch_op.drop_index('ix_gradebook_tallies_lecture_id_scope')
-    op.drop_table('gradebook_tallies')
+    with op.batch_alter_table("gradebook_tallies", schema=None) as batch_op:
+        batch_op.drop_index("ix_gradebook_tallies_lecture_id_scope")
+    op.drop_table("gradebook_tallies")

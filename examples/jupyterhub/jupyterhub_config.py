@@ -61,11 +61,11 @@ c.GenericOAuthenticator.username_claim = "name"
 c.GenericOAuthenticator.scope = ["api"]
 c.GenericOAuthenticator.enable_pkce = True
 c.GenericOAuthenticator.basic_auth = True
-c.GenericOAuthenticator.allow_all = True            # the grader decides who may log in
+c.GenericOAuthenticator.allow_all = True  # the grader decides who may log in
 c.GenericOAuthenticator.admin_users = set(filter(None, env("HUB_ADMIN_USERS", "").split(",")))
-c.Authenticator.auto_login = True                   # /hub/login goes straight to the grader's login
-c.Authenticator.enable_auth_state = True            # keeps the access token (needs JUPYTERHUB_CRYPT_KEY)
-c.Authenticator.refresh_pre_spawn = True            # a stale token means a fresh login before spawning
+c.Authenticator.auto_login = True  # /hub/login goes straight to the grader's login
+c.Authenticator.enable_auth_state = True  # keeps the access token (needs JUPYTERHUB_CRYPT_KEY)
+c.Authenticator.refresh_pre_spawn = True  # a stale token means a fresh login before spawning
 c.Authenticator.auth_refresh_age = 3600
 
 
@@ -78,10 +78,10 @@ def hand_token_to_server(spawner, auth_state):
 c.Spawner.auth_state_hook = hand_token_to_server
 
 # -- users' servers: local processes with the relay (grader_labextension) --
-c.JupyterHub.spawner_class = "simple"               # jupyterhub.spawner.SimpleLocalProcessSpawner
+c.JupyterHub.spawner_class = "simple"  # jupyterhub.spawner.SimpleLocalProcessSpawner
 c.SimpleLocalProcessSpawner.home_dir_template = str(data / "homes" / "{username}")
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
 c.Spawner.environment = {"GRADER_SERVICE_URL": grader_internal}
-c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []   # only when the Hub itself runs as root
+c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []  # only when the Hub itself runs as root
 c.Spawner.http_timeout = 60
 c.Spawner.start_timeout = 60

@@ -21,8 +21,9 @@ from grader_service.services.settings import Limits
 AID = r"(?P<assignment_id>\d{1,18})"
 
 
-def _view(session: Session, actor: Actor, a: Assignment, public_url: str,
-          lecture_code: str | None = None) -> dict[str, Any]:
+def _view(
+    session: Session, actor: Actor, a: Assignment, public_url: str, lecture_code: str | None = None
+) -> dict[str, Any]:
     out = serialize.assignment(a, staff=actor.is_staff(a.lecture_id))
     out["repos"] = repo_urls(public_url, lecture_code or a.lecture.code, a, actor)
     return out
@@ -30,28 +31,48 @@ def _view(session: Session, actor: Actor, a: Assignment, public_url: str,
 
 def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> list[dict[str, Any]]:
     code = get_lecture(session, actor, lecture_id).code  # one lecture for every row (no query per row)
-    return [_view(session, actor, a, public_url, code) for a in svc.list_assignments(session, actor, lecture_id)]
+    return [
+        _view(session, actor, a, public_url, code) for a in svc.list_assignments(session, actor, lecture_id)
+    ]
 
 
-def _create(session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits,
-            public_url: str) -> dict[str, Any]:
+def _create(
+    session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits, public_url: str
+) -> dict[str, Any]:
     return _view(session, actor, svc.create_assignment(session, actor, lecture_id, body, limits), public_url)
 
 
-def _get(session: Session, actor: Actor, lecture_id: int, assignment_id: int, public_url: str) -> dict[str, Any]:
+def _get(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, public_url: str
+) -> dict[str, Any]:
     return _view(session, actor, get_assignment(session, actor, lecture_id, assignment_id), public_url)
 
 
-def _update(session: Session, actor: Actor, lecture_id: int, assignment_id: int, body: AssignmentUpdate,
-            limits: Limits, public_url: str) -> dict[str, Any]:
-    return _view(session, actor, svc.update_assignment(session, actor, lecture_id, assignment_id, body, limits),
-                 public_url)
+def _update(
+    session: Session,
+    actor: Actor,
+    lecture_id: int,
+    assignment_id: int,
+    body: AssignmentUpdate,
+    limits: Limits,
+    public_url: str,
+) -> dict[str, Any]:
+    return _view(
+        session,
+        actor,
+        svc.update_assignment(session, actor, lecture_id, assignment_id, body, limits),
+        public_url,
+    )
 
 
 class AssignmentListHandler(ApiHandler):
     docs = {
         "get": {"summary": "Assignments of the lecture (students never see unreleased ones)"},
-        "post": {"summary": "Create an assignment", "body": AssignmentCreate, "responses": {"201": "created"}},
+        "post": {
+            "summary": "Create an assignment",
+            "body": AssignmentCreate,
+            "responses": {"201": "created"},
+        },
     }
 
     @requires("assignments:read")
@@ -61,29 +82,56 @@ class AssignmentListHandler(ApiHandler):
     @requires("assignments:write")
     async def post(self, lecture_id: str) -> None:
         body = self.parse_body(AssignmentCreate)
-        self.write_json(await self.call(_create, self.actor, int(lecture_id), body, self.settings["limits"],
-                                        self.settings["public_url"]), status=201)
+        self.write_json(
+            await self.call(
+                _create,
+                self.actor,
+                int(lecture_id),
+                body,
+                self.settings["limits"],
+                self.settings["public_url"],
+            ),
+            status=201,
+        )
 
 
 class AssignmentHandler(ApiHandler):
     docs = {
         "get": {"summary": "One assignment"},
-        "patch": {"summary": "Change settings or status (created → released → closed)", "body": AssignmentUpdate,
-                  "responses": {"409": "the status change is not allowed"}},
-        "delete": {"summary": "Soft-delete; 409 while it has submissions unless an admin forces it",
-                   "query": {"force": "admins only"}, "responses": {"204": "deleted"}},
+        "patch": {
+            "summary": "Change settings or status (created → released → closed)",
+            "body": AssignmentUpdate,
+            "responses": {"409": "the status change is not allowed"},
+        },
+        "delete": {
+            "summary": "Soft-delete; 409 while it has submissions unless an admin forces it",
+            "query": {"force": "admins only"},
+            "responses": {"204": "deleted"},
+        },
     }
 
     @requires("assignments:read")
     async def get(self, lecture_id: str, assignment_id: str) -> None:
-        self.write_json(await self.call(_get, self.actor, int(lecture_id), int(assignment_id),
-                                        self.settings["public_url"]))
+        self.write_json(
+            await self.call(
+                _get, self.actor, int(lecture_id), int(assignment_id), self.settings["public_url"]
+            )
+        )
 
     @requires("assignments:write")
     async def patch(self, lecture_id: str, assignment_id: str) -> None:
         body = self.parse_body(AssignmentUpdate)
-        self.write_json(await self.call(_update, self.actor, int(lecture_id), int(assignment_id), body,
-                                        self.settings["limits"], self.settings["public_url"]))
+        self.write_json(
+            await self.call(
+                _update,
+                self.actor,
+                int(lecture_id),
+                int(assignment_id),
+                body,
+                self.settings["limits"],
+                self.settings["public_url"],
+            )
+        )
 
     @requires("assignments:write")
     async def delete(self, lecture_id: str, assignment_id: str) -> None:

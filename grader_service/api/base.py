@@ -159,7 +159,9 @@ class ApiHandler(web.RequestHandler):
             if status_code == 401:
                 self.set_header("WWW-Authenticate", 'token realm="Grader Service"')
         elif isinstance(exc, web.HTTPError):
-            message = exc.log_message % exc.args if exc.log_message and exc.args else (exc.log_message or message)
+            message = (
+                exc.log_message % exc.args if exc.log_message and exc.args else (exc.log_message or message)
+            )
         elif status_code >= 500:
             message = "internal server error (the details are in the service log)"
         body: dict[str, Any] = {"status": status_code, "message": message}

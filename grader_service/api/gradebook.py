@@ -30,18 +30,25 @@ class GradebookBase(ApiHandler):
 
 
 class GradebookHandler(GradebookBase):
-    docs = {"get": {
-        "summary": "The gradebook: one learner (?username=) or a cursor page of learners with their lecture grade "
-                   "and a breakdown per assignment; {next, previous, results, total_users_count, "
-                   "filtered_users_count}",
-        "query": {"username": "only this learner (404 if not a member)", "cursor": "from a next/previous link",
-                  "page_size": "learners per page (default 50, at most the configured maximum)",
-                  "username_contains": "case-insensitive part of the username",
-                  "assignment": "assignment id for assignment_grade_min/max",
-                  "assignment_grade_min": "0-100, overrides applied", "assignment_grade_max": "0-100",
-                  "course_grade_min": "0-100", "course_grade_max": "0-100",
-                  "excluded_roles": "comma-separated roles to leave out (default tutor,instructor; empty: none)"},
-    }}
+    docs = {
+        "get": {
+            "summary": "The gradebook: one learner (?username=) or a cursor page of learners with their lecture grade "
+            "and a breakdown per assignment; {next, previous, results, total_users_count, "
+            "filtered_users_count}",
+            "query": {
+                "username": "only this learner (404 if not a member)",
+                "cursor": "from a next/previous link",
+                "page_size": "learners per page (default 50, at most the configured maximum)",
+                "username_contains": "case-insensitive part of the username",
+                "assignment": "assignment id for assignment_grade_min/max",
+                "assignment_grade_min": "0-100, overrides applied",
+                "assignment_grade_max": "0-100",
+                "course_grade_min": "0-100",
+                "course_grade_max": "0-100",
+                "excluded_roles": "comma-separated roles to leave out (default tutor,instructor; empty: none)",
+            },
+        }
+    }
 
     @requires("gradebook:read")
     async def get(self, lecture_id: str) -> None:
@@ -62,13 +69,17 @@ class GradebookHandler(GradebookBase):
 
 
 class BulkUpdateHandler(ApiHandler):
-    docs = {"post": {
-        "summary": "Override assignment grades in bulk (create or update; the affected lecture grades are "
-                   "recomputed before the answer). 403 when the writable gradebook is disabled for the lecture",
-        "body": list[GradebookUpdateItem],
-        "responses": {"202": "every item succeeded: [{user_id, assignment_id, success, reason}]",
-                      "422": "some items failed (the others were applied): the same list"},
-    }}
+    docs = {
+        "post": {
+            "summary": "Override assignment grades in bulk (create or update; the affected lecture grades are "
+            "recomputed before the answer). 403 when the writable gradebook is disabled for the lecture",
+            "body": list[GradebookUpdateItem],
+            "responses": {
+                "202": "every item succeeded: [{user_id, assignment_id, success, reason}]",
+                "422": "some items failed (the others were applied): the same list",
+            },
+        }
+    }
 
     @requires("gradebook:write")
     async def post(self, lecture_id: str) -> None:
@@ -88,7 +99,10 @@ class GradingInfoHandler(ApiHandler):
 class GradebookSettingsHandler(ApiHandler):
     docs = {
         "get": {"summary": "Gradebook settings of the lecture: whether the writable gradebook is enabled"},
-        "put": {"summary": "Enable or disable the writable gradebook (bulk overrides)", "body": GradebookSettings},
+        "put": {
+            "summary": "Enable or disable the writable gradebook (bulk overrides)",
+            "body": GradebookSettings,
+        },
     }
 
     @requires("gradebook:read")
@@ -102,9 +116,14 @@ class GradebookSettingsHandler(ApiHandler):
 
 
 class RegradeHandler(ApiHandler):
-    docs = {"post": {"summary": "Regrade assignments explicitly: rebuild their grades from the submissions against "
-                                "the assignment's current version; returns the batch job",
-                     "body": RegradeRequest, "responses": {"202": "the job was queued"}}}
+    docs = {
+        "post": {
+            "summary": "Regrade assignments explicitly: rebuild their grades from the submissions against "
+            "the assignment's current version; returns the batch job",
+            "body": RegradeRequest,
+            "responses": {"202": "the job was queued"},
+        }
+    }
 
     @requires("gradebook:write")
     async def post(self, lecture_id: str) -> None:
@@ -113,8 +132,12 @@ class RegradeHandler(ApiHandler):
 
 
 class GradebookCsvHandler(ApiHandler):
-    docs = {"get": {"summary": "CSV grade report: one row per student, a column per assignment (percent, empty "
-                               "when not attempted), then percent and letter; streamed"}}
+    docs = {
+        "get": {
+            "summary": "CSV grade report: one row per student, a column per assignment (percent, empty "
+            "when not attempted), then percent and letter; streamed"
+        }
+    }
 
     @requires("gradebook:read")
     async def get(self, lecture_id: str) -> None:
@@ -139,10 +162,15 @@ class GradebookCsvHandler(ApiHandler):
 
 class GradingPolicyHandler(ApiHandler):
     docs = {
-        "get": {"summary": "The lecture's grading policy and its hash (staff also see the latest recompute job)"},
-        "put": {"summary": "Replace the grading policy; every grade of the lecture is recomputed by a batch job, "
-                           "which is returned", "body": dict[str, Any],
-                "responses": {"202": "stored; the recompute job is queued"}},
+        "get": {
+            "summary": "The lecture's grading policy and its hash (staff also see the latest recompute job)"
+        },
+        "put": {
+            "summary": "Replace the grading policy; every grade of the lecture is recomputed by a batch job, "
+            "which is returned",
+            "body": dict[str, Any],
+            "responses": {"202": "stored; the recompute job is queued"},
+        },
     }
 
     @requires("grades:read")
@@ -156,9 +184,13 @@ class GradingPolicyHandler(ApiHandler):
 
 
 class LectureGradesHandler(GradebookBase):
-    docs = {"get": {"summary": "Lecture grades with letter and passed: students get their own (recomputed when "
-                               "stale); staff get every student's as stored, with a stale flag",
-                    "query": {"cursor": "from the next link", "page_size": "grades per page"}}}
+    docs = {
+        "get": {
+            "summary": "Lecture grades with letter and passed: students get their own (recomputed when "
+            "stale); staff get every student's as stored, with a stale flag",
+            "query": {"cursor": "from the next link", "page_size": "grades per page"},
+        }
+    }
 
     @requires("grades:read")
     async def get(self, lecture_id: str) -> None:
@@ -167,7 +199,9 @@ class LectureGradesHandler(GradebookBase):
         cursor = self.get_query_argument("cursor", None) or None
         data = await self.call(svc.list_lecture_grades, self.actor, int(lecture_id), cursor, page_size)
         if data["next"]:
-            data["next"] = f"{self.request.path}?{urlencode({'page_size': page_size, 'cursor': data['next']})}"
+            data["next"] = (
+                f"{self.request.path}?{urlencode({'page_size': page_size, 'cursor': data['next']})}"
+            )
         self.write_json(data)
 
 
@@ -176,8 +210,11 @@ class OverrideHistoryHandler(ApiHandler):
 
     @requires("gradebook:read")
     async def get(self, lecture_id: str, assignment_id: str, username: str) -> None:
-        self.write_json(await self.call(svc.read_override_history, self.actor, int(lecture_id),
-                                        int(assignment_id), username))
+        self.write_json(
+            await self.call(
+                svc.read_override_history, self.actor, int(lecture_id), int(assignment_id), username
+            )
+        )
 
 
 default_handlers = [

@@ -32,35 +32,55 @@ def _cancel(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dic
 
 
 class GenerateHandler(ApiHandler):
-    docs = {"post": {"summary": "Generate the student version from the newest `source` commit (a job): "
-                                "commits it to `release` and stores the gradebook. Returns the job",
-                     "responses": {"202": "queued", "409": "already being generated"}}}
+    docs = {
+        "post": {
+            "summary": "Generate the student version from the newest `source` commit (a job): "
+            "commits it to `release` and stores the gradebook. Returns the job",
+            "responses": {"202": "queued", "409": "already being generated"},
+        }
+    }
 
     @requires("assignments:write")
     async def post(self, lecture_id: str, assignment_id: str) -> None:
         self.no_body()
-        self.write_json(await self.call(_generate, self.actor, int(lecture_id), int(assignment_id)), status=202)
+        self.write_json(
+            await self.call(_generate, self.actor, int(lecture_id), int(assignment_id)), status=202
+        )
 
 
 class AutogradeHandler(ApiHandler):
     docs = {
-        "post": {"summary": "Re-run autograde on this submission (a new job)",
-                 "responses": {"202": "queued", "409": "a job of this submission is still queued or running"}},
-        "delete": {"summary": "Cancel the queued or running autograde job of this submission",
-                   "responses": {"409": "nothing to cancel"}},
+        "post": {
+            "summary": "Re-run autograde on this submission (a new job)",
+            "responses": {"202": "queued", "409": "a job of this submission is still queued or running"},
+        },
+        "delete": {
+            "summary": "Cancel the queued or running autograde job of this submission",
+            "responses": {"409": "nothing to cancel"},
+        },
     }
 
     @requires("submissions:grade")
     async def post(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
         self.no_body()
-        self.write_json(await self.call(_rerun, self.actor, int(lecture_id), int(assignment_id), int(submission_id),
-                                        self.settings["limits"]), status=202)
+        self.write_json(
+            await self.call(
+                _rerun,
+                self.actor,
+                int(lecture_id),
+                int(assignment_id),
+                int(submission_id),
+                self.settings["limits"],
+            ),
+            status=202,
+        )
 
     @requires("submissions:grade")
     async def delete(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
         self.no_body()
-        self.write_json(await self.call(_cancel, self.actor, int(lecture_id), int(assignment_id),
-                                        int(submission_id)))
+        self.write_json(
+            await self.call(_cancel, self.actor, int(lecture_id), int(assignment_id), int(submission_id))
+        )
 
 
 class JobHandler(ApiHandler):

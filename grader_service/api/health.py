@@ -20,8 +20,12 @@ def _ping(session: Session) -> None:
 
 
 class HealthHandler(ApiHandler):
-    docs = {"get": {"summary": "Liveness and readiness: 200 when the database answers, else 503",
-                    "responses": {"200": "healthy", "503": "the database does not answer"}}}
+    docs = {
+        "get": {
+            "summary": "Liveness and readiness: 200 when the database answers, else 503",
+            "responses": {"200": "healthy", "503": "the database does not answer"},
+        }
+    }
 
     @public
     async def get(self) -> None:

@@ -20,8 +20,10 @@ REMOVAL_LIST = TypeAdapter(list[MemberRemoval])
 
 
 def _list(session: Session, actor: Actor, include_archived: bool) -> list[dict[str, Any]]:
-    return [serialize.lecture(lec, actor.role_in(lec.id)) for lec in
-            svc.list_lectures(session, actor, include_archived)]
+    return [
+        serialize.lecture(lec, actor.role_in(lec.id))
+        for lec in svc.list_lectures(session, actor, include_archived)
+    ]
 
 
 def _create(session: Session, actor: Actor, body: LectureCreate) -> dict[str, Any]:
@@ -42,10 +44,15 @@ def _update(session: Session, actor: Actor, lecture_id: int, body: LectureUpdate
 
 class LectureListHandler(ApiHandler):
     docs = {
-        "get": {"summary": "Lectures I am a member of (all lectures for admins)",
-                "query": {"include_archived": "include archived lectures (default true)"}},
-        "post": {"summary": "Create a lecture (admins)", "body": LectureCreate,
-                 "responses": {"201": "created", "409": "the code is taken"}},
+        "get": {
+            "summary": "Lectures I am a member of (all lectures for admins)",
+            "query": {"include_archived": "include archived lectures (default true)"},
+        },
+        "post": {
+            "summary": "Create a lecture (admins)",
+            "body": LectureCreate,
+            "responses": {"201": "created", "409": "the code is taken"},
+        },
     }
 
     @authenticated
@@ -63,9 +70,11 @@ class LectureHandler(ApiHandler):
     docs = {
         "get": {"summary": "One lecture (with member counts for tutors and instructors)"},
         "patch": {"summary": "Rename, archive or reactivate a lecture", "body": LectureUpdate},
-        "delete": {"summary": "Soft-delete a lecture; 409 while it has submissions unless an admin forces it",
-                   "query": {"force": "admins only: delete even with submissions"},
-                   "responses": {"204": "deleted", "409": "it has submissions"}},
+        "delete": {
+            "summary": "Soft-delete a lecture; 409 while it has submissions unless an admin forces it",
+            "query": {"force": "admins only: delete even with submissions"},
+            "responses": {"204": "deleted", "409": "it has submissions"},
+        },
     }
 
     @requires("lecture:read")
@@ -94,7 +103,9 @@ def _upsert(session: Session, actor: Actor, lecture_id: int, items: list[MemberI
     return _members(session, actor, lecture_id, None)
 
 
-def _remove(session: Session, actor: Actor, lecture_id: int, items: list[MemberRemoval]) -> list[dict[str, Any]]:
+def _remove(
+    session: Session, actor: Actor, lecture_id: int, items: list[MemberRemoval]
+) -> list[dict[str, Any]]:
     svc.remove_members(session, actor, lecture_id, items)
     return _members(session, actor, lecture_id, None)
 
@@ -102,8 +113,10 @@ def _remove(session: Session, actor: Actor, lecture_id: int, items: list[MemberR
 class MembersHandler(ApiHandler):
     docs = {
         "get": {"summary": "Members of the lecture with their roles", "query": {"role": "only this role"}},
-        "post": {"summary": "Add or change members in bulk (users are created on first mention)",
-                 "body": list[MemberItem]},
+        "post": {
+            "summary": "Add or change members in bulk (users are created on first mention)",
+            "body": list[MemberItem],
+        },
         "delete": {"summary": "Remove members in bulk", "body": list[MemberRemoval]},
     }
 

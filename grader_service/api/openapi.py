@@ -20,9 +20,13 @@ from grader_service.auth.decorators import HTTP_METHODS, permission_of
 from grader_service.auth.roles import GLOBAL_PERMISSIONS, PERMISSIONS
 
 ERROR_SCHEMA = {
-    "type": "object", "required": ["status", "message"],
-    "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
-                   "field": {"type": "string", "description": "the offending field, when there is one"}},
+    "type": "object",
+    "required": ["status", "message"],
+    "properties": {
+        "status": {"type": "integer"},
+        "message": {"type": "string"},
+        "field": {"type": "string", "description": "the offending field, when there is one"},
+    },
 }
 DEFAULT_SUCCESS = {"get": "200", "post": "200", "patch": "200", "put": "200", "delete": "204"}
 
@@ -50,9 +54,15 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for pattern, handler in default_handlers:
         path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
-        params = [{"name": n, "in": "path", "required": True,
-                   "schema": {"type": "integer" if n.endswith("_id") else "string"}}
-                  for n in re.findall(r"\{(\w+)\}", path)]
+        params = [
+            {
+                "name": n,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if n.endswith("_id") else "string"},
+            }
+            for n in re.findall(r"\{(\w+)\}", path)
+        ]
         item: dict[str, Any] = {}
         docs = getattr(handler, "docs", {})
         for method in HTTP_METHODS:
@@ -64,15 +74,26 @@ def build_document() -> dict[str, Any]:
                 "operationId": f"{handler.__name__}.{method}",
                 "summary": doc.get("summary", ""),
                 "description": f"Who may call it: {_who(permission)}.",
-                "parameters": params + [{"name": q, "in": "query", "required": False, "description": d,
-                                         "schema": {"type": "string"}} for q, d in doc.get("query", {}).items()],
+                "parameters": params
+                + [
+                    {
+                        "name": q,
+                        "in": "query",
+                        "required": False,
+                        "description": d,
+                        "schema": {"type": "string"},
+                    }
+                    for q, d in doc.get("query", {}).items()
+                ],
                 "responses": {},
             }
             if permission == "public":
                 op["security"] = []
             if "body" in doc:
-                op["requestBody"] = {"required": True, "content": {
-                    "application/json": {"schema": _schema_for(doc["body"], components)}}}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": _schema_for(doc["body"], components)}},
+                }
             responses = {DEFAULT_SUCCESS[method]: "success", **doc.get("responses", {})}
             if "body" in doc:
                 responses.setdefault("400", "malformed JSON, unknown field, wrong type or out-of-range value")
@@ -85,7 +106,9 @@ def build_document() -> dict[str, Any]:
             for code, text in sorted(responses.items()):
                 entry: dict[str, Any] = {"description": text}
                 if int(code) >= 400:
-                    entry["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                    entry["content"] = {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    }
                 elif int(code) != 204:
                     entry["content"] = {"application/json": {"schema": {}}}
                 op["responses"][code] = entry
@@ -93,14 +116,25 @@ def build_document() -> dict[str, Any]:
         paths[path] = item
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Grader Service REST API", "version": __version__,
-                 "description": "Send the API token as `Authorization: token <token>` (or Bearer)."},
+        "info": {
+            "title": "Grader Service REST API",
+            "version": __version__,
+            "description": "Send the API token as `Authorization: token <token>` (or Bearer).",
+        },
         "servers": [{"url": "/"}],
         "security": [{"token": []}],
         "paths": paths,
-        "components": {"schemas": dict(sorted(components.items())), "securitySchemes": {
-            "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-                      "description": "`token <value>` or `Bearer <value>`"}}},
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`token <value>` or `Bearer <value>`",
+                }
+            },
+        },
     }
 
 

@@ -24,18 +24,25 @@ class PasswordSet(BaseModel):
 
 def _username(raw: str) -> str:
     if ".." in raw or not re.fullmatch(USERNAME_PATTERN, raw):
-        raise BadRequest("username: use 1-64 letters, digits or . _ @ + -, starting with a letter or digit",
-                         field="username")
+        raise BadRequest(
+            "username: use 1-64 letters, digits or . _ @ + -, starting with a letter or digit",
+            field="username",
+        )
     return raw
 
 
 class PasswordHandler(ApiHandler):
     docs = {
-        "put": {"summary": "Set a user's password (PasswordAuthenticator); creates the user if needed and "
-                           "ends their browser sessions", "body": PasswordSet,
-                "responses": {"200": "set", "400": "bad user name or password"}},
-        "delete": {"summary": "Remove a user's password (they can no longer log in with one)",
-                   "responses": {"204": "removed", "404": "the user has no password"}},
+        "put": {
+            "summary": "Set a user's password (PasswordAuthenticator); creates the user if needed and "
+            "ends their browser sessions",
+            "body": PasswordSet,
+            "responses": {"200": "set", "400": "bad user name or password"},
+        },
+        "delete": {
+            "summary": "Remove a user's password (they can no longer log in with one)",
+            "responses": {"204": "removed", "404": "the user has no password"},
+        },
     }
 
     @admin_only

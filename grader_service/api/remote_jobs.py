@@ -18,24 +18,41 @@ class JobTokenHandler(ApiHandler):
 
 
 class JobInputHandler(JobTokenHandler):
-    docs = {"get": {"summary": "The running job's submission files (base64), gradebook and time limits",
-                    "responses": {"401": "no valid job token", "404": "the job is not running"}}}
+    docs = {
+        "get": {
+            "summary": "The running job's submission files (base64), gradebook and time limits",
+            "responses": {"401": "no valid job token", "404": "the job is not running"},
+        }
+    }
 
     @requires("job")
     async def get(self, job_id: str) -> None:
-        self.write_json(await self.call(svc.job_input, self.settings["git_store"], int(job_id), self.job_token,
-                                        self.settings["limits"]))
+        self.write_json(
+            await self.call(
+                svc.job_input,
+                self.settings["git_store"],
+                int(job_id),
+                self.job_token,
+                self.settings["limits"],
+            )
+        )
 
 
 class JobResultHandler(JobTokenHandler):
-    docs = {"post": {"summary": "Record the job's result once (a repeated post is acknowledged and ignored)",
-                     "body": RemoteJobResult, "responses": {"401": "no valid job token"}}}
+    docs = {
+        "post": {
+            "summary": "Record the job's result once (a repeated post is acknowledged and ignored)",
+            "body": RemoteJobResult,
+            "responses": {"401": "no valid job token"},
+        }
+    }
 
     @requires("job")
     async def post(self, job_id: str) -> None:
         body = self.parse_body(RemoteJobResult)
-        self.write_json(await self.call(svc.post_result, self.settings["git_store"], int(job_id), self.job_token,
-                                        body))
+        self.write_json(
+            await self.call(svc.post_result, self.settings["git_store"], int(job_id), self.job_token, body)
+        )
 
 
 default_handlers = [

@@ -12,8 +12,14 @@ def iso(value: Any) -> str | None:
 
 
 def lecture(lec: Lecture, role: Role | None = None) -> dict[str, Any]:
-    out = {"id": lec.id, "code": lec.code, "name": lec.name, "status": lec.status.value,
-           "created_at": iso(lec.created_at), "updated_at": iso(lec.updated_at)}
+    out = {
+        "id": lec.id,
+        "code": lec.code,
+        "name": lec.name,
+        "status": lec.status.value,
+        "created_at": iso(lec.created_at),
+        "updated_at": iso(lec.updated_at),
+    }
     if role is not None:
         out["role"] = role.value
     return out
@@ -25,25 +31,49 @@ def member(user: User, role: Role) -> dict[str, Any]:
 
 def assignment(a: Assignment, *, staff: bool = False) -> dict[str, Any]:
     out = {
-        "id": a.id, "lecture_id": a.lecture_id, "name": a.name, "position": a.position,
-        "assignment_type": a.assignment_type, "points": a.points, "deadline": iso(a.deadline),
-        "late_periods": list(a.late_periods or []), "max_submissions": a.max_submissions,
-        "cell_timeout": a.cell_timeout, "allowed_files": list(a.allowed_files or []), "status": a.status.value,
+        "id": a.id,
+        "lecture_id": a.lecture_id,
+        "name": a.name,
+        "position": a.position,
+        "assignment_type": a.assignment_type,
+        "points": a.points,
+        "deadline": iso(a.deadline),
+        "late_periods": list(a.late_periods or []),
+        "max_submissions": a.max_submissions,
+        "cell_timeout": a.cell_timeout,
+        "allowed_files": list(a.allowed_files or []),
+        "status": a.status.value,
         "grading_basis": a.grading_basis.value if a.grading_basis else "best",
-        "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.updated_at),
         "generated": a.release_commit is not None,
     }
     if staff:
-        out.update({"release_commit": a.release_commit, "source_commit": a.source_commit,
-                    "generated_at": iso(a.generated_at)})
+        out.update(
+            {
+                "release_commit": a.release_commit,
+                "source_commit": a.source_commit,
+                "generated_at": iso(a.generated_at),
+            }
+        )
     return out
 
 
 def submission(s: Submission, username: str, lecture_id: int) -> dict[str, Any]:
     return {
-        "id": s.id, "lecture_id": lecture_id, "assignment_id": s.assignment_id, "username": username,
-        "commit": s.commit_hash, "submitted_at": iso(s.submitted_at), "auto_status": s.auto_status.value,
-        "manual_status": s.manual_status.value, "feedback_status": s.feedback_status.value,
-        "auto_score": s.auto_score, "manual_score": s.manual_score, "score": s.score,
-        "late_scaling": s.late_scaling, "final_score": s.final_score, "updated_at": iso(s.updated_at),
+        "id": s.id,
+        "lecture_id": lecture_id,
+        "assignment_id": s.assignment_id,
+        "username": username,
+        "commit": s.commit_hash,
+        "submitted_at": iso(s.submitted_at),
+        "auto_status": s.auto_status.value,
+        "manual_status": s.manual_status.value,
+        "feedback_status": s.feedback_status.value,
+        "auto_score": s.auto_score,
+        "manual_score": s.manual_score,
+        "score": s.score,
+        "late_scaling": s.late_scaling,
+        "final_score": s.final_score,
+        "updated_at": iso(s.updated_at),
     }

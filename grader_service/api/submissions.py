@@ -22,16 +22,27 @@ SID = r"(?P<submission_id>\d{1,18})"
 BASE = rf"/api/lectures/{LID}/assignments/{AID}/submissions"
 
 
-def _list(session: Session, actor: Actor, lid: int, aid: int, user: str | None,
-          filter_: str | None) -> list[dict[str, Any]]:
-    return [serialize.submission(s, name, lid) for s, name in
-            svc.list_submissions(session, actor, lid, aid, user, filter_)]
+def _list(
+    session: Session, actor: Actor, lid: int, aid: int, user: str | None, filter_: str | None
+) -> list[dict[str, Any]]:
+    return [
+        serialize.submission(s, name, lid)
+        for s, name in svc.list_submissions(session, actor, lid, aid, user, filter_)
+    ]
 
 
-def _create(session: Session, actor: Actor, lid: int, aid: int, body: SubmissionCreate, limits: Limits,
-            store: RepoStore) -> dict[str, Any]:
-    return serialize.submission(svc.create_submission(session, actor, lid, aid, body, limits, store), actor.name,
-                                lid)
+def _create(
+    session: Session,
+    actor: Actor,
+    lid: int,
+    aid: int,
+    body: SubmissionCreate,
+    limits: Limits,
+    store: RepoStore,
+) -> dict[str, Any]:
+    return serialize.submission(
+        svc.create_submission(session, actor, lid, aid, body, limits, store), actor.name, lid
+    )
 
 
 def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
@@ -41,50 +52,78 @@ def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[s
     return out
 
 
-def _update(session: Session, actor: Actor, lid: int, aid: int, sid: int, body: SubmissionUpdate) -> dict[str, Any]:
+def _update(
+    session: Session, actor: Actor, lid: int, aid: int, sid: int, body: SubmissionUpdate
+) -> dict[str, Any]:
     return serialize.submission(*svc.update_submission(session, actor, lid, aid, sid, body), lid)
 
 
 class SubmissionListHandler(ApiHandler):
     docs = {
-        "get": {"summary": "Submissions: my own (students) or everyone's (tutors, instructors)",
-                "query": {"user": "only this user's (staff)", "filter": "latest or best: one per user"}},
-        "post": {"summary": "Hand in a commit of my `user` repo (default: its newest commit); queues "
-                            "autograde. 400 for a commit not in the repo; 409 when not released, closed, past "
-                            "the deadline and late periods, or over the maximum number of submissions",
-                 "body": SubmissionCreate,
-                 "responses": {"201": "recorded", "409": "refused, with the reason"}},
+        "get": {
+            "summary": "Submissions: my own (students) or everyone's (tutors, instructors)",
+            "query": {"user": "only this user's (staff)", "filter": "latest or best: one per user"},
+        },
+        "post": {
+            "summary": "Hand in a commit of my `user` repo (default: its newest commit); queues "
+            "autograde. 400 for a commit not in the repo; 409 when not released, closed, past "
+            "the deadline and late periods, or over the maximum number of submissions",
+            "body": SubmissionCreate,
+            "responses": {"201": "recorded", "409": "refused, with the reason"},
+        },
     }
 
     @requires("submissions:read")
     async def get(self, lecture_id: str, assignment_id: str) -> None:
         user = self.get_query_argument("user", None)
         filter_ = self.get_query_argument("filter", None)
-        self.write_json(await self.call(_list, self.actor, int(lecture_id), int(assignment_id), user, filter_))
+        self.write_json(
+            await self.call(_list, self.actor, int(lecture_id), int(assignment_id), user, filter_)
+        )
 
     @requires("submissions:create")
     async def post(self, lecture_id: str, assignment_id: str) -> None:
         body = self.parse_body(SubmissionCreate) if self.request.body.strip() else SubmissionCreate()
-        self.write_json(await self.call(_create, self.actor, int(lecture_id), int(assignment_id), body,
-                                        self.settings["limits"], self.settings["git_store"]), status=201)
+        self.write_json(
+            await self.call(
+                _create,
+                self.actor,
+                int(lecture_id),
+                int(assignment_id),
+                body,
+                self.settings["limits"],
+                self.settings["git_store"],
+            ),
+            status=201,
+        )
 
 
 class SubmissionHandler(ApiHandler):
     docs = {
-        "get": {"summary": "One submission with its autograde job (state, error; the log for tutors and "
-                       "instructors). Students see only their own"},
-        "patch": {"summary": "Set statuses and the manual score (tutors, instructors)", "body": SubmissionUpdate},
+        "get": {
+            "summary": "One submission with its autograde job (state, error; the log for tutors and "
+            "instructors). Students see only their own"
+        },
+        "patch": {
+            "summary": "Set statuses and the manual score (tutors, instructors)",
+            "body": SubmissionUpdate,
+        },
     }
 
     @requires("submissions:read")
     async def get(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
-        self.write_json(await self.call(_get, self.actor, int(lecture_id), int(assignment_id), int(submission_id)))
+        self.write_json(
+            await self.call(_get, self.actor, int(lecture_id), int(assignment_id), int(submission_id))
+        )
 
     @requires("submissions:grade")
     async def patch(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
         body = self.parse_body(SubmissionUpdate)
-        self.write_json(await self.call(_update, self.actor, int(lecture_id), int(assignment_id),
-                                        int(submission_id), body))
+        self.write_json(
+            await self.call(
+                _update, self.actor, int(lecture_id), int(assignment_id), int(submission_id), body
+            )
+        )
 
 
 class SubmissionLogsHandler(ApiHandler):
@@ -92,8 +131,11 @@ class SubmissionLogsHandler(ApiHandler):
 
     @requires("submissions:logs")
     async def get(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
-        self.write_json(await self.call(svc.submission_logs, self.actor, int(lecture_id), int(assignment_id),
-                                        int(submission_id)))
+        self.write_json(
+            await self.call(
+                svc.submission_logs, self.actor, int(lecture_id), int(assignment_id), int(submission_id)
+            )
+        )
 
 
 default_handlers = [

@@ -23,39 +23,61 @@ class WorkerHandler(ApiHandler):
 
 
 class WorkerClaimHandler(ApiHandler):
-    docs = {"post": {"summary": "Start an attempt at an autograde job (compare-and-set: a finished or cancelled "
-                                "job is not started again). Returns the job spec: attempt, gradebook, timeouts, "
-                                "limits, executor options (pod image, resources), a fresh job token and the "
-                                "input/result URLs; or `claimed: false` with the reason",
-                     "body": WorkerClaim, "responses": {"404": "no such autograde job"}}}
+    docs = {
+        "post": {
+            "summary": "Start an attempt at an autograde job (compare-and-set: a finished or cancelled "
+            "job is not started again). Returns the job spec: attempt, gradebook, timeouts, "
+            "limits, executor options (pod image, resources), a fresh job token and the "
+            "input/result URLs; or `claimed: false` with the reason",
+            "body": WorkerClaim,
+            "responses": {"404": "no such autograde job"},
+        }
+    }
 
     @requires("worker")
     async def post(self, job_id: str) -> None:
         body = self.parse_body(WorkerClaim)
         settings: dict[str, Any] = self.settings
-        claim = functools.partial(svc.worker_claim, service_url=settings["public_url"], limits=settings["limits"],
-                                  grading_limits=settings.get("grading_limits", {}),
-                                  job_options=settings.get("executor_job_options"))
+        claim = functools.partial(
+            svc.worker_claim,
+            service_url=settings["public_url"],
+            limits=settings["limits"],
+            grading_limits=settings.get("grading_limits", {}),
+            job_options=settings.get("executor_job_options"),
+        )
         self.write_json(await self.call(claim, int(job_id), body.worker))
 
 
 class WorkerFailHandler(ApiHandler):
-    docs = {"post": {"summary": "The attempt ended without its pod posting a result (pod failed, deadline, "
-                                "deleted): fail the job, the submission shows grading_failed with the error. "
-                                "Ignored (`recorded: false`) if the pod did post or the attempt is not current",
-                     "body": WorkerFailure, "responses": {"404": "no such autograde job"}}}
+    docs = {
+        "post": {
+            "summary": "The attempt ended without its pod posting a result (pod failed, deadline, "
+            "deleted): fail the job, the submission shows grading_failed with the error. "
+            "Ignored (`recorded: false`) if the pod did post or the attempt is not current",
+            "body": WorkerFailure,
+            "responses": {"404": "no such autograde job"},
+        }
+    }
 
     @requires("worker")
     async def post(self, job_id: str) -> None:
         body = self.parse_body(WorkerFailure)
-        self.write_json(await self.call(svc.worker_fail, self.settings["git_store"], int(job_id), body.attempt,
-                                        body.error, body.log))
+        self.write_json(
+            await self.call(
+                svc.worker_fail, self.settings["git_store"], int(job_id), body.attempt, body.error, body.log
+            )
+        )
 
 
 class WorkerRequeueHandler(ApiHandler):
-    docs = {"post": {"summary": "An infrastructure error: put the attempt's job back to queued (the worker "
-                                "retries with backoff). `requeued: false` if the attempt is not current",
-                     "body": WorkerRequeue, "responses": {"404": "no such autograde job"}}}
+    docs = {
+        "post": {
+            "summary": "An infrastructure error: put the attempt's job back to queued (the worker "
+            "retries with backoff). `requeued: false` if the attempt is not current",
+            "body": WorkerRequeue,
+            "responses": {"404": "no such autograde job"},
+        }
+    }
 
     @requires("worker")
     async def post(self, job_id: str) -> None:
@@ -64,9 +86,14 @@ class WorkerRequeueHandler(ApiHandler):
 
 
 class WorkerGiveUpHandler(ApiHandler):
-    docs = {"post": {"summary": "The retries are used up: fail the job with the infrastructure error unless it "
-                                "finished meanwhile or a newer attempt owns it",
-                     "body": WorkerGiveUp, "responses": {"404": "no such autograde job"}}}
+    docs = {
+        "post": {
+            "summary": "The retries are used up: fail the job with the infrastructure error unless it "
+            "finished meanwhile or a newer attempt owns it",
+            "body": WorkerGiveUp,
+            "responses": {"404": "no such autograde job"},
+        }
+    }
 
     @requires("worker")
     async def post(self, job_id: str) -> None:

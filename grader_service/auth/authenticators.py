@@ -50,13 +50,21 @@ class Authenticator(LoggingConfigurable):
     #: whether the login form asks for a password
     asks_password: ClassVar[bool] = True
 
-    allowed_users = Set(Unicode(), help="User names that may log in; empty: everyone the provider "
-                        "authenticates.").tag(config=True)
-    admin_users = Set(Unicode(), help="User names that become global admins when they log in (in addition "
-                      "to GraderService.admin_users).").tag(config=True)
-    post_auth_hook = AnyTrait(None, allow_none=True, help="A callable (authenticator, handler, identity) → "
-                              "identity or None, run after a successful login (may be async). Return a changed "
-                              "Identity (e.g. more groups) or None to refuse the login.").tag(config=True)
+    allowed_users = Set(
+        Unicode(), help="User names that may log in; empty: everyone the provider authenticates."
+    ).tag(config=True)
+    admin_users = Set(
+        Unicode(),
+        help="User names that become global admins when they log in (in addition "
+        "to GraderService.admin_users).",
+    ).tag(config=True)
+    post_auth_hook = AnyTrait(
+        None,
+        allow_none=True,
+        help="A callable (authenticator, handler, identity) → "
+        "identity or None, run after a successful login (may be async). Return a changed "
+        "Identity (e.g. more groups) or None to refuse the login.",
+    ).tag(config=True)
 
     def check_config(self, ip: str) -> None:
         """Called when the service starts; raise ValueError for a configuration that must not run."""
@@ -78,13 +86,20 @@ class Authenticator(LoggingConfigurable):
             return None
         name = identity.name.strip().lower()
         if not USERNAME_PATTERN.fullmatch(name) or ".." in name:
-            raise LoginError("this user name cannot be used here: use 1-64 letters, digits or . _ @ + -, "
-                             "starting with a letter or digit")
+            raise LoginError(
+                "this user name cannot be used here: use 1-64 letters, digits or . _ @ + -, "
+                "starting with a letter or digit"
+            )
         if self.allowed_users and name not in self.allowed_users:
             self.log.warning("login refused for %s: not in allowed_users", name)
             return None
-        identity = Identity(name=name, display_name=identity.display_name, groups=tuple(identity.groups),
-                            admin=identity.admin or name in self.admin_users, extra=identity.extra)
+        identity = Identity(
+            name=name,
+            display_name=identity.display_name,
+            groups=tuple(identity.groups),
+            admin=identity.admin or name in self.admin_users,
+            extra=identity.extra,
+        )
         if self.post_auth_hook is not None:
             result: Any = self.post_auth_hook(self, handler, identity)
             if inspect.isawaitable(result):
@@ -109,8 +124,11 @@ class DevAuthenticator(Authenticator):
     an address other than loopback unless `allow_non_loopback` is set."""
 
     password = Unicode("", help="A password every user must type; empty: none.").tag(config=True)
-    allow_non_loopback = Bool(False, help="Allow the dev authenticator when the service listens on an address "
-                              "reachable from other machines (never do this in production).").tag(config=True)
+    allow_non_loopback = Bool(
+        False,
+        help="Allow the dev authenticator when the service listens on an address "
+        "reachable from other machines (never do this in production).",
+    ).tag(config=True)
 
     @property
     def asks_password(self) -> bool:  # type: ignore[override]
@@ -118,24 +136,29 @@ class DevAuthenticator(Authenticator):
 
     def check_config(self, ip: str) -> None:
         if not is_loopback(ip) and not self.allow_non_loopback:
-            raise ValueError(f"DevAuthenticator lets anyone log in, so it only runs on a loopback address (the "
-                             f"service listens on {ip or 'all addresses'!r}); use PasswordAuthenticator or "
-                             f"GenericOAuthenticator, or set DevAuthenticator.allow_non_loopback = True")
+            raise ValueError(
+                f"DevAuthenticator lets anyone log in, so it only runs on a loopback address (the "
+                f"service listens on {ip or 'all addresses'!r}); use PasswordAuthenticator or "
+                f"GenericOAuthenticator, or set DevAuthenticator.allow_non_loopback = True"
+            )
 
     async def authenticate(self, handler: web.RequestHandler, data: dict[str, str]) -> Identity | None:
         name = data.get("username", "").strip()
         if not name:
             return None
-        if self.password and not secrets.compare_digest(data.get("password", "").encode(),
-                                                         self.password.encode()):
+        if self.password and not secrets.compare_digest(
+            data.get("password", "").encode(), self.password.encode()
+        ):
             return None
         return Identity(name=name)
 
 
 def _check_password(session: Session, name: str, password: str) -> Identity | None:
-    row = session.execute(select(User.name, User.display_name, PasswordUser.password_hash)
-                          .join(PasswordUser, PasswordUser.user_id == User.id)
-                          .where(User.name == name)).first()
+    row = session.execute(
+        select(User.name, User.display_name, PasswordUser.password_hash)
+        .join(PasswordUser, PasswordUser.user_id == User.id)
+        .where(User.name == name)
+    ).first()
     if not verify_password(password, row[2] if row else None) or row is None:
         return None
     return Identity(name=row[0], display_name=row[1])
@@ -169,24 +192,36 @@ class GenericOAuthenticator(Authenticator):
 
     login_service = "OAuth 2.0"  # type: ignore[misc]
     service_name = Unicode("your organisation", help="Shown on the login button: 'Sign in with ...'.").tag(
-        config=True)
-    client_id = Unicode("", help="The client id the provider registered for the grader service.").tag(config=True)
+        config=True
+    )
+    client_id = Unicode("", help="The client id the provider registered for the grader service.").tag(
+        config=True
+    )
     client_secret = Unicode("", help="The client secret the provider issued.").tag(config=True)
     authorize_url = Unicode("", help="The provider's authorization endpoint.").tag(config=True)
     token_url = Unicode("", help="The provider's token endpoint.").tag(config=True)
     userdata_url = Unicode("", help="The provider's userinfo endpoint (called with the access token).").tag(
-        config=True)
+        config=True
+    )
     scope = List(Unicode(), ["openid", "profile"], help="Scopes to request.").tag(config=True)
-    username_claim = Unicode("preferred_username", help="Userinfo field (dotted path) holding the user name.").tag(
-        config=True)
+    username_claim = Unicode(
+        "preferred_username", help="Userinfo field (dotted path) holding the user name."
+    ).tag(config=True)
     display_name_claim = Unicode("name", help="Userinfo field (dotted path) holding the display name.").tag(
-        config=True)
-    groups_claim = Unicode("", help="Userinfo field (dotted path) holding a list of groups; groups named "
-                           "<lecture>:<role> become lecture roles. Empty: no groups.").tag(config=True)
-    callback_url = Unicode("", help="This service's callback URL registered at the provider; default: "
-                           "<public_url>oauth2/callback.").tag(config=True)
-    basic_auth = Bool(True, help="Send the client credentials to token_url with HTTP Basic (else in the form "
-                      "body).").tag(config=True)
+        config=True
+    )
+    groups_claim = Unicode(
+        "",
+        help="Userinfo field (dotted path) holding a list of groups; groups named "
+        "<lecture>:<role> become lecture roles. Empty: no groups.",
+    ).tag(config=True)
+    callback_url = Unicode(
+        "",
+        help="This service's callback URL registered at the provider; default: <public_url>oauth2/callback.",
+    ).tag(config=True)
+    basic_auth = Bool(
+        True, help="Send the client credentials to token_url with HTTP Basic (else in the form body)."
+    ).tag(config=True)
     request_timeout = Float(10.0, help="Seconds to wait for the provider.").tag(config=True)
 
     STATE_COOKIE: ClassVar[str] = "grader-oauth-state"
@@ -203,13 +238,24 @@ class GenericOAuthenticator(Authenticator):
         state = secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-        handler.set_signed_cookie(self.STATE_COOKIE, json.dumps({"state": state, "verifier": verifier,
-                                                                 "next": next_url}),
-                                  expires_days=None, httponly=True, samesite="Lax",
-                                  path=handler.settings["base_url"], secure=handler.request.protocol == "https")
-        params = {"response_type": "code", "client_id": self.client_id, "redirect_uri": self._callback(handler),
-                  "scope": " ".join(self.scope), "state": state, "code_challenge": challenge,
-                  "code_challenge_method": "S256"}
+        handler.set_signed_cookie(
+            self.STATE_COOKIE,
+            json.dumps({"state": state, "verifier": verifier, "next": next_url}),
+            expires_days=None,
+            httponly=True,
+            samesite="Lax",
+            path=handler.settings["base_url"],
+            secure=handler.request.protocol == "https",
+        )
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self._callback(handler),
+            "scope": " ".join(self.scope),
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
         return self.authorize_url + ("&" if "?" in self.authorize_url else "?") + urlencode(params)
 
     async def finish_login(self, handler: web.RequestHandler) -> tuple[Identity | None, str]:
@@ -228,33 +274,55 @@ class GenericOAuthenticator(Authenticator):
         if not code:
             raise LoginError("the identity provider sent no code")
         token = await self._token(handler, code, saved["verifier"])
-        userinfo = await self._fetch_json(HTTPRequest(self.userdata_url, headers={
-            "Authorization": f"Bearer {token}", "Accept": "application/json"},
-            request_timeout=self.request_timeout), "userdata_url")
+        userinfo = await self._fetch_json(
+            HTTPRequest(
+                self.userdata_url,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                request_timeout=self.request_timeout,
+            ),
+            "userdata_url",
+        )
         name = _claim(userinfo, self.username_claim)
         if not isinstance(name, str) or not name:
-            raise LoginError(f"the identity provider's userinfo has no {self.username_claim!r} "
-                             "(GenericOAuthenticator.username_claim)", 502)
+            raise LoginError(
+                f"the identity provider's userinfo has no {self.username_claim!r} "
+                "(GenericOAuthenticator.username_claim)",
+                502,
+            )
         groups: Any = _claim(userinfo, self.groups_claim) if self.groups_claim else []
         if not isinstance(groups, list):
             groups = []
         display = _claim(userinfo, self.display_name_claim)
-        identity = Identity(name=name, display_name=display if isinstance(display, str) else None,
-                            groups=tuple(g for g in groups if isinstance(g, str)))
+        identity = Identity(
+            name=name,
+            display_name=display if isinstance(display, str) else None,
+            groups=tuple(g for g in groups if isinstance(g, str)),
+        )
         return identity, saved.get("next") or ""
 
     async def _token(self, handler: web.RequestHandler, code: str, verifier: str) -> str:
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self._callback(handler),
-                "code_verifier": verifier}
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self._callback(handler),
+            "code_verifier": verifier,
+        }
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         if self.basic_auth:
             raw = f"{self.client_id}:{self.client_secret}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
         else:
             form.update(client_id=self.client_id, client_secret=self.client_secret)
-        data = await self._fetch_json(HTTPRequest(self.token_url, method="POST", headers=headers,
-                                                  body=urlencode(form),
-                                                  request_timeout=self.request_timeout), "token_url")
+        data = await self._fetch_json(
+            HTTPRequest(
+                self.token_url,
+                method="POST",
+                headers=headers,
+                body=urlencode(form),
+                request_timeout=self.request_timeout,
+            ),
+            "token_url",
+        )
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise LoginError("the identity provider's token response has no access_token", 502)
@@ -271,12 +339,15 @@ class GenericOAuthenticator(Authenticator):
                 except (ValueError, AttributeError):
                     detail = ""
             self.log.warning("GenericOAuthenticator: %s answered %s %s", what, exc.code, detail)
-            raise LoginError(f"the identity provider's {what} answered {exc.code} {detail}".strip(), 502) from None
+            raise LoginError(
+                f"the identity provider's {what} answered {exc.code} {detail}".strip(), 502
+            ) from None
         except OSError as exc:
-            self.log.warning("GenericOAuthenticator: %s unreachable: %s", what, exc.strerror or type(exc).__name__)
+            self.log.warning(
+                "GenericOAuthenticator: %s unreachable: %s", what, exc.strerror or type(exc).__name__
+            )
             raise LoginError(f"the identity provider's {what} cannot be reached", 502) from None
         try:
             return json.loads(response.body)
         except ValueError:
             raise LoginError(f"the identity provider's {what} did not answer JSON", 502) from None
-

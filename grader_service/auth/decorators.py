@@ -32,9 +32,13 @@ def requires(permission: str) -> Callable[[F], F]:
                     raise Unauthorized(self.auth_failure_reason())
                 if permission == "worker":
                     if not actor.is_worker:
-                        raise Forbidden("only a worker token (grader-service token create --worker) may do this")
+                        raise Forbidden(
+                            "only a worker token (grader-service token create --worker) may do this"
+                        )
                 elif actor.is_worker:
-                    raise Forbidden("a worker token may only claim and report autograde jobs (/api/worker/...)")
+                    raise Forbidden(
+                        "a worker token may only claim and report autograde jobs (/api/worker/...)"
+                    )
                 elif permission == "admin":
                     if not actor.is_admin:
                         raise Forbidden("only admins may do this")
@@ -46,8 +50,10 @@ def requires(permission: str) -> Callable[[F], F]:
                     if role not in PERMISSIONS[permission]:
                         if "assignment_id" in kwargs:
                             await self.ensure_assignment_visible(lecture_id, int(kwargs["assignment_id"]))
-                        raise Forbidden(f"your role in this lecture ({role.value}) does not allow this "
-                                        f"(needs {permission})")
+                        raise Forbidden(
+                            f"your role in this lecture ({role.value}) does not allow this "
+                            f"(needs {permission})"
+                        )
             return await method(self, *args, **kwargs)
 
         setattr(wrapper, PERMISSION_ATTR, permission)

@@ -44,16 +44,23 @@ class HubUnavailable(GraderError):
 class HubTokenAuth:
     """Validates JupyterHub tokens against the Hub API with a short cache."""
 
-    def __init__(self, api_url: str, service_name: str, service_token: str = "", cache_ttl: float = 60.0,
-                 rules: list[RoleRule] | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        service_name: str,
+        service_token: str = "",
+        cache_ttl: float = 60.0,
+        rules: list[RoleRule] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.service_name = service_name
         self.service_token = service_token
         self.cache_ttl = cache_ttl
         self.rules = rules or []
         self.timeout = timeout
-        self._valid: dict[str, float] = {}     # token hash → monotonic time its row expires
-        self._refused: dict[str, float] = {}   # token hash → monotonic time to ask again
+        self._valid: dict[str, float] = {}  # token hash → monotonic time its row expires
+        self._refused: dict[str, float] = {}  # token hash → monotonic time to ask again
         self._inflight: dict[str, asyncio.Future[bool]] = {}
 
     async def ensure(self, db: Database, session: Session, token: str) -> bool:
@@ -108,8 +115,11 @@ class HubTokenAuth:
             return None
         scopes = set(model.get("scopes") or [])
         if not scopes & {"access:services", f"access:services!service={self.service_name}"}:
-            log.info("hub token of %s refused: it lacks access:services!service=%s", model.get("name"),
-                     self.service_name)
+            log.info(
+                "hub token of %s refused: it lacks access:services!service=%s",
+                model.get("name"),
+                self.service_name,
+            )
             return None
         name = model.get("name")
         if model.get("kind", "user") != "user" or not isinstance(name, str):
@@ -121,9 +131,11 @@ class HubTokenAuth:
         return Identity(name=name, groups=tuple(g for g in groups or [] if isinstance(g, str)))
 
     async def _get(self, path: str, token: str) -> dict | None:
-        request = HTTPRequest(self.api_url + path, headers={"Authorization": f"token {token}",
-                                                            "Accept": "application/json"},
-                              request_timeout=self.timeout)
+        request = HTTPRequest(
+            self.api_url + path,
+            headers={"Authorization": f"token {token}", "Accept": "application/json"},
+            request_timeout=self.timeout,
+        )
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as exc:
@@ -143,17 +155,28 @@ def _local_token_valid(session: Session, key: str) -> bool:
     return expires_at is not None and (expires_at[0] is None or expires_at[0] > utcnow())
 
 
-def remember_hub_token(session: Session, identity: Identity, rules: list[RoleRule], key: str, ttl: float) -> None:
+def remember_hub_token(
+    session: Session, identity: Identity, rules: list[RoleRule], key: str, ttl: float
+) -> None:
     """Sign the hub user in (roles from groups) and keep the token's hash for `ttl` seconds."""
     user = sign_in(session, identity, rules)
     now = utcnow()
-    session.execute(delete(ApiToken).where(ApiToken.kind == TOKEN_KIND,
-                                           ApiToken.expires_at < now - timedelta(days=1)))
+    session.execute(
+        delete(ApiToken).where(ApiToken.kind == TOKEN_KIND, ApiToken.expires_at < now - timedelta(days=1))
+    )
     row = session.scalars(select(ApiToken).where(ApiToken.hashed == key)).first()
     expires_at = now + timedelta(seconds=ttl)
     if row is None:
-        session.add(ApiToken(user_id=user.id, hashed=key, prefix="hub", kind=TOKEN_KIND, note="jupyterhub",
-                             expires_at=expires_at))
+        session.add(
+            ApiToken(
+                user_id=user.id,
+                hashed=key,
+                prefix="hub",
+                kind=TOKEN_KIND,
+                note="jupyterhub",
+                expires_at=expires_at,
+            )
+        )
     elif row.kind == TOKEN_KIND and row.user_id == user.id:
         row.expires_at = expires_at
     session.flush()

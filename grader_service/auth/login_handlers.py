@@ -21,20 +21,33 @@ class LoginBase(PageHandler):
 
     async def sign_in_and_redirect(self, identity: Identity, next_url: str | None) -> None:
         with self.db.session() as session:
-            value = await self.db.run(session, start_session, identity, self.settings["role_rules"],
-                                      self.settings["login_session_ttl"])
+            value = await self.db.run(
+                session,
+                start_session,
+                identity,
+                self.settings["role_rules"],
+                self.settings["login_session_ttl"],
+            )
         self.set_login_cookie(value)
         log.info("login: %s signed in", identity.name)
         self.redirect(next_url or self.base + "login")
 
-    def login_page(self, next_url: str | None, *, status: int = 200, error: str | None = None,
-                   username: str = "") -> None:
+    def login_page(
+        self, next_url: str | None, *, status: int = 200, error: str | None = None, username: str = ""
+    ) -> None:
         query = "?" + urlencode({"next": next_url}) if next_url else ""
         auth = self.authenticator
-        self.page("login.html", status, error=error, username=username, xsrf=self.csrf_token(),
-                  action=self.base + "login" + query, login_service=auth.login_service and getattr(
-                      auth, "service_name", auth.login_service), start_url=self.base + "login/start" + query,
-                  asks_password=auth.asks_password)
+        self.page(
+            "login.html",
+            status,
+            error=error,
+            username=username,
+            xsrf=self.csrf_token(),
+            action=self.base + "login" + query,
+            login_service=auth.login_service and getattr(auth, "service_name", auth.login_service),
+            start_url=self.base + "login/start" + query,
+            asks_password=auth.asks_password,
+        )
 
 
 class LoginHandler(LoginBase):
@@ -52,15 +65,20 @@ class LoginHandler(LoginBase):
     async def post(self) -> None:
         next_url = self.safe_next(self.get_query_argument("next", None))
         if not self.csrf_ok():
-            self.login_page(next_url, status=403, error="The form's security token is missing or wrong. "
-                            "Reload the page and try again.")
+            self.login_page(
+                next_url,
+                status=403,
+                error="The form's security token is missing or wrong. Reload the page and try again.",
+            )
             return
         if self.authenticator.login_service:
             raise web.HTTPError(405)
         username = self.get_body_argument("username", "")[:MAX_FIELD]
-        data = {"username": username, "password": self.get_body_argument("password", "")[:MAX_FIELD + 1]}
+        data = {"username": username, "password": self.get_body_argument("password", "")[: MAX_FIELD + 1]}
         try:
-            identity = await self.authenticator.complete(self, await self.authenticator.authenticate(self, data))
+            identity = await self.authenticator.complete(
+                self, await self.authenticator.authenticate(self, data)
+            )
         except LoginError as exc:
             self.login_page(next_url, status=exc.status, error=exc.message, username=username)
             return
@@ -110,8 +128,12 @@ class LogoutHandler(LoginBase):
 
     async def post(self) -> None:
         if not self.csrf_ok():
-            self.message("Sign out", "The form's security token is missing or wrong. Reload the page and try "
-                         "again.", 403, error=True)
+            self.message(
+                "Sign out",
+                "The form's security token is missing or wrong. Reload the page and try again.",
+                403,
+                error=True,
+            )
             return
         await self.end_login_session()
         self.message("Signed out", "You are signed out of the Grader Service.", login_link=True)

@@ -55,16 +55,21 @@ def start_session(session: Session, identity: Identity, rules: list[RoleRule], t
     now = utcnow()
     session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
     value = new_token_value()
-    session.add(LoginSession(hashed=hash_token(value), user_id=user.id, created_at=now,
-                             expires_at=now + timedelta(seconds=ttl)))
+    session.add(
+        LoginSession(
+            hashed=hash_token(value), user_id=user.id, created_at=now, expires_at=now + timedelta(seconds=ttl)
+        )
+    )
     session.flush()
     return value
 
 
 def session_user(session: Session, value: str) -> SessionUser | None:
     row = session.execute(
-        select(LoginSession.expires_at, User.id, User.name).join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.hashed == hash_token(value))).first()
+        select(LoginSession.expires_at, User.id, User.name)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.hashed == hash_token(value))
+    ).first()
     if row is None or row[0] <= utcnow():
         return None
     return SessionUser(row[1], row[2])

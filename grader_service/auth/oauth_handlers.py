@@ -25,8 +25,15 @@ from grader_service.auth.oauth_provider import (
 )
 from grader_service.auth.page_base import PageHandler, log
 
-AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge",
-                    "code_challenge_method")
+AUTHORIZE_FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 class AuthorizeHandler(PageHandler):
@@ -45,8 +52,12 @@ class AuthorizeHandler(PageHandler):
         try:
             return validate_authorize(self.clients, params)
         except InvalidClientOrRedirect as exc:
-            self.message("Invalid sign-in request", f"The application's request is invalid: {exc}. "
-                         "Nothing was sent back to it.", 400, error=True)
+            self.message(
+                "Invalid sign-in request",
+                f"The application's request is invalid: {exc}. Nothing was sent back to it.",
+                400,
+                error=True,
+            )
         except OAuthError as exc:
             # the client and redirect URI are valid: tell the client (RFC 6749 section 4.1.2.1)
             back = {"error": exc.error, "error_description": exc.description}
@@ -58,7 +69,9 @@ class AuthorizeHandler(PageHandler):
 
     async def _grant(self, request: AuthorizeRequest, user: SessionUser) -> None:
         with self.db.session() as session:
-            code = await self.db.run(session, issue_code, request, user.user_id, self.settings["oauth_code_ttl"])
+            code = await self.db.run(
+                session, issue_code, request, user.user_id, self.settings["oauth_code_ttl"]
+            )
         log.info("oauth: code issued to client %s for %s", request.client.client_id, user.name)
         self.redirect(redirect_with(request.redirect_uri, {"code": code, "state": request.state}))
 
@@ -74,27 +87,50 @@ class AuthorizeHandler(PageHandler):
         if request.client.skip_consent:
             await self._grant(request, user)
             return
-        self.page("consent.html", client_name=request.client.name, username=user.name, xsrf=self.csrf_token(),
-                  fields=request.form_fields(), action=self.base + "oauth2/authorize")
+        self.page(
+            "consent.html",
+            client_name=request.client.name,
+            username=user.name,
+            xsrf=self.csrf_token(),
+            fields=request.form_fields(),
+            action=self.base + "oauth2/authorize",
+        )
 
     async def post(self) -> None:
         if not self.csrf_ok():
-            self.message("Request refused", "The form's security token is missing or wrong (the request may "
-                         "not come from this site). Go back to the application and sign in again.", 403, error=True)
+            self.message(
+                "Request refused",
+                "The form's security token is missing or wrong (the request may "
+                "not come from this site). Go back to the application and sign in again.",
+                403,
+                error=True,
+            )
             return
         user = await self.session_user()
         if user is None:
-            self.message("Not signed in", "Your sign-in has expired. Go back to the application and sign in "
-                         "again.", 403, error=True, login_link=True)
+            self.message(
+                "Not signed in",
+                "Your sign-in has expired. Go back to the application and sign in again.",
+                403,
+                error=True,
+                login_link=True,
+            )
             return
         request = self._validate(self._params("body"))
         if request is None:
             return
         if self.get_body_argument("decision", "") != "allow":
             log.info("oauth: %s denied client %s", user.name, request.client.client_id)
-            self.redirect(redirect_with(request.redirect_uri, {
-                "error": "access_denied", "error_description": "the user denied the request",
-                "state": request.state}))
+            self.redirect(
+                redirect_with(
+                    request.redirect_uri,
+                    {
+                        "error": "access_denied",
+                        "error_description": "the user denied the request",
+                        "state": request.state,
+                    },
+                )
+            )
             return
         await self._grant(request, user)
 
@@ -139,11 +175,15 @@ class OAuthJsonHandler(web.RequestHandler):
             # RFC 6749 section 2.3.1: both are form-urlencoded before Basic encoding
             client_id, secret = unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
             if form.get("client_id", client_id) != client_id:
-                raise OAuthError("invalid_request", "client_id in the body differs from the authenticated one")
+                raise OAuthError(
+                    "invalid_request", "client_id in the body differs from the authenticated one"
+                )
             return authenticate_client(self.settings["oauth_clients"], client_id, secret)
         if not form.get("client_id"):
             raise OAuthError("invalid_client", "client authentication is required", 401)
-        return authenticate_client(self.settings["oauth_clients"], form.get("client_id"), form.get("client_secret"))
+        return authenticate_client(
+            self.settings["oauth_clients"], form.get("client_id"), form.get("client_secret")
+        )
 
     def oauth_error(self, exc: OAuthError) -> None:
         self.set_status(exc.status)

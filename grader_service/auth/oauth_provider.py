@@ -73,7 +73,9 @@ def parse_clients(raw: Iterable[Any]) -> dict[str, OAuthClient]:
             raise ValueError(f"{where} must be a dict with client_id, client_secret and redirect_uri")
         unknown = set(entry) - known
         if unknown:
-            raise ValueError(f"{where}.{sorted(unknown)[0]}: unknown field (known: {', '.join(sorted(known))})")
+            raise ValueError(
+                f"{where}.{sorted(unknown)[0]}: unknown field (known: {', '.join(sorted(known))})"
+            )
         client_id = entry.get("client_id")
         if not isinstance(client_id, str) or not re.fullmatch(r"[A-Za-z0-9._:-]{1,255}", client_id):
             raise ValueError(f"{where}.client_id: required, 1-255 letters, digits or . _ : -")
@@ -89,14 +91,20 @@ def parse_clients(raw: Iterable[Any]) -> dict[str, OAuthClient]:
         for uri in uris:
             parts = urlsplit(uri) if isinstance(uri, str) else None
             if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
-                raise ValueError(f"{where}.redirect_uri: {uri!r} is not an absolute http(s) URL without fragment")
+                raise ValueError(
+                    f"{where}.redirect_uri: {uri!r} is not an absolute http(s) URL without fragment"
+                )
         for flag in ("skip_consent", "pkce_required"):
             if flag in entry and not isinstance(entry[flag], bool):
                 raise ValueError(f"{where}.{flag}: must be true or false")
         clients[client_id] = OAuthClient(
-            client_id=client_id, client_secret=secret, redirect_uris=tuple(uris),
-            name=str(entry.get("name") or client_id), skip_consent=entry.get("skip_consent", False),
-            pkce_required=entry.get("pkce_required", True))
+            client_id=client_id,
+            client_secret=secret,
+            redirect_uris=tuple(uris),
+            name=str(entry.get("name") or client_id),
+            skip_consent=entry.get("skip_consent", False),
+            pkce_required=entry.get("pkce_required", True),
+        )
     return clients
 
 
@@ -112,8 +120,13 @@ class AuthorizeRequest:
     code_challenge_method: str | None
 
     def form_fields(self) -> dict[str, str]:
-        out = {"response_type": "code", "client_id": self.client.client_id, "redirect_uri": self.redirect_uri,
-               "state": self.state, "scope": self.scope}
+        out = {
+            "response_type": "code",
+            "client_id": self.client.client_id,
+            "redirect_uri": self.redirect_uri,
+            "state": self.state,
+            "scope": self.scope,
+        }
         if self.code_challenge:
             out["code_challenge"] = self.code_challenge
             out["code_challenge_method"] = self.code_challenge_method or "S256"
@@ -152,7 +165,9 @@ def validate_authorize(clients: dict[str, OAuthClient], params: dict[str, str]) 
         if (method or "plain") != "S256":
             raise OAuthError("invalid_request", "code_challenge_method must be S256")
         if not PKCE_PATTERN.fullmatch(challenge):
-            raise OAuthError("invalid_request", "code_challenge must be 43-128 characters of A-Z a-z 0-9 - . _ ~")
+            raise OAuthError(
+                "invalid_request", "code_challenge must be 43-128 characters of A-Z a-z 0-9 - . _ ~"
+            )
     scope = params.get("scope", "")
     if len(scope) > 255:
         raise OAuthError("invalid_scope", "scope is longer than 255 characters")
@@ -169,16 +184,26 @@ def issue_code(session: Session, request: AuthorizeRequest, user_id: int, ttl: f
     now = utcnow()
     session.execute(delete(OAuthCode).where(OAuthCode.expires_at < now - timedelta(hours=1)))
     value = new_token_value()
-    session.add(OAuthCode(hashed=hash_token(value), client_id=request.client.client_id, user_id=user_id,
-                          redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
-                          code_challenge_method=request.code_challenge_method if request.code_challenge else None,
-                          scope=request.scope, created_at=now, expires_at=now + timedelta(seconds=ttl)))
+    session.add(
+        OAuthCode(
+            hashed=hash_token(value),
+            client_id=request.client.client_id,
+            user_id=user_id,
+            redirect_uri=request.redirect_uri,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method if request.code_challenge else None,
+            scope=request.scope,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
     session.flush()
     return value
 
 
-def authenticate_client(clients: dict[str, OAuthClient], client_id: str | None,
-                        client_secret: str | None) -> OAuthClient:
+def authenticate_client(
+    clients: dict[str, OAuthClient], client_id: str | None, client_secret: str | None
+) -> OAuthClient:
     """The client that sent these credentials, or OAuthError invalid_client (401)."""
     client = clients.get(client_id or "")
     if client is None:
@@ -195,8 +220,9 @@ def pkce_matches(verifier: str, challenge: str) -> bool:
     return hmac.compare_digest(expected, challenge)
 
 
-def exchange_code(session: Session, client: OAuthClient, form: dict[str, str], token_ttl: float,
-                  now: datetime | None = None) -> dict[str, Any] | OAuthError:
+def exchange_code(
+    session: Session, client: OAuthClient, form: dict[str, str], token_ttl: float, now: datetime | None = None
+) -> dict[str, Any] | OAuthError:
     """The token response for an authorization_code grant, or the OAuthError to answer with.
 
     The error is returned, not raised, so that the unit of work still commits what a failed exchange must
@@ -208,8 +234,9 @@ def exchange_code(session: Session, client: OAuthClient, form: dict[str, str], t
         return exc
 
 
-def _exchange(session: Session, client: OAuthClient, form: dict[str, str], token_ttl: float,
-              now: datetime) -> dict[str, Any]:
+def _exchange(
+    session: Session, client: OAuthClient, form: dict[str, str], token_ttl: float, now: datetime
+) -> dict[str, Any]:
     code_value = form.get("code") or ""
     if not code_value:
         raise OAuthError("invalid_request", "code is required")
@@ -224,8 +251,9 @@ def _exchange(session: Session, client: OAuthClient, form: dict[str, str], token
     if code.expires_at <= now:
         raise OAuthError("invalid_grant", "the authorization code has expired")
     # claim the code atomically, so two concurrent exchanges cannot both succeed
-    claimed = session.execute(update(OAuthCode).where(OAuthCode.id == code.id, OAuthCode.used_at.is_(None))
-                              .values(used_at=now)).rowcount
+    claimed = session.execute(
+        update(OAuthCode).where(OAuthCode.id == code.id, OAuthCode.used_at.is_(None)).values(used_at=now)
+    ).rowcount
     if claimed != 1:
         raise OAuthError("invalid_grant", "the authorization code was already used")
     if form.get("redirect_uri", "") != code.redirect_uri:
@@ -233,14 +261,17 @@ def _exchange(session: Session, client: OAuthClient, form: dict[str, str], token
     if code.code_challenge:
         verifier = form.get("code_verifier") or ""
         if not verifier:
-            raise OAuthError("invalid_grant", "code_verifier is required (the authorization request used PKCE)")
+            raise OAuthError(
+                "invalid_grant", "code_verifier is required (the authorization request used PKCE)"
+            )
         if not PKCE_PATTERN.fullmatch(verifier) or not pkce_matches(verifier, code.code_challenge):
             raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
     user = session.get(User, code.user_id)
     if user is None:
         raise OAuthError("invalid_grant", "the user of this code no longer exists")
-    value = create_token(session, user, expires_in=token_ttl, note=f"oauth:{client.client_id}"[:255],
-                         kind=TOKEN_KIND)
+    value = create_token(
+        session, user, expires_in=token_ttl, note=f"oauth:{client.client_id}"[:255], kind=TOKEN_KIND
+    )
     code.token_id = session.scalars(select(ApiToken.id).where(ApiToken.hashed == hash_token(value))).one()
     session.flush()
     return {"access_token": value, "token_type": "Bearer", "expires_in": int(token_ttl), "scope": code.scope}
@@ -248,6 +279,10 @@ def _exchange(session: Session, client: OAuthClient, form: dict[str, str], token
 
 def revoke_token(session: Session, client: OAuthClient, token: str) -> None:
     """RFC 7009: revoke an access token this client obtained; unknown tokens are not an error."""
-    session.execute(delete(ApiToken).where(ApiToken.hashed == hash_token(token), ApiToken.kind == TOKEN_KIND,
-                                           ApiToken.note == f"oauth:{client.client_id}"[:255]))
-
+    session.execute(
+        delete(ApiToken).where(
+            ApiToken.hashed == hash_token(token),
+            ApiToken.kind == TOKEN_KIND,
+            ApiToken.note == f"oauth:{client.client_id}"[:255],
+        )
+    )

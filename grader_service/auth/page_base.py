@@ -37,8 +37,10 @@ class PageHandler(web.RequestHandler):
         self.set_header("X-Frame-Options", "DENY")
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Content-Security-Policy",
-                        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+        self.set_header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        )
 
     @property
     def secure_cookies(self) -> bool:
@@ -76,8 +78,9 @@ class PageHandler(web.RequestHandler):
         self.clear_cookie(COOKIE_NAME, path=self.base)
 
     def set_login_cookie(self, value: str) -> None:
-        self.set_cookie(COOKIE_NAME, value, expires_days=self.settings["login_session_ttl"] / 86400,
-                        **self.cookie_args())
+        self.set_cookie(
+            COOKIE_NAME, value, expires_days=self.settings["login_session_ttl"] / 86400, **self.cookie_args()
+        )
 
     # -- redirects --
     def safe_next(self, raw: str | None) -> str | None:
@@ -96,12 +99,27 @@ class PageHandler(web.RequestHandler):
         values.setdefault("error", None)
         self.finish(TEMPLATES.load(name).generate(**values))
 
-    def message(self, heading: str, message: str, status: int = 200, *, error: bool = False,
-                signed_in_as: str | None = None, login_link: bool = False) -> None:
-        self.page("message.html", status, heading=heading, message=message, error=error,
-                  signed_in_as=signed_in_as, logout_url=self.base + "logout",
-                  xsrf=self.csrf_token() if signed_in_as else "",
-                  login_url=self.base + "login" if login_link else None)
+    def message(
+        self,
+        heading: str,
+        message: str,
+        status: int = 200,
+        *,
+        error: bool = False,
+        signed_in_as: str | None = None,
+        login_link: bool = False,
+    ) -> None:
+        self.page(
+            "message.html",
+            status,
+            heading=heading,
+            message=message,
+            error=error,
+            signed_in_as=signed_in_as,
+            logout_url=self.base + "logout",
+            xsrf=self.csrf_token() if signed_in_as else "",
+            login_url=self.base + "login" if login_link else None,
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         reason = "the service could not handle this request" if status_code >= 500 else self._reason

@@ -53,15 +53,18 @@ def parse_load_roles(raw: Iterable[Any]) -> list[RoleRule]:
             raise ValueError(f"{where} must be a dict with lecture, role, users and/or groups")
         unknown = set(entry) - {"lecture", "role", "users", "groups"}
         if unknown:
-            raise ValueError(f"{where}.{sorted(unknown)[0]}: unknown field (known: lecture, role, users, groups)")
+            raise ValueError(
+                f"{where}.{sorted(unknown)[0]}: unknown field (known: lecture, role, users, groups)"
+            )
         lecture = entry.get("lecture")
         if not isinstance(lecture, str) or not lecture:
             raise ValueError(f"{where}.lecture: the lecture code (a non-empty string) is required")
         try:
             role = Role(entry.get("role"))
         except ValueError:
-            raise ValueError(f"{where}.role: must be one of student, tutor, instructor "
-                             f"(got {entry.get('role')!r})") from None
+            raise ValueError(
+                f"{where}.role: must be one of student, tutor, instructor (got {entry.get('role')!r})"
+            ) from None
         names: dict[str, frozenset[str]] = {}
         for key in ("users", "groups"):
             value = entry.get(key, [])
@@ -97,13 +100,21 @@ def apply_roles(session: Session, user: User, roles: dict[str, Role]) -> None:
     """Make the user's memberships in the named lectures match `roles` (in the caller's transaction)."""
     if not roles:
         return
-    lectures = dict(session.execute(
-        select(Lecture.code, Lecture.id).where(Lecture.code.in_(roles), Lecture.deleted_at.is_(None))).all())
+    lectures = dict(
+        session.execute(
+            select(Lecture.code, Lecture.id).where(Lecture.code.in_(roles), Lecture.deleted_at.is_(None))
+        ).all()
+    )
     for code in set(roles) - set(lectures):
         log.debug("role mapping: no lecture %r (user %s); ignored", code, user.name)
-    members = {m.lecture_id: m for m in session.scalars(
-        select(LectureMember).where(LectureMember.user_id == user.id,
-                                    LectureMember.lecture_id.in_(list(lectures.values()))))}
+    members = {
+        m.lecture_id: m
+        for m in session.scalars(
+            select(LectureMember).where(
+                LectureMember.user_id == user.id, LectureMember.lecture_id.in_(list(lectures.values()))
+            )
+        )
+    }
     for code, lecture_id in lectures.items():
         member = members.get(lecture_id)
         if member is None:

@@ -19,13 +19,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "members:write": frozenset({INSTRUCTOR}),
     "assignments:read": ALL_MEMBERS,
     "assignments:write": frozenset({INSTRUCTOR}),
-    "submissions:read": ALL_MEMBERS,          # students see their own only (filtered in services)
-    "submissions:create": ALL_MEMBERS,        # staff may hand in too, to try an assignment out
+    "submissions:read": ALL_MEMBERS,  # students see their own only (filtered in services)
+    "submissions:create": ALL_MEMBERS,  # staff may hand in too, to try an assignment out
     "submissions:grade": STAFF,
     "submissions:logs": STAFF,
     "gradebook:read": STAFF,
     "gradebook:write": frozenset({INSTRUCTOR}),
-    "grades:read": ALL_MEMBERS,               # students see their own only (filtered in services)
+    "grades:read": ALL_MEMBERS,  # students see their own only (filtered in services)
     "jobs:read": STAFF,
 }
 
@@ -34,7 +34,7 @@ GLOBAL_PERMISSIONS: dict[str, str] = {
     "public": "anyone, no token needed",
     "job": "only the job's own short-lived token (remote executors); user tokens are refused",
     "worker": "only a worker token (`grader-service token create --worker`): remote workers claim and report "
-              "autograde jobs; user tokens get 403",
+    "autograde jobs; user tokens get 403",
     "authenticated": "any user with a valid token",
     "admin": "global admins only (admin_users in the config)",
 }
@@ -43,7 +43,9 @@ GLOBAL_PERMISSIONS: dict[str, str] = {
 def check_permission_name(name: str) -> str:
     """Fail loudly (at import of the handler module) when a route names an unknown permission."""
     if name not in PERMISSIONS and name not in GLOBAL_PERMISSIONS:
-        raise ValueError(f"unknown permission {name!r}; known: {sorted(PERMISSIONS) + sorted(GLOBAL_PERMISSIONS)}")
+        raise ValueError(
+            f"unknown permission {name!r}; known: {sorted(PERMISSIONS) + sorted(GLOBAL_PERMISSIONS)}"
+        )
     return name
 
 

@@ -29,13 +29,27 @@ def new_token_value() -> str:
     return secrets.token_hex(24)
 
 
-def create_token(session: Session, user: User, *, expires_in: float | None = None, note: str | None = None,
-                 kind: str = "api") -> str:
+def create_token(
+    session: Session,
+    user: User,
+    *,
+    expires_in: float | None = None,
+    note: str | None = None,
+    kind: str = "api",
+) -> str:
     """Create a token for `user` and return its value (the only time the value is known)."""
     value = new_token_value()
     expires_at = utcnow() + timedelta(seconds=expires_in) if expires_in else None
-    session.add(ApiToken(user_id=user.id, hashed=hash_token(value), prefix=value[:4], kind=kind, note=note,
-                         expires_at=expires_at))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            hashed=hash_token(value),
+            prefix=value[:4],
+            kind=kind,
+            note=note,
+            expires_at=expires_at,
+        )
+    )
     session.flush()
     return value
 
@@ -59,12 +73,21 @@ def parse_authorization(header: str | None) -> str | None:
     return None
 
 
-def resolve_actor(session: Session, token: str, admin_users: frozenset[str],
-                  now: datetime | None = None) -> Actor | None:
+def resolve_actor(
+    session: Session, token: str, admin_users: frozenset[str], now: datetime | None = None
+) -> Actor | None:
     """The caller behind `token`, with their lecture roles; None when unknown or expired."""
     now = now or utcnow()
     row = session.execute(
-        select(ApiToken.id, ApiToken.expires_at, ApiToken.last_used, ApiToken.kind, User.id, User.name, User.admin)
+        select(
+            ApiToken.id,
+            ApiToken.expires_at,
+            ApiToken.last_used,
+            ApiToken.kind,
+            User.id,
+            User.name,
+            User.admin,
+        )
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.hashed == hash_token(token))
     ).first()
@@ -77,9 +100,13 @@ def resolve_actor(session: Session, token: str, admin_users: frozenset[str],
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used=now))
     if kind == WORKER_TOKEN_KIND:  # no lecture roles and never admin, whoever the account is
         return Actor(user_id=user_id, name=name, token_id=token_id, is_worker=True)
-    roles = dict(session.execute(
-        select(LectureMember.lecture_id, LectureMember.role)
-        .join(Lecture, Lecture.id == LectureMember.lecture_id)
-        .where(LectureMember.user_id == user_id, Lecture.deleted_at.is_(None))
-    ).all())
-    return Actor(user_id=user_id, name=name, is_admin=admin or name in admin_users, roles=roles, token_id=token_id)
+    roles = dict(
+        session.execute(
+            select(LectureMember.lecture_id, LectureMember.role)
+            .join(Lecture, Lecture.id == LectureMember.lecture_id)
+            .where(LectureMember.user_id == user_id, Lecture.deleted_at.is_(None))
+        ).all()
+    )
+    return Actor(
+        user_id=user_id, name=name, is_admin=admin or name in admin_users, roles=roles, token_id=token_id
+    )

@@ -20,8 +20,10 @@ from grader_service.services.demo import seed_demo
 
 
 class DemoApp(ServiceSubApp):
-    description = "Seed (idempotently) a demo lecture with an instructor, a tutor, two students and a " \
-                  "released assignment generated from a real source notebook; print fresh tokens."
+    description = (
+        "Seed (idempotently) a demo lecture with an instructor, a tutor, two students and a "
+        "released assignment generated from a real source notebook; print fresh tokens."
+    )
     json_output = Bool(False, help="Print the result as JSON.").tag(config=True)
     flags = {"json": ({"DemoApp": {"json_output": True}}, "Print the result as JSON.")}
 
@@ -40,7 +42,9 @@ class DemoApp(ServiceSubApp):
             print(json.dumps(result, indent=2))
             return
         url = svc.public_url.rstrip("/")
-        print(f"Demo lecture {lec['code']!r} (id {lec['id']}) with assignment {asg['name']!r} (id {asg['id']}).")
+        print(
+            f"Demo lecture {lec['code']!r} (id {lec['id']}) with assignment {asg['name']!r} (id {asg['id']})."
+        )
         print("Tokens (send as 'Authorization: token <token>'; for git, use the token as the password):")
         for key, user in result["users"].items():
             print(f"  {key:<11} {user['name']:<11} {user['token']}")
@@ -50,7 +54,9 @@ class DemoApp(ServiceSubApp):
         print(f"  curl -H 'Authorization: token {student}' {url}/api/lectures/{lec['id']}/assignments")
         host = url.split("://", 1)[1]
         print(f"  git clone http://student1:{student}@{host}/git/{lec['code']}/{asg['id']}/user/student1")
-        print(f"  curl -X POST -H 'Authorization: token {student}' {base}/submissions   # hand in; autograded")
+        print(
+            f"  curl -X POST -H 'Authorization: token {student}' {base}/submissions   # hand in; autograded"
+        )
 
     def _generate_and_release(self, svc, db, lecture_code: str, assignment_id: int) -> None:  # type: ignore[no-untyped-def]
         from grader_service.tasks.context import build_context
@@ -61,8 +67,12 @@ class DemoApp(ServiceSubApp):
         if not store.exists(source) or store.head(source) is None:
             store.commit_tree(source, {"assignment1.ipynb": demo_source_notebook()}, "Demo assignment source")
         with db.session() as session:
-            job = jobs.create_job(session, "generate", lecture_id=session.get(Assignment, assignment_id).lecture_id,
-                                  assignment_id=assignment_id)
+            job = jobs.create_job(
+                session,
+                "generate",
+                lecture_id=session.get(Assignment, assignment_id).lecture_id,
+                assignment_id=assignment_id,
+            )
             session.commit()
             job_id = job.id
         outcome = generate(build_context(svc, db), job_id)

@@ -16,16 +16,25 @@ class TokenCreateApp(ServiceSubApp):
     description = "Create an API token for a user (created if new) and print it."
     user = Unicode("", help="The user the token belongs to.").tag(config=True)
     admin = Bool(False, help="Make the user a global admin.").tag(config=True)
-    worker = Bool(False, help="Create a worker token instead of a user token: it lets a remote grader-worker "
-                  "(GraderWorker.service_url + api_token, KubernetesExecutor) claim and report autograde jobs, "
-                  "and opens nothing else (no lectures, no git). Use a dedicated account name, e.g. "
-                  "--user grader-worker.").tag(config=True)
+    worker = Bool(
+        False,
+        help="Create a worker token instead of a user token: it lets a remote grader-worker "
+        "(GraderWorker.service_url + api_token, KubernetesExecutor) claim and report autograde jobs, "
+        "and opens nothing else (no lectures, no git). Use a dedicated account name, e.g. "
+        "--user grader-worker.",
+    ).tag(config=True)
     expires_in = Float(0, help="Seconds until the token expires (0: never).").tag(config=True)
     note = Unicode("", help="A note stored with the token.").tag(config=True)
-    aliases = {**ServiceSubApp.aliases, "user": "TokenCreateApp.user", "expires-in": "TokenCreateApp.expires_in",
-               "note": "TokenCreateApp.note"}
-    flags = {"admin": ({"TokenCreateApp": {"admin": True}}, "Make the user a global admin."),
-             "worker": ({"TokenCreateApp": {"worker": True}}, "Create a worker token (remote grader-worker).")}
+    aliases = {
+        **ServiceSubApp.aliases,
+        "user": "TokenCreateApp.user",
+        "expires-in": "TokenCreateApp.expires_in",
+        "note": "TokenCreateApp.note",
+    }
+    flags = {
+        "admin": ({"TokenCreateApp": {"admin": True}}, "Make the user a global admin."),
+        "worker": ({"TokenCreateApp": {"worker": True}}, "Create a worker token (remote grader-worker)."),
+    }
 
     def start(self) -> None:
         if not self.user or not re.match(USERNAME_PATTERN, self.user):
@@ -41,9 +50,13 @@ class TokenCreateApp(ServiceSubApp):
             if self.admin:
                 user.admin = True
             session.flush()
-            token = create_token(session, user, expires_in=self.expires_in or None,
-                                 note=self.note or ("grader-worker" if self.worker else "cli"),
-                                 kind=WORKER_TOKEN_KIND if self.worker else "api")
+            token = create_token(
+                session,
+                user,
+                expires_in=self.expires_in or None,
+                note=self.note or ("grader-worker" if self.worker else "cli"),
+                kind=WORKER_TOKEN_KIND if self.worker else "api",
+            )
             session.commit()
         db.close()
         print(token)

@@ -64,8 +64,10 @@ def _load_config(path: Path | None, overrides: list[str]) -> Config:
 
 
 def _summary(result: dict[str, Any]) -> str:
-    lines = [f"score {result['score']:g} / {result['max_score']:g}"
-             + ("  (needs manual grading)" if result["needs_manual"] else "")]
+    lines = [
+        f"score {result['score']:g} / {result['max_score']:g}"
+        + ("  (needs manual grading)" if result["needs_manual"] else "")
+    ]
     for name, nb in result["notebooks"].items():
         lines.append(f"  {name}: {nb['score']:g} / {nb['max_score']:g} [{nb['status']}]")
         for grade_id, cell in nb["cells"].items():
@@ -77,17 +79,28 @@ def _summary(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args, extra = _parser().parse_known_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         config = _load_config(args.config, extra)
         if args.command == "generate_assignment":
             book = generate_assignment(args.input, args.output, args.gradebook, config=config)
-            print(f"released {len(book['notebooks'])} notebook(s), max score {book['max_score']:g}; "
-                  f"gradebook written to {args.gradebook}")
+            print(
+                f"released {len(book['notebooks'])} notebook(s), max score {book['max_score']:g}; "
+                f"gradebook written to {args.gradebook}"
+            )
         elif args.command == "autograde":
-            result = autograde(args.input, args.output, args.gradebook, cell_timeout=args.cell_timeout,
-                               timeout=args.timeout, config=config)
+            result = autograde(
+                args.input,
+                args.output,
+                args.gradebook,
+                cell_timeout=args.cell_timeout,
+                timeout=args.timeout,
+                config=config,
+            )
             for error in result["errors"]:
                 print(f"warning: {error}", file=sys.stderr)
             print(json.dumps(result, indent=1, sort_keys=True) if args.json else _summary(result))
@@ -98,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                     result_data = json.loads(args.result.read_text(encoding="utf-8"))
                 except (OSError, ValueError) as err:
                     raise ConvertError(f"result file {args.result}: {err}") from None
-            pages = generate_feedback(args.input, args.output, args.gradebook, result=result_data, config=config)
+            pages = generate_feedback(
+                args.input, args.output, args.gradebook, result=result_data, config=config
+            )
             for name, page in pages.items():
                 print(f"{name} -> {page}")
     except ConvertError as err:

@@ -30,7 +30,16 @@ ROLES = ("answer", "tests", "manual", "task", "readonly")
 
 _CELL_SCHEMA = {
     "type": "object",
-    "required": ["grade_id", "role", "cell_type", "points", "checksum", "source", "release_source", "metadata"],
+    "required": [
+        "grade_id",
+        "role",
+        "cell_type",
+        "points",
+        "checksum",
+        "source",
+        "release_source",
+        "metadata",
+    ],
     "properties": {
         "grade_id": {"type": "string", "minLength": 1},
         "role": {"enum": list(ROLES)},
@@ -121,7 +130,9 @@ def save_gradebook(gradebook: dict[str, Any], path: str | os.PathLike[str]) -> N
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(gradebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(gradebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, target)
 
 

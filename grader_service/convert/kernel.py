@@ -370,7 +370,9 @@ class KernelProcess:
             if not collector.saw_error:
                 # The error was raised but nothing showed it (e.g. showtraceback was replaced): record it.
                 collector.add_error(
-                    str(reply.get("ename", "Error")), str(reply.get("evalue", "")), reply.get("traceback") or None
+                    str(reply.get("ename", "Error")),
+                    str(reply.get("evalue", "")),
+                    reply.get("traceback") or None,
                 )
         elif status == "ok" and reply.get("status") not in ("ok", None):
             status = "error"

@@ -102,5 +102,10 @@ class OutputCollector:
         """Record an error the grader itself observed (timeout, dead kernel, hidden traceback)."""
         self.saw_error = True
         self.outputs.append(
-            NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=list(traceback or [f"{ename}: {evalue}"]))
+            NotebookNode(
+                output_type="error",
+                ename=ename,
+                evalue=evalue,
+                traceback=list(traceback or [f"{ename}: {evalue}"]),
+            )
         )

@@ -69,8 +69,11 @@ class Executor(LoggingConfigurable):
     #: True for executors whose remote side fetches its input from the service and posts its result back
     remote = False
 
-    overall_timeout_margin = Float(30.0, help="Seconds added to the notebook time budget before the whole run "
-                                   "is killed (kernel start, scoring, writing results).").tag(config=True)
+    overall_timeout_margin = Float(
+        30.0,
+        help="Seconds added to the notebook time budget before the whole run "
+        "is killed (kernel start, scoring, writing results).",
+    ).tag(config=True)
     max_log_bytes = Integer(256 << 10, help="The log kept per job is cut to this size.").tag(config=True)
 
     async def run(self, spec: JobSpec) -> ExecutorResult:

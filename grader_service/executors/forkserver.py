@@ -102,7 +102,9 @@ def _kernel_modules() -> list[str]:
         chunks.append(chunk)
     os.close(read)
     os.waitpid(pid, 0)
-    return [name for name in b"".join(chunks).decode().split("\n") if name and not name.startswith("__main__")]
+    return [
+        name for name in b"".join(chunks).decode().split("\n") if name and not name.startswith("__main__")
+    ]
 
 
 def warm() -> None:
@@ -196,8 +198,9 @@ def _grade(request: dict[str, Any], isolated: bool) -> int:
 
 # -- the server loop ------------------------------------------------------------------------------------
 def _peer_pid(conn: socket.socket) -> int:
-    pid, _uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                          struct.calcsize("3i")))
+    pid, _uid, _gid = struct.unpack(
+        "3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    )
     return int(pid)
 
 
@@ -209,8 +212,10 @@ def _thread_count() -> int:
 def serve(path: str) -> None:
     warm()
     if _thread_count() != 1:  # a fork copies only the calling thread: locks held by others would stay held
-        print("the fork server must stay single-threaded, but importing the pipeline started threads",
-              file=sys.stderr)
+        print(
+            "the fork server must stay single-threaded, but importing the pipeline started threads",
+            file=sys.stderr,
+        )
         sys.exit(1)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)

@@ -31,33 +31,56 @@ class KubernetesExecutor(Executor):
     remote = True
 
     namespace = Unicode("default", help="Namespace the grading pods run in.").tag(config=True)
-    kubeconfig = Unicode("", help="kubeconfig file; empty: in-cluster config, else the default kubeconfig."
-                         ).tag(config=True)
-    kube_context = Unicode("", help="kubeconfig context to use (empty: its current context).").tag(config=True)
-    image = Unicode("grader-service-grading:latest", help="Default grading image (must contain grader-service "
-                    "and the kernels the notebooks need).").tag(config=True)
-    images = Dict(Unicode(), help="Image per lecture code or per '<lecture code>/<assignment id>' (the more "
-                  "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers (GraderWorker.service_url) "
-                  "the service resolves this from its own config and sends it with each claim.").tag(config=True)
-    image_pull_policy = Unicode("IfNotPresent", help="imagePullPolicy of the grading container.").tag(config=True)
-    resources = Dict(default_value={"requests": {"cpu": "500m", "memory": "512Mi"},
-                                    "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}},
-                     help="Default resources of a grading pod.").tag(config=True)
-    lecture_resources = Dict(help="Resources per lecture code or '<lecture code>/<assignment id>' (resolved by the "
-                             "service for remote workers, like `images`).").tag(config=True)
+    kubeconfig = Unicode(
+        "", help="kubeconfig file; empty: in-cluster config, else the default kubeconfig."
+    ).tag(config=True)
+    kube_context = Unicode("", help="kubeconfig context to use (empty: its current context).").tag(
+        config=True
+    )
+    image = Unicode(
+        "grader-service-grading:latest",
+        help="Default grading image (must contain grader-service and the kernels the notebooks need).",
+    ).tag(config=True)
+    images = Dict(
+        Unicode(),
+        help="Image per lecture code or per '<lecture code>/<assignment id>' (the more "
+        "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers (GraderWorker.service_url) "
+        "the service resolves this from its own config and sends it with each claim.",
+    ).tag(config=True)
+    image_pull_policy = Unicode("IfNotPresent", help="imagePullPolicy of the grading container.").tag(
+        config=True
+    )
+    resources = Dict(
+        default_value={
+            "requests": {"cpu": "500m", "memory": "512Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"},
+        },
+        help="Default resources of a grading pod.",
+    ).tag(config=True)
+    lecture_resources = Dict(
+        help="Resources per lecture code or '<lecture code>/<assignment id>' (resolved by the "
+        "service for remote workers, like `images`)."
+    ).tag(config=True)
     run_as_user = Integer(1000, help="UID the grading container runs as (never root).").tag(config=True)
-    service_url = Unicode("", help="URL the pods reach the service at (default: the service's public_url)."
-                          ).tag(config=True)
+    service_url = Unicode(
+        "", help="URL the pods reach the service at (default: the service's public_url)."
+    ).tag(config=True)
     extra_volumes = List(Dict(), help="Extra pod volumes.").tag(config=True)
     extra_volume_mounts = List(Dict(), help="Extra volume mounts of the grading container.").tag(config=True)
     tolerations = List(Dict(), help="Tolerations of grading pods.").tag(config=True)
     node_selector = Dict(Unicode(), help="nodeSelector of grading pods.").tag(config=True)
     image_pull_secrets = List(Unicode(), help="Names of image pull secrets.").tag(config=True)
     extra_labels = Dict(Unicode(), help="Extra labels of grading pods.").tag(config=True)
-    pre_spawn_hook = AnyTrait(None, allow_none=True, help="Callable(executor, pod: dict, spec: JobSpec) called "
-                              "before the pod is created; it may change the pod manifest.").tag(config=True)
+    pre_spawn_hook = AnyTrait(
+        None,
+        allow_none=True,
+        help="Callable(executor, pod: dict, spec: JobSpec) called "
+        "before the pod is created; it may change the pod manifest.",
+    ).tag(config=True)
     delete_pods = Bool(True, help="Delete each pod when it finished or timed out.").tag(config=True)
-    start_timeout = Float(300, help="Seconds a pod may stay Pending before the job is given up.").tag(config=True)
+    start_timeout = Float(300, help="Seconds a pod may stay Pending before the job is given up.").tag(
+        config=True
+    )
 
     _api: Any = None
 
@@ -67,8 +90,9 @@ class KubernetesExecutor(Executor):
 
             try:
                 if self.kubeconfig or not _in_cluster():
-                    api_client = config.new_client_from_config(config_file=self.kubeconfig or None,
-                                                               context=self.kube_context or None)
+                    api_client = config.new_client_from_config(
+                        config_file=self.kubeconfig or None, context=self.kube_context or None
+                    )
                 else:
                     config.load_incluster_config()
                     api_client = client.ApiClient()
@@ -83,51 +107,82 @@ class KubernetesExecutor(Executor):
 
     def job_options(self, lecture_code: str, assignment_id: str) -> dict[str, Any]:
         """The pod image and resources of a job of this lecture/assignment (the more specific entry wins)."""
-        return {"image": self._pick(self.images, lecture_code, assignment_id, self.image),
-                "resources": copy.deepcopy(self._pick(self.lecture_resources, lecture_code, assignment_id,
-                                                      self.resources))}
+        return {
+            "image": self._pick(self.images, lecture_code, assignment_id, self.image),
+            "resources": copy.deepcopy(
+                self._pick(self.lecture_resources, lecture_code, assignment_id, self.resources)
+            ),
+        }
 
     def pod_manifest(self, spec: JobSpec) -> dict[str, Any]:
         attempt = spec.labels.get("attempt", "1")
         name = f"grader-job-{spec.job_id}-{attempt}"
         deadline = int(spec.timeout + self.overall_timeout_margin)
-        labels = {"app.kubernetes.io/name": "grader-service", "app.kubernetes.io/component": "grading",
-                  LABEL_JOB: str(spec.job_id), "grader-service/submission-id": str(spec.submission_id),
-                  **{k: _label_value(v) for k, v in self.extra_labels.items()}}
+        labels = {
+            "app.kubernetes.io/name": "grader-service",
+            "app.kubernetes.io/component": "grading",
+            LABEL_JOB: str(spec.job_id),
+            "grader-service/submission-id": str(spec.submission_id),
+            **{k: _label_value(v) for k, v in self.extra_labels.items()},
+        }
         annotations = {f"grader-service/{k}": str(v) for k, v in spec.labels.items()}
         # a remote worker's claim carries what the service resolved; otherwise this executor's own tables
-        options = {**self.job_options(spec.labels.get("lecture", ""), spec.labels.get("assignment", "")),
-                   **spec.executor_options}
+        options = {
+            **self.job_options(spec.labels.get("lecture", ""), spec.labels.get("assignment", "")),
+            **spec.executor_options,
+        }
         container: dict[str, Any] = {
             "name": "grader",
             "image": options["image"],
             "imagePullPolicy": self.image_pull_policy,
             "command": ["python", "-m", "grader_service.executors.pod_runner"],
-            "env": [{"name": "GRADER_SERVICE_URL", "value": self.service_url or spec.service_url},
-                    {"name": "GRADER_JOB_ID", "value": str(spec.job_id)},
-                    {"name": "GRADER_JOB_TOKEN", "value": spec.job_token},
-                    {"name": "GRADER_WORK_DIR", "value": "/work/grading"},
-                    {"name": "HOME", "value": "/work/home"},
-                    {"name": "TMPDIR", "value": "/work/tmp"}],
+            "env": [
+                {"name": "GRADER_SERVICE_URL", "value": self.service_url or spec.service_url},
+                {"name": "GRADER_JOB_ID", "value": str(spec.job_id)},
+                {"name": "GRADER_JOB_TOKEN", "value": spec.job_token},
+                {"name": "GRADER_WORK_DIR", "value": "/work/grading"},
+                {"name": "HOME", "value": "/work/home"},
+                {"name": "TMPDIR", "value": "/work/tmp"},
+            ],
             "resources": copy.deepcopy(options["resources"]),
-            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                "runAsNonRoot": True, "runAsUser": self.run_as_user,
-                                "capabilities": {"drop": ["ALL"]}},
-            "volumeMounts": [{"name": "work", "mountPath": "/work"}, *copy.deepcopy(self.extra_volume_mounts)],
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "runAsUser": self.run_as_user,
+                "capabilities": {"drop": ["ALL"]},
+            },
+            "volumeMounts": [
+                {"name": "work", "mountPath": "/work"},
+                *copy.deepcopy(self.extra_volume_mounts),
+            ],
         }
         pod: dict[str, Any] = {
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": self.namespace, "labels": labels, "annotations": annotations},
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": self.namespace,
+                "labels": labels,
+                "annotations": annotations,
+            },
             "spec": {
                 "restartPolicy": "Never",
                 "activeDeadlineSeconds": deadline,
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
-                "securityContext": {"runAsNonRoot": True, "runAsUser": self.run_as_user,
-                                    "runAsGroup": self.run_as_user, "fsGroup": self.run_as_user,
-                                    "seccompProfile": {"type": "RuntimeDefault"}},
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": self.run_as_user,
+                    "runAsGroup": self.run_as_user,
+                    "fsGroup": self.run_as_user,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
                 "containers": [container],
-                "volumes": [{"name": "work", "emptyDir": {"sizeLimit": "1Gi"}}, *copy.deepcopy(self.extra_volumes)],
+                "volumes": [
+                    {"name": "work", "emptyDir": {"sizeLimit": "1Gi"}},
+                    *copy.deepcopy(self.extra_volumes),
+                ],
             },
         }
         if self.tolerations:
@@ -165,13 +220,20 @@ class KubernetesExecutor(Executor):
             else:
                 raise InfrastructureError(f"creating pod {name} failed: {exc.status} {exc.reason}") from exc
         except transport_errors as exc:
-            raise InfrastructureError(f"the Kubernetes API cannot be reached to create pod {name}: {exc}") from exc
+            raise InfrastructureError(
+                f"the Kubernetes API cannot be reached to create pod {name}: {exc}"
+            ) from exc
         deadline = pod["spec"]["activeDeadlineSeconds"]
         outcome: ExecutorResult | None = None
         try:
             w = watch.Watch()
-            for event in w.stream(api.list_namespaced_pod, self.namespace, label_selector=f"{LABEL_JOB}={spec.job_id}",
-                                  field_selector=f"metadata.name={name}", timeout_seconds=deadline):
+            for event in w.stream(
+                api.list_namespaced_pod,
+                self.namespace,
+                label_selector=f"{LABEL_JOB}={spec.job_id}",
+                field_selector=f"metadata.name={name}",
+                timeout_seconds=deadline,
+            ):
                 obj = event["object"]
                 if event["type"] == "DELETED":
                     outcome = ExecutorResult.failed(f"the grading pod {name} was deleted before it finished")
@@ -189,12 +251,15 @@ class KubernetesExecutor(Executor):
                     break
             w.stop()
             if outcome is None:
-                outcome = ExecutorResult.failed(f"the time limit ({deadline}s) was exceeded; the pod was deleted")
+                outcome = ExecutorResult.failed(
+                    f"the time limit ({deadline}s) was exceeded; the pod was deleted"
+                )
         except ApiException as exc:
             raise InfrastructureError(f"watching pod {name} failed: {exc.status} {exc.reason}") from exc
         except transport_errors as exc:
-            raise InfrastructureError(f"watching pod {name} failed: the Kubernetes API cannot be reached: {exc}"
-                                      ) from exc
+            raise InfrastructureError(
+                f"watching pod {name} failed: the Kubernetes API cannot be reached: {exc}"
+            ) from exc
         finally:
             if self.delete_pods:
                 self._delete(api, name)
@@ -222,7 +287,7 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 
 def _terminated_reason(pod: Any) -> str | None:
-    for status in (pod.status.container_statuses or []):
+    for status in pod.status.container_statuses or []:
         term = status.state.terminated if status.state else None
         if term is not None:
             return f"{term.reason or 'exited'} (exit code {term.exit_code})"

@@ -24,10 +24,15 @@ class LocalExecutor(Executor):
         with tempfile.TemporaryDirectory(prefix="grader-local-") as scratch:
             out = Path(scratch) / "graded"
             try:
-                result = autograde(spec.input_dir, out, spec.gradebook, cell_timeout=spec.cell_timeout,
-                                   timeout=spec.timeout)
+                result = autograde(
+                    spec.input_dir, out, spec.gradebook, cell_timeout=spec.cell_timeout, timeout=spec.timeout
+                )
             except ConvertError as exc:
                 return ExecutorResult.failed(f"grading failed: {exc}")
             log = "\n".join(result.get("log", []))
-            return ExecutorResult(ok=True, result=result, files=collect_files(out, spec.limits.max_output_bytes * 4),
-                                  log=self.clip_log(log))
+            return ExecutorResult(
+                ok=True,
+                result=result,
+                files=collect_files(out, spec.limits.max_output_bytes * 4),
+                log=self.clip_log(log),
+            )

@@ -18,8 +18,11 @@ def collect_files(root: Path, max_total_bytes: int) -> dict[str, bytes]:
     if not root.is_dir():
         return files
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))
-                       and d not in (".ipynb_checkpoints", "__pycache__")]
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if not os.path.islink(os.path.join(dirpath, d)) and d not in (".ipynb_checkpoints", "__pycache__")
+        ]
         for name in filenames:
             full = os.path.join(dirpath, name)
             st = os.lstat(full)

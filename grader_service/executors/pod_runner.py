@@ -26,8 +26,12 @@ from grader_service.executors.outputs import OutputTooLarge, collect_files
 def _request(method: str, url: str, token: str, body: dict[str, Any] | None = None, tries: int = 5) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     for attempt in range(tries):
-        req = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": f"token {token}", "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            url,
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 return json.loads(resp.read())
@@ -37,7 +41,7 @@ def _request(method: str, url: str, token: str, body: dict[str, Any] | None = No
         except urllib.error.URLError:
             if attempt == tries - 1:
                 raise
-        time.sleep(min(10, 2 ** attempt))
+        time.sleep(min(10, 2**attempt))
     raise RuntimeError("unreachable")
 
 
@@ -55,8 +59,9 @@ def run(service_url: str, job_id: int, token: str, work: Path) -> int:
         target.write_bytes(base64.b64decode(data))
     body: dict[str, Any]
     try:
-        result = autograde(submission, graded, job["gradebook"], cell_timeout=job["cell_timeout"],
-                           timeout=job["timeout"])
+        result = autograde(
+            submission, graded, job["gradebook"], cell_timeout=job["cell_timeout"], timeout=job["timeout"]
+        )
         files = {p: base64.b64encode(b).decode("ascii") for p, b in collect_files(graded, 64 << 20).items()}
         body = {"ok": True, "result": result, "files": files, "log": "\n".join(result.get("log", []))}
     except (ConvertError, OutputTooLarge) as exc:
@@ -68,8 +73,11 @@ def run(service_url: str, job_id: int, token: str, work: Path) -> int:
 
 def main() -> None:
     try:
-        url, job_id, token = (os.environ["GRADER_SERVICE_URL"], int(os.environ["GRADER_JOB_ID"]),
-                              os.environ["GRADER_JOB_TOKEN"])
+        url, job_id, token = (
+            os.environ["GRADER_SERVICE_URL"],
+            int(os.environ["GRADER_JOB_ID"]),
+            os.environ["GRADER_JOB_TOKEN"],
+        )
     except (KeyError, ValueError) as exc:
         print(f"pod_runner: missing or bad environment: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -71,12 +71,23 @@ class ForkServer:
 
     def _start(self) -> None:
         self.folder = tempfile.mkdtemp(prefix="grader-forkserver-")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-               "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "HOME": self.folder, "IPYTHONDIR": os.path.join(self.folder, "ipython"),
-               "JUPYTER_PLATFORM_DIRS": "1", "TMPDIR": self.folder}
-        proc = subprocess.Popen([self.python, "-m", "grader_service.executors.forkserver", self.socket_path],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd="/", env=env)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "HOME": self.folder,
+            "IPYTHONDIR": os.path.join(self.folder, "ipython"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "TMPDIR": self.folder,
+        }
+        proc = subprocess.Popen(
+            [self.python, "-m", "grader_service.executors.forkserver", self.socket_path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd="/",
+            env=env,
+        )
         assert proc.stdout is not None
         for line in iter(proc.stdout.readline, b""):  # until it is warm (about a second) or died
             if line.strip() == b"ready":
@@ -126,19 +137,31 @@ class ForkServer:
 class ProcessExecutor(Executor):
     """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module docstring)."""
 
-    python = Unicode(sys.executable, help="Python interpreter that runs the pipeline (it needs "
-                     "grader_service and ipykernel installed).").tag(config=True)
+    python = Unicode(
+        sys.executable,
+        help="Python interpreter that runs the pipeline (it needs grader_service and ipykernel installed).",
+    ).tag(config=True)
     scratch_root = Unicode(help="Folder under which each job gets its scratch folder.").tag(config=True)
-    isolation = Unicode("auto", help="'namespaces': require PID/mount namespaces and a read-only filesystem "
-                        "(fail the job otherwise); 'auto': use them when this machine allows; 'none': only "
-                        "limits and a scrubbed environment.").tag(config=True)
-    use_cgroups = Bool(True, help="Create a cgroup per job (process and memory caps) when allowed.").tag(config=True)
-    env_keep = List(Unicode(), ["LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"],
-                    help="Variables of the worker's environment passed to the notebook.").tag(config=True)
+    isolation = Unicode(
+        "auto",
+        help="'namespaces': require PID/mount namespaces and a read-only filesystem "
+        "(fail the job otherwise); 'auto': use them when this machine allows; 'none': only "
+        "limits and a scrubbed environment.",
+    ).tag(config=True)
+    use_cgroups = Bool(True, help="Create a cgroup per job (process and memory caps) when allowed.").tag(
+        config=True
+    )
+    env_keep = List(
+        Unicode(),
+        ["LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"],
+        help="Variables of the worker's environment passed to the notebook.",
+    ).tag(config=True)
     extra_env = Dict(help="Extra variables for the notebook's environment.").tag(config=True)
-    hidden_paths = List(Unicode(), help="Files and folders the notebook must not see (covered by empty mounts), "
-                        "besides the service's data folder and config files, which are always hidden.").tag(
-                            config=True)
+    hidden_paths = List(
+        Unicode(),
+        help="Files and folders the notebook must not see (covered by empty mounts), "
+        "besides the service's data folder and config files, which are always hidden.",
+    ).tag(config=True)
 
     @default("scratch_root")
     def _scratch_default(self) -> str:
@@ -149,13 +172,20 @@ class ProcessExecutor(Executor):
         for sub in ("home", "tmp", "runtime"):
             (scratch / sub).mkdir(exist_ok=True)
         env = {k: os.environ[k] for k in self.env_keep if k in os.environ}
-        env.update({
-            "PATH": f"{Path(self.python).parent}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(home), "TMPDIR": str(scratch / "tmp"), "PYTHONNOUSERSITE": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
-            "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": str(home / ".ipython"),
-            "MPLCONFIGDIR": str(home / ".matplotlib"), "LANG": env.get("LANG", "C.UTF-8"),
-        })
+        env.update(
+            {
+                "PATH": f"{Path(self.python).parent}:/usr/local/bin:/usr/bin:/bin",
+                "HOME": str(home),
+                "TMPDIR": str(scratch / "tmp"),
+                "PYTHONNOUSERSITE": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+                "JUPYTER_PLATFORM_DIRS": "1",
+                "IPYTHONDIR": str(home / ".ipython"),
+                "MPLCONFIGDIR": str(home / ".matplotlib"),
+                "LANG": env.get("LANG", "C.UTF-8"),
+            }
+        )
         env.update({str(k): str(v) for k, v in self.extra_env.items()})
         return env
 
@@ -190,32 +220,59 @@ class ProcessExecutor(Executor):
             shutil.copytree(spec.input_dir, submission, symlinks=True)
             limits = spec.limits
             if self.use_cgroups:
-                cgroup = JobCgroup.create(f"job{spec.job_id}-{uuid.uuid4().hex[:8]}",
-                                          max_pids=limits.max_processes, memory_bytes=limits.memory_bytes)
-            rlimits: dict[str, int] = {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
-                                       "max_file_bytes": limits.max_file_bytes,
-                                       "max_open_files": limits.max_open_files}
+                cgroup = JobCgroup.create(
+                    f"job{spec.job_id}-{uuid.uuid4().hex[:8]}",
+                    max_pids=limits.max_processes,
+                    memory_bytes=limits.memory_bytes,
+                )
+            rlimits: dict[str, int] = {
+                "memory_bytes": limits.memory_bytes,
+                "cpu_seconds": limits.cpu_seconds,
+                "max_file_bytes": limits.max_file_bytes,
+                "max_open_files": limits.max_open_files,
+            }
             if os.geteuid() != 0 and limits.max_processes:
                 rlimits["max_processes"] = limits.max_processes + _uid_process_count(os.geteuid())
-            argv = ["autograde", "-i", str(submission), "-o", str(graded), "--gradebook", "/dev/stdin",
-                    "--cell-timeout", str(spec.cell_timeout), "--timeout", str(spec.timeout), "--json"]
-            request = {"argv": argv, "cwd": str(scratch), "env": self._env(scratch), "writable": [str(scratch)],
-                       "hidden": self._hidden(), "cgroups": [str(p) for p in cgroup.paths] if cgroup else [],
-                       "limits": rlimits, "isolation": self.isolation}
+            argv = [
+                "autograde",
+                "-i",
+                str(submission),
+                "-o",
+                str(graded),
+                "--gradebook",
+                "/dev/stdin",
+                "--cell-timeout",
+                str(spec.cell_timeout),
+                "--timeout",
+                str(spec.timeout),
+                "--json",
+            ]
+            request = {
+                "argv": argv,
+                "cwd": str(scratch),
+                "env": self._env(scratch),
+                "writable": [str(scratch)],
+                "hidden": self._hidden(),
+                "cgroups": [str(p) for p in cgroup.paths] if cgroup else [],
+                "limits": rlimits,
+                "isolation": self.isolation,
+            }
             return await self._supervise(request, scratch, spec, cgroup)
         finally:
             if cgroup is not None:
                 cgroup.remove()
             shutil.rmtree(scratch, ignore_errors=True)
 
-    async def _supervise(self, request: dict[str, Any], scratch: Path, spec: JobSpec,
-                         cgroup: JobCgroup | None) -> ExecutorResult:
+    async def _supervise(
+        self, request: dict[str, Any], scratch: Path, spec: JobSpec, cgroup: JobCgroup | None
+    ) -> ExecutorResult:
         loop = asyncio.get_running_loop()
         conn = await loop.run_in_executor(None, self._server.connect)
         pipes = [os.pipe() for _ in range(3)]  # the job's stdin, stdout, stderr
         try:
-            socket.send_fds(conn, [json.dumps(request).encode() + b"\n"],
-                            [pipes[0][0], pipes[1][1], pipes[2][1]])
+            socket.send_fds(
+                conn, [json.dumps(request).encode() + b"\n"], [pipes[0][0], pipes[1][1], pipes[2][1]]
+            )
         finally:
             for fd in (pipes[0][0], pipes[1][1], pipes[2][1]):
                 os.close(fd)
@@ -257,8 +314,9 @@ class ProcessExecutor(Executor):
             conn.close()
         log = self.clip_log(err.decode("utf-8", "replace"))
         if timed_out:
-            return ExecutorResult.failed(f"the time limit ({budget:.0f}s for the whole submission) was exceeded",
-                                         log)
+            return ExecutorResult.failed(
+                f"the time limit ({budget:.0f}s for the whole submission) was exceeded", log
+            )
         if rc is None:
             rc = -signal.SIGKILL  # the supervisor vanished without a word: it was killed
         if rc == SANDBOX_FAILED and "[sandbox]" in log:
@@ -293,7 +351,9 @@ class ProcessExecutor(Executor):
 async def _pipe_reader(fd: int) -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
+    )
     return reader
 
 

@@ -32,8 +32,12 @@ class GitAccessDecision:
             raise ValueError(f"GitAccessDecision.status must be 200, 401, 403 or 404, not {self.status}")
 
     @classmethod
-    def allow(cls, policy: PushPolicy | None = None, protected_commits: Callable[[], set[str]] | None = None,
-              on_push: PushCallback | None = None) -> GitAccessDecision:
+    def allow(
+        cls,
+        policy: PushPolicy | None = None,
+        protected_commits: Callable[[], set[str]] | None = None,
+        on_push: PushCallback | None = None,
+    ) -> GitAccessDecision:
         """Serve the request (pushes checked against ``policy``; default PushPolicy() if None)."""
         return cls(200, "", policy, protected_commits, on_push)
 

@@ -132,8 +132,13 @@ class _TreeScan:
 class ContentChecker:
     """Checks the trees of the commits a push adds, caching per (tree, path prefix)."""
 
-    def __init__(self, store: BaseObjectStore, policy: PushPolicy, is_new: Callable[[bytes], bool],
-                 size_of: Callable[[bytes], int]) -> None:
+    def __init__(
+        self,
+        store: BaseObjectStore,
+        policy: PushPolicy,
+        is_new: Callable[[bytes], bool],
+        size_of: Callable[[bytes], int],
+    ) -> None:
         self.store = store
         self.policy = policy
         self.is_new = is_new

@@ -15,8 +15,9 @@ MAX_PACKS = 8
 SMALL_PACK_BYTES = 8 * 1024 * 1024
 
 
-def consolidate_small_packs(repo_path: Path, max_packs: int = MAX_PACKS,
-                            small_pack_bytes: int = SMALL_PACK_BYTES) -> int:
+def consolidate_small_packs(
+    repo_path: Path, max_packs: int = MAX_PACKS, small_pack_bytes: int = SMALL_PACK_BYTES
+) -> int:
     """Merge the small packs of the repo at ``repo_path`` into one if it has more than ``max_packs``.
 
     Returns the number of packs merged (0 if nothing was done). The caller holds the repo's write lock.

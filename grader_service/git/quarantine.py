@@ -73,8 +73,9 @@ class Quarantine:
         self.store.add_alternate_path(str(self.main.path))
         self._offsets: dict[bytes, tuple[Path, int]] | None = None
 
-    def receive(self, read: Callable[[int], bytes], recv: Callable[[int], bytes] | None,
-                max_input_size: int | None) -> None:
+    def receive(
+        self, read: Callable[[int], bytes], recv: Callable[[int], bytes] | None, max_input_size: int | None
+    ) -> None:
         """Read one pack from the client into the quarantine (completing thin packs from the repo)."""
         self.store.add_thin_pack(read, recv, max_input_size=max_input_size)
 

@@ -47,8 +47,14 @@ class CheckedReceivePack(ReceivePackHandler):
 
     backend: RepoBackend
 
-    def __init__(self, backend: RepoBackend, args: Sequence[str], proto: Protocol,
-                 stateless_rpc: bool = False, advertise_refs: bool = False) -> None:
+    def __init__(
+        self,
+        backend: RepoBackend,
+        args: Sequence[str],
+        proto: Protocol,
+        stateless_rpc: bool = False,
+        advertise_refs: bool = False,
+    ) -> None:
         super().__init__(backend, args, proto, stateless_rpc=stateless_rpc, advertise_refs=advertise_refs)
         self.backend = backend
         self.policy = backend.decision.policy or PushPolicy()
@@ -69,8 +75,9 @@ class CheckedReceivePack(ReceivePackHandler):
             if any(c.new != ZERO_SHA for c in commands):
                 quarantine = Quarantine(self.repo)  # type: ignore[arg-type]
                 try:
-                    quarantine.receive(self.proto.read, getattr(self.proto, "recv", None),
-                                       self.policy.max_push_size)
+                    quarantine.receive(
+                        self.proto.read, getattr(self.proto, "recv", None), self.policy.max_push_size
+                    )
                 except (BadRequestBody, ClientGone):
                     raise  # not a pack problem: the HTTP layer answers 400 / drops the request
                 except Exception as exc:  # noqa: BLE001 - any failure to read the pack is the client's
@@ -102,8 +109,13 @@ class CheckedReceivePack(ReceivePackHandler):
             current_refs = self.repo.refs.as_dict()
             reasons: dict[bytes, str | None] = {}
             for cmd in commands:
-                reason = check_ref_update(cmd, current_refs.get(cmd.ref), store, self.policy,
-                                          self.backend.decision.protected_commits)
+                reason = check_ref_update(
+                    cmd,
+                    current_refs.get(cmd.ref),
+                    store,
+                    self.policy,
+                    self.backend.decision.protected_commits,
+                )
                 if reason is None:
                     problems = checker.check(cmd.new)
                     for problem in problems:
@@ -155,8 +167,14 @@ class BoundUploadPack(UploadPackHandler):
     """Upload-pack over the repo bound in a RepoBackend (the ``args`` path is ignored). The POST of a
     stateless fetch also accepts wants of tips replaced since its `info/refs` (a push raced it)."""
 
-    def __init__(self, backend: Backend, args: Sequence[str], proto: Protocol, stateless_rpc: bool = False,
-                 advertise_refs: bool = False) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        args: Sequence[str],
+        proto: Protocol,
+        stateless_rpc: bool = False,
+        advertise_refs: bool = False,
+    ) -> None:
         super().__init__(backend, args, proto, stateless_rpc=stateless_rpc, advertise_refs=advertise_refs)
         if stateless_rpc and not advertise_refs:
             self.repo = _RefsWithRecentTips(self.repo)  # type: ignore[assignment]

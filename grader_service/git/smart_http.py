@@ -118,8 +118,9 @@ class GitHandlerBase(web.RequestHandler):
         with self.store.open(self.repo_ref, create=False) as repo:
             backend = RepoBackend(repo, self.store, self.repo_ref, self.decision)
             proto = ReceivableProtocol(recv, channel.write)
-            handler = handler_cls(backend, [str(self.repo_ref)], proto, stateless_rpc=True,
-                                  advertise_refs=advertise)
+            handler = handler_cls(
+                backend, [str(self.repo_ref)], proto, stateless_rpc=True, advertise_refs=advertise
+            )
             if advertise:
                 proto.write_pkt_line(b"# service=" + service.encode("ascii") + b"\n")
                 proto.write_pkt_line(None)
@@ -143,8 +144,9 @@ class InfoRefsHandler(GitHandlerBase):
         self.set_header("Cache-Control", "no-cache, max-age=0, must-revalidate")
         loop = asyncio.get_running_loop()
         channel = ResponseChannel(loop, self._send)
-        await loop.run_in_executor(_executor(self.settings), self._run_dulwich, service, lambda n: b"",
-                                   channel, True)
+        await loop.run_in_executor(
+            _executor(self.settings), self._run_dulwich, service, lambda n: b"", channel, True
+        )
         self.finish(channel.take_rest())
 
 
@@ -178,8 +180,11 @@ class ServiceHandler(GitHandlerBase):
         self._channel = ResponseChannel(loop, self._send)
         self.set_header("Content-Type", f"application/x-{service}-result")
         self.set_header("Cache-Control", "no-cache, max-age=0, must-revalidate")
-        self._work = asyncio.ensure_future(loop.run_in_executor(
-            _executor(self.settings), self._run_dulwich, service, recv, self._channel, False))
+        self._work = asyncio.ensure_future(
+            loop.run_in_executor(
+                _executor(self.settings), self._run_dulwich, service, recv, self._channel, False
+            )
+        )
         # if the client vanishes before post() runs, nobody awaits the work: retrieve its outcome here
         self._work.add_done_callback(lambda f: f.cancelled() or f.exception())
 
@@ -204,7 +209,8 @@ class ServiceHandler(GitHandlerBase):
         if SERVICES[self.path_kwargs["service"]][1]:  # after a push, off the response path
             pool = _executor(self.settings)
             asyncio.get_running_loop().run_in_executor(pool, self._maintain).add_done_callback(
-                lambda f: f.cancelled() or f.exception())
+                lambda f: f.cancelled() or f.exception()
+            )
 
     def _maintain(self) -> None:
         try:

@@ -25,8 +25,9 @@ class BodyPipe:
     bounded by roughly ``high_water`` per request.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, high_water: int = 4 << 20,
-                 low_water: int = 1 << 20) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, high_water: int = 4 << 20, low_water: int = 1 << 20
+    ) -> None:
         self._loop = loop
         self._high = high_water
         self._low = low_water
@@ -127,8 +128,12 @@ class ResponseChannel:
     blocks until it completes, which gives back-pressure from the client's socket.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, send: Callable[[bytes], Awaitable[None]],
-                 batch: int = 256 * 1024) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        send: Callable[[bytes], Awaitable[None]],
+        batch: int = 256 * 1024,
+    ) -> None:
         self._loop = loop
         self._send = send
         self._batch = batch

@@ -71,15 +71,25 @@ def decode_page_cursor(cursor: str) -> tuple[str, str, tuple[int, ...] | None]:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         counts = data.pop("counts", None)
-        (direction, name), = data.items()
-        if direction in ("after", "before") and isinstance(name, str) and (counts is None or (
-                isinstance(counts, list) and len(counts) == 4
-                and all(type(n) is int and n >= 0 for n in counts))):
+        ((direction, name),) = data.items()
+        if (
+            direction in ("after", "before")
+            and isinstance(name, str)
+            and (
+                counts is None
+                or (
+                    isinstance(counts, list)
+                    and len(counts) == 4
+                    and all(type(n) is int and n >= 0 for n in counts)
+                )
+            )
+        ):
             return direction, name, None if counts is None else tuple(counts)
     except (ValueError, binascii.Error, TypeError, AttributeError, UnicodeDecodeError):
         pass
-    raise BadRequest("cursor is not a cursor this gradebook gave out (use the next/previous links)",
-                     field="cursor")
+    raise BadRequest(
+        "cursor is not a cursor this gradebook gave out (use the next/previous links)", field="cursor"
+    )
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
@@ -108,14 +118,33 @@ def grading_info(lecture: Lecture, infos: Sequence[AssignmentInfo]) -> dict[str,
     grader = grader_for(lecture, infos)
     labels = assignment_labels(grader, infos)
     return {
-        "policy": grader.policy, "policy_hash": grader.hash, "gradebook_writable": lecture.gradebook_writable,
-        "categories": [{"type": r.type, "category": r.category, "short_label": r.short_label,
-                        "weight": float(r.weight), "min_count": r.min_count, "drop_count": r.drop_count}
-                       for r in grader.parsed.rules],
+        "policy": grader.policy,
+        "policy_hash": grader.hash,
+        "gradebook_writable": lecture.gradebook_writable,
+        "categories": [
+            {
+                "type": r.type,
+                "category": r.category,
+                "short_label": r.short_label,
+                "weight": float(r.weight),
+                "min_count": r.min_count,
+                "drop_count": r.drop_count,
+            }
+            for r in grader.parsed.rules
+        ],
         "grade_cutoffs": {letter: float(cutoff) for letter, cutoff in grader.parsed.cutoffs},
-        "assignments": [{"id": a.id, "name": a.name, "type": a.type, "category": labels[a.id][0],
-                         "label": labels[a.id][1], "points": a.points, "grading_basis": a.basis}
-                        for a in infos],
+        "assignments": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "type": a.type,
+                "category": labels[a.id][0],
+                "label": labels[a.id][1],
+                "points": a.points,
+                "grading_basis": a.basis,
+            }
+            for a in infos
+        ],
     }
 
 
@@ -129,8 +158,9 @@ SELECT g.user_id, g.assignment_id, coalesce(o.earned_graded_override, g.earned_g
  WHERE g.lecture_id = %s AND g.user_id = ANY(%s)"""
 
 
-def assignment_grade_views(session: Session, lecture_id: int, user_ids: Sequence[int]
-                           ) -> dict[int, dict[int, AssignmentGradeView]]:
+def assignment_grade_views(
+    session: Session, lecture_id: int, user_ids: Sequence[int]
+) -> dict[int, dict[int, AssignmentGradeView]]:
     """user id → assignment id → the grade as shown (overrides applied field by field); attempted when it
     has a first attempt or an override."""
     if not user_ids:
@@ -143,12 +173,22 @@ def assignment_grade_views(session: Session, lecture_id: int, user_ids: Sequence
         G, O = AssignmentGrade, AssignmentGradeOverride
         # whether first_attempted is set, not the datetime itself: converting 2,000 of them per page cost
         # ~5 ms; run on the connection: the ORM's row processing of 2,000 plain rows cost ~5 ms more
-        rows = session.connection().execute(
-            select(G.user_id, G.assignment_id, func.coalesce(O.earned_graded_override, G.earned_graded),
-                   func.coalesce(O.possible_graded_override, G.possible_graded),
-                   G.first_attempted.is_not(None) | O.id.is_not(None), O.id.is_not(None))
-            .outerjoin(O, O.grade_id == G.id)
-            .where(G.lecture_id == lecture_id, id_in(session, G.user_id, user_ids))).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(
+                    G.user_id,
+                    G.assignment_id,
+                    func.coalesce(O.earned_graded_override, G.earned_graded),
+                    func.coalesce(O.possible_graded_override, G.possible_graded),
+                    G.first_attempted.is_not(None) | O.id.is_not(None),
+                    O.id.is_not(None),
+                )
+                .outerjoin(O, O.grade_id == G.id)
+                .where(G.lecture_id == lecture_id, id_in(session, G.user_id, user_ids))
+            )
+            .all()
+        )
     out: dict[int, dict[int, AssignmentGradeView]] = {}
     for uid, aid, earned, possible, attempted, overridden in rows:
         view = AssignmentGradeView(earned, possible, bool(attempted), bool(overridden))
@@ -156,28 +196,37 @@ def assignment_grade_views(session: Session, lecture_id: int, user_ids: Sequence
     return out
 
 
-def fresh_lecture_grades(session: Session, lecture_id: int, grader: LectureGrader, user_ids: Sequence[int]
-                         ) -> dict[int, StoredLectureGrade]:
+def fresh_lecture_grades(
+    session: Session, lecture_id: int, grader: LectureGrader, user_ids: Sequence[int]
+) -> dict[int, StoredLectureGrade]:
     """The stored lecture grades of these learners, recomputed first where stale or missing."""
     stored = stored_lecture_grades(session, lecture_id, user_ids)
-    out = {uid: StoredLectureGrade(row[0], row[1], grader.passed(row[0]), row[2], row[3])
-           for uid, row in stored.items()}
+    out = {
+        uid: StoredLectureGrade(row[0], row[1], grader.passed(row[0]), row[2], row[3])
+        for uid, row in stored.items()
+    }
     redo = stale_or_missing(stored, user_ids, grader.hash)
     if redo:
         out.update(grade_learners(session, lecture_id, grader, lock_learners(session, lecture_id, redo)))
     return out
 
 
-def breakdown_template(infos: Sequence[AssignmentInfo], labels: dict[int, tuple[str, str]]
-                       ) -> list[tuple[int, str, str, str]]:
+def breakdown_template(
+    infos: Sequence[AssignmentInfo], labels: dict[int, tuple[str, str]]
+) -> list[tuple[int, str, str, str]]:
     """What every learner's breakdown shares: (assignment id, name, category, label) per assignment."""
     return [(a.id, a.name, labels[a.id][0], labels[a.id][1]) for a in infos]
 
 
-def learner_entry(user_id: int, username: str, grade: StoredLectureGrade | None,
-                  views: dict[int, AssignmentGradeView], infos: Sequence[AssignmentInfo],
-                  labels: dict[int, tuple[str, str]],
-                  template: list[tuple[int, str, str, str]] | None = None) -> dict[str, Any]:
+def learner_entry(
+    user_id: int,
+    username: str,
+    grade: StoredLectureGrade | None,
+    views: dict[int, AssignmentGradeView],
+    infos: Sequence[AssignmentInfo],
+    labels: dict[int, tuple[str, str]],
+    template: list[tuple[int, str, str, str]] | None = None,
+) -> dict[str, Any]:
     """One learner as the gradebook shows them; `template` (`breakdown_template`) saves rebuilding the
     per-assignment part for every learner of a page."""
     breakdown = []
@@ -189,15 +238,24 @@ def learner_entry(user_id: int, username: str, grade: StoredLectureGrade | None,
             percent = percent_units(earned, possible) / SCALE
         else:
             earned = possible = percent = 0.0
-        append({
-            "assignment_id": aid, "name": name, "category": category, "label": label,
-            "attempted": view is not None and view.attempted, "percent": percent,
-            "score_earned": earned, "score_possible": possible,
-            "overridden": view is not None and view.overridden,
-        })
+        append(
+            {
+                "assignment_id": aid,
+                "name": name,
+                "category": category,
+                "label": label,
+                "attempted": view is not None and view.attempted,
+                "percent": percent,
+                "score_earned": earned,
+                "score_possible": possible,
+                "overridden": view is not None and view.overridden,
+            }
+        )
     return {
-        "user_id": user_id, "username": username,
-        "percent": grade.percent if grade else 0.0, "letter": grade.letter if grade else "",
+        "user_id": user_id,
+        "username": username,
+        "percent": grade.percent if grade else 0.0,
+        "letter": grade.letter if grade else "",
         "passed": grade.passed if grade else False,
         "passed_timestamp": _iso(grade.passed_timestamp) if grade else None,
         "section_breakdown": breakdown,
@@ -215,9 +273,17 @@ class _Page(NamedTuple):
     results: list[dict[str, Any]]
 
 
-def _read_page(session: Session, lecture: Lecture, filters: GradebookFilters, plan: PagePlan, direction: str,
-               boundary: str | None, page_size: int, infos: Sequence[AssignmentInfo], grader: LectureGrader
-               ) -> _Page:
+def _read_page(
+    session: Session,
+    lecture: Lecture,
+    filters: GradebookFilters,
+    plan: PagePlan,
+    direction: str,
+    boundary: str | None,
+    page_size: int,
+    infos: Sequence[AssignmentInfo],
+    grader: LectureGrader,
+) -> _Page:
     stmt, name = page_query(session, lecture.id, filters, plan)
     if direction == "after":
         if boundary is not None:
@@ -236,13 +302,16 @@ def _read_page(session: Session, lecture: Lecture, filters: GradebookFilters, pl
     grades = fresh_lecture_grades(session, lecture.id, grader, ids)
     labels = assignment_labels(grader, infos)
     template = breakdown_template(infos, labels)
-    results = [learner_entry(uid, uname, grades.get(uid), views.get(uid, {}), infos, labels, template)
-               for uid, uname in rows]
+    results = [
+        learner_entry(uid, uname, grades.get(uid), views.get(uid, {}), infos, labels, template)
+        for uid, uname in rows
+    ]
     return _Page(rows, has_next, has_previous, results)
 
 
-def gradebook_page(session: Session, lecture: Lecture, filters: GradebookFilters, cursor: str | None,
-                   page_size: int) -> dict[str, Any]:
+def gradebook_page(
+    session: Session, lecture: Lecture, filters: GradebookFilters, cursor: str | None, page_size: int
+) -> dict[str, Any]:
     """One page of the gradebook: `results`, `next`/`previous` cursors (None at the ends), and counts.
 
     The counts are taken with the first page and carried in the cursors it hands out, so paging on costs
@@ -284,6 +353,16 @@ def gradebook_learner(session: Session, lecture: Lecture, user_id: int, username
     return learner_entry(user_id, username, grade, views, infos, assignment_labels(grader, infos))
 
 
-__all__ = ["GradebookFilters", "assignment_grade_views", "assignment_labels", "decode_cursor",
-           "encode_cursor", "fresh_lecture_grades", "gradebook_counts", "gradebook_learner", "gradebook_page",
-           "grading_info", "learner_entry"]
+__all__ = [
+    "GradebookFilters",
+    "assignment_grade_views",
+    "assignment_labels",
+    "decode_cursor",
+    "encode_cursor",
+    "fresh_lecture_grades",
+    "gradebook_counts",
+    "gradebook_learner",
+    "gradebook_page",
+    "grading_info",
+    "learner_entry",
+]

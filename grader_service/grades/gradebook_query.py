@@ -58,8 +58,9 @@ def _course_filtered(filters: GradebookFilters) -> bool:
 
 
 def _assignment_filtered(filters: GradebookFilters) -> bool:
-    return filters.assignment_id is not None and (filters.assignment_grade_min is not None
-                                                  or filters.assignment_grade_max is not None)
+    return filters.assignment_id is not None and (
+        filters.assignment_grade_min is not None or filters.assignment_grade_max is not None
+    )
 
 
 def _course_bounds(filters: GradebookFilters) -> tuple[float | None, float | None]:
@@ -74,7 +75,9 @@ def _assignment_bounds(filters: GradebookFilters) -> tuple[float | None, float |
 
 
 def _in_range(column: Any, low: float | None, high: float | None) -> ColumnElement[bool]:
-    return and_(*([column >= low] if low is not None else []), *([column <= high] if high is not None else []))
+    return and_(
+        *([column >= low] if low is not None else []), *([column <= high] if high is not None else [])
+    )
 
 
 def _outside(column: Any, low: float | None, high: float | None) -> ColumnElement[bool]:
@@ -115,8 +118,9 @@ def _name_matches(session: Session, part: str) -> ColumnElement[bool]:
     return LectureMember.username_lower.like(func.lower(f"%{escaped}%"), escape="/")
 
 
-def _filtered(session: Session, lecture_id: int, filters: GradebookFilters, *columns: Any,
-              with_names: bool = True) -> Select[Any]:
+def _filtered(
+    session: Session, lecture_id: int, filters: GradebookFilters, *columns: Any, with_names: bool = True
+) -> Select[Any]:
     """The filtered learners (`columns` of them), all filters applied with joins. The users table is joined
     only on SQLite, and there only when names are needed (PostgreSQL reads the memberships' copies)."""
     stmt = select(*columns).select_from(LectureMember).where(LectureMember.lecture_id == lecture_id)
@@ -137,8 +141,11 @@ def _filtered(session: Session, lecture_id: int, filters: GradebookFilters, *col
     if _assignment_filtered(filters):
         low, high = _assignment_bounds(filters)
         g = aliased(AssignmentGrade)
-        on = ((g.lecture_id == lecture_id) & (g.user_id == LectureMember.user_id)
-              & (g.assignment_id == filters.assignment_id))
+        on = (
+            (g.lecture_id == lecture_id)
+            & (g.user_id == LectureMember.user_id)
+            & (g.assignment_id == filters.assignment_id)
+        )
         if _holds_zero(low, high):  # no assignment grade counts as 0
             stmt = stmt.outerjoin(g, on).where(or_(g.id.is_(None), _in_range(g.effective_percent, low, high)))
         else:
@@ -166,7 +173,9 @@ def _grade_index(lecture_id: int, filters: GradebookFilters, table: Any = None) 
     t = table if table is not None else AssignmentGrade
     # the assignment's rows only (it belongs to the lecture: the service checks), so the range stays within
     # the index (assignment_id, member_role, effective_percent) and is counted index-only
-    return GradeIndex(t, t.effective_percent, t.assignment_id == filters.assignment_id, *_assignment_bounds(filters))
+    return GradeIndex(
+        t, t.effective_percent, t.assignment_id == filters.assignment_id, *_assignment_bounds(filters)
+    )
 
 
 class GradebookCounts(NamedTuple):
@@ -189,15 +198,19 @@ def _short_name_counts(session: Session, lecture_id: int, filters: GradebookFilt
     match = _name_matches(session, filters.username_contains or "")
 
     def counts(*where: ColumnElement[bool]) -> Any:
-        return (select(func.count().label("n"), func.count().filter(match).label("matching"))
-                .where(M.lecture_id == lecture_id, *where).subquery())
+        return (
+            select(func.count().label("n"), func.count().filter(match).label("matching"))
+            .where(M.lecture_id == lecture_id, *where)
+            .subquery()
+        )
 
     everyone = counts()
     excluded = sorted(filters.excluded_roles, key=lambda r: r.value)
     if excluded:
         staff = counts(M.role.in_(excluded))
-        stmt = (select(everyone.c.n, everyone.c.matching, staff.c.n, staff.c.matching)
-                .select_from(everyone.join(staff, true())))
+        stmt = select(everyone.c.n, everyone.c.matching, staff.c.n, staff.c.matching).select_from(
+            everyone.join(staff, true())
+        )
     else:
         stmt = select(everyone.c.n, everyone.c.matching, literal(0), literal(0))
     total, matching, excluded_n, excluded_matching = session.execute(stmt).one()
@@ -257,14 +270,19 @@ def _rows_in_range(session: Session, grade: GradeIndex, roles: list[str], graded
     of the index (course 40–60 holds 77,000 of 100,000: ~7 ms against ~2 ms). The planner's estimate
     (EXPLAIN, ~0.3 ms) only picks the side; both give the same number."""
     of_included = (grade.wanted, grade.table.member_role.in_(roles))
-    in_range = select(literal(1)).select_from(grade.table).where(
-        *of_included, _in_range(grade.value, grade.low, grade.high))
+    in_range = (
+        select(literal(1))
+        .select_from(grade.table)
+        .where(*of_included, _in_range(grade.value, grade.low, grade.high))
+    )
     if graded > COUNT_AS_IS and 2 * _estimated_rows(session, in_range) > graded:
         # below and above as two index ranges (one OR of both is planned as a scan of every row)
         sides = [grade.value < grade.low] if grade.low is not None else []
         sides += [grade.value > grade.high] if grade.high is not None else []
-        counts = [select(func.count()).select_from(grade.table).where(*of_included, side).scalar_subquery()
-                  for side in sides]
+        counts = [
+            select(func.count()).select_from(grade.table).where(*of_included, side).scalar_subquery()
+            for side in sides
+        ]
         return graded - (sum(session.execute(select(*counts)).one()) if counts else 0)
     return session.execute(select(func.count()).select_from(in_range.subquery())).scalar_one()
 
@@ -282,9 +300,14 @@ def _joined_counts(session: Session, lecture_id: int, filters: GradebookFilters)
     included = _included_roles(filters)
     total_q = select(func.count()).select_from(M).where(M.lecture_id == lecture_id).scalar_subquery()
     excluded = sorted(filters.excluded_roles, key=lambda r: r.value)
-    excluded_q: Any = (select(func.count()).select_from(M)
-                       .where(M.lecture_id == lecture_id, M.role.in_(excluded)).scalar_subquery()
-                       if excluded else literal(0))
+    excluded_q: Any = (
+        select(func.count())
+        .select_from(M)
+        .where(M.lecture_id == lecture_id, M.role.in_(excluded))
+        .scalar_subquery()
+        if excluded
+        else literal(0)
+    )
     filtered = bool(filters.username_contains) or _course_filtered(filters) or _assignment_filtered(filters)
     inside_q: Any = literal(0)
     if included and filtered:
@@ -378,9 +401,13 @@ def plan_ahead(session: Session, lecture_id: int, filters: GradebookFilters, pag
     members = sum(tallied[TALLY_MEMBERS].get(role, 0) for role in roles)
     ungraded = members - sum(tallied[scope].get(role, 0) for role in roles) if holds_zero else 0
     in_range = _in_range(grade.value, grade.low, grade.high)
-    passing = (select(literal(1)).select_from(grade.table)
-               .where(grade.wanted, grade.table.member_role.in_(roles), in_range)
-               .limit(_hashed_limit(members, page_size) + 1).subquery())
+    passing = (
+        select(literal(1))
+        .select_from(grade.table)
+        .where(grade.wanted, grade.table.member_role.in_(roles), in_range)
+        .limit(_hashed_limit(members, page_size) + 1)
+        .subquery()
+    )
     inside = session.execute(select(func.count()).select_from(passing)).scalar_one()
     return _choose(members, inside + ungraded, ungraded > 0, page_size)
 
@@ -391,8 +418,9 @@ def counted(session: Session, lecture_id: int, filters: GradebookFilters) -> Gra
     return _counts(session, lecture_id, filters)
 
 
-def page_query(session: Session, lecture_id: int, filters: GradebookFilters, plan: PagePlan
-               ) -> tuple[Select[Any], Any]:
+def page_query(
+    session: Session, lecture_id: int, filters: GradebookFilters, plan: PagePlan
+) -> tuple[Select[Any], Any]:
     """The filtered learners as (id, name), to be ordered by name and cut at the page; and the name column.
 
     In general (`walk`): the members in name order, each checked against the filters (the join of
@@ -412,21 +440,38 @@ def page_query(session: Session, lecture_id: int, filters: GradebookFilters, pla
     included = [r.value for r in _included_roles(filters)]
     grade = _grade_index(lecture_id, filters)
     passing: Any = select(grade.table.user_id.label("user_id")).where(
-        grade.wanted, grade.table.member_role.in_(included), _in_range(grade.value, grade.low, grade.high))
+        grade.wanted, grade.table.member_role.in_(included), _in_range(grade.value, grade.low, grade.high)
+    )
     M = LectureMember
     if plan.mode == "hashed":
         return select(M.user_id, M.username).where(
-            M.lecture_id == lecture_id, M.role.in_(included), M.user_id.in_(passing).is_(True)), M.username
+            M.lecture_id == lecture_id, M.role.in_(included), M.user_id.in_(passing).is_(True)
+        ), M.username
     if plan.ungraded:
         row = _grade_index(lecture_id, filters, aliased(grade.table))
         ungraded = select(M.user_id).where(
-            M.lecture_id == lecture_id, M.role.in_(included),
-            ~select(row.table.id).where(row.wanted, row.table.lecture_id == lecture_id,
-                                        row.table.user_id == M.user_id).exists())
+            M.lecture_id == lecture_id,
+            M.role.in_(included),
+            ~select(row.table.id)
+            .where(row.wanted, row.table.lecture_id == lecture_id, row.table.user_id == M.user_id)
+            .exists(),
+        )
         passing = union_all(passing, ungraded)
     found = passing.cte("gradebook_ids").prefix_with("MATERIALIZED")
     return select(User.id, User.name).join(found, found.c.user_id == User.id), User.name
 
 
-__all__ = ["DRIVE_FROM_GRADES", "HASHED_WALK", "GradebookCounts", "GradebookFilters", "PagePlan", "counted",
-           "gradebook_counts", "page_query", "plan_ahead", "plan_of", "serial_plans", "single_grade"]
+__all__ = [
+    "DRIVE_FROM_GRADES",
+    "HASHED_WALK",
+    "GradebookCounts",
+    "GradebookFilters",
+    "PagePlan",
+    "counted",
+    "gradebook_counts",
+    "page_query",
+    "plan_ahead",
+    "plan_of",
+    "serial_plans",
+    "single_grade",
+]

@@ -52,10 +52,17 @@ class StoredLectureGrade(NamedTuple):
 # -- which assignments count --
 def counted_assignments(session: Session, lecture_id: int) -> list[Assignment]:
     """Released and closed assignments of the lecture in gradebook order (unreleased ones never count)."""
-    return list(session.scalars(
-        select(Assignment).where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None),
-                                 Assignment.status != AssignmentStatus.created)
-        .order_by(Assignment.position, Assignment.id)))
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.lecture_id == lecture_id,
+                Assignment.deleted_at.is_(None),
+                Assignment.status != AssignmentStatus.created,
+            )
+            .order_by(Assignment.position, Assignment.id)
+        )
+    )
 
 
 def counted_infos(session: Session, lecture_id: int) -> list[AssignmentInfo]:
@@ -64,14 +71,26 @@ def counted_infos(session: Session, lecture_id: int) -> list[AssignmentInfo]:
     rows = session.execute(
         select(A.id, A.name, A.assignment_type, A.points, A.position, A.grading_basis)
         .where(A.lecture_id == lecture_id, A.deleted_at.is_(None), A.status != AssignmentStatus.created)
-        .order_by(A.position, A.id))
-    return [AssignmentInfo(aid, name, kind, float(points), position, getattr(basis, "value", basis))
-            for aid, name, kind, points, position, basis in rows]
+        .order_by(A.position, A.id)
+    )
+    return [
+        AssignmentInfo(aid, name, kind, float(points), position, getattr(basis, "value", basis))
+        for aid, name, kind, points, position, basis in rows
+    ]
 
 
 def infos_of(assignments: Sequence[Assignment]) -> list[AssignmentInfo]:
-    return [AssignmentInfo(a.id, a.name, a.assignment_type, float(a.points), a.position,
-                           getattr(a.grading_basis, "value", a.grading_basis)) for a in assignments]
+    return [
+        AssignmentInfo(
+            a.id,
+            a.name,
+            a.assignment_type,
+            float(a.points),
+            a.position,
+            getattr(a.grading_basis, "value", a.grading_basis),
+        )
+        for a in assignments
+    ]
 
 
 def grader_for(lecture: Lecture, assignments: Sequence[AssignmentInfo]) -> LectureGrader:
@@ -90,25 +109,38 @@ def lock_learners(session: Session, lecture_id: int, user_ids: Sequence[int]) ->
         return []
     where = (LectureMember.lecture_id == lecture_id, LectureMember.user_id.in_(ids))
     if is_postgres(session):
-        return list(session.scalars(select(LectureMember.user_id).where(*where)
-                                    .order_by(LectureMember.user_id).with_for_update()))
-    session.execute(update(LectureMember).where(*where).values(role=LectureMember.role)
-                    .execution_options(synchronize_session=False))
+        return list(
+            session.scalars(
+                select(LectureMember.user_id).where(*where).order_by(LectureMember.user_id).with_for_update()
+            )
+        )
+    session.execute(
+        update(LectureMember)
+        .where(*where)
+        .values(role=LectureMember.role)
+        .execution_options(synchronize_session=False)
+    )
     return list(session.scalars(select(LectureMember.user_id).where(*where).order_by(LectureMember.user_id)))
 
 
 def lock_learner_chunk(session: Session, lecture_id: int, after_user_id: int, size: int) -> list[int]:
     """Lock the next `size` members of the lecture after `after_user_id` (keyset order); their ids."""
-    stmt = (select(LectureMember.user_id).where(LectureMember.lecture_id == lecture_id,
-                                                LectureMember.user_id > after_user_id)
-            .order_by(LectureMember.user_id).limit(size))
+    stmt = (
+        select(LectureMember.user_id)
+        .where(LectureMember.lecture_id == lecture_id, LectureMember.user_id > after_user_id)
+        .order_by(LectureMember.user_id)
+        .limit(size)
+    )
     if is_postgres(session):
         return list(session.scalars(stmt.with_for_update()))
     ids = list(session.scalars(stmt))
     if ids:
-        session.execute(update(LectureMember).where(
-            LectureMember.lecture_id == lecture_id, LectureMember.user_id.between(ids[0], ids[-1]))
-            .values(role=LectureMember.role).execution_options(synchronize_session=False))
+        session.execute(
+            update(LectureMember)
+            .where(LectureMember.lecture_id == lecture_id, LectureMember.user_id.between(ids[0], ids[-1]))
+            .values(role=LectureMember.role)
+            .execution_options(synchronize_session=False)
+        )
     return ids
 
 
@@ -125,8 +157,11 @@ def percent_of(earned: Any, possible: Any) -> ColumnElement[float]:
     """earned * 100 / possible in SQL, 0 when possible is 0 (the float operations of `percent_value`).
     Typed Float throughout, so SQLAlchemy does not cast the divisor to NUMERIC (which would round it)."""
     scaled = type_coerce(earned, Float) * literal(100.0, Float)
-    return func.coalesce(scaled / func.nullif(type_coerce(possible, Float), literal(0.0, Float), type_=Float),
-                         literal(0.0, Float), type_=Float)
+    return func.coalesce(
+        scaled / func.nullif(type_coerce(possible, Float), literal(0.0, Float), type_=Float),
+        literal(0.0, Float),
+        type_=Float,
+    )
 
 
 def percent_value(earned: float, possible: float) -> float:
@@ -138,9 +173,17 @@ def effective_percent_of(grade: Any, earned: Any, possible: Any) -> ColumnElemen
     """The effective percent of the grade row `grade` (a table or alias) once its graded scores are
     `earned`/`possible`: the override's fields, where set, replace them. For UPDATE ... SET."""
     O = AssignmentGradeOverride
-    overridden = (select(percent_of(func.coalesce(O.earned_graded_override, earned),
-                                    func.coalesce(O.possible_graded_override, possible)))
-                  .where(O.grade_id == grade.id).correlate_except(O).scalar_subquery())
+    overridden = (
+        select(
+            percent_of(
+                func.coalesce(O.earned_graded_override, earned),
+                func.coalesce(O.possible_graded_override, possible),
+            )
+        )
+        .where(O.grade_id == grade.id)
+        .correlate_except(O)
+        .scalar_subquery()
+    )
     return func.coalesce(overridden, percent_of(earned, possible))
 
 
@@ -151,89 +194,160 @@ def _upserted_effective_percent(possible: str) -> ColumnElement[float]:
         "COALESCE((SELECT COALESCE(COALESCE(o.earned_graded_override, excluded.earned_graded) * 100.0"
         f" / NULLIF(COALESCE(o.possible_graded_override, {possible}), 0.0), 0.0)"
         " FROM assignment_grade_overrides o WHERE o.grade_id = assignment_grades.id),"
-        f" COALESCE(excluded.earned_graded * 100.0 / NULLIF({possible}, 0.0), 0.0))", Float)
+        f" COALESCE(excluded.earned_graded * 100.0 / NULLIF({possible}, 0.0), 0.0))",
+        Float,
+    )
 
 
 @lru_cache(maxsize=256)
-def _upsert_statement(postgres: bool, ids: tuple[int, ...], best: tuple[int, ...], users: str, regrade: bool
-                      ) -> Any:
+def _upsert_statement(
+    postgres: bool, ids: tuple[int, ...], best: tuple[int, ...], users: str, regrade: bool
+) -> Any:
     """The statement of `upsert_assignment_grades` for a lecture's counted assignments (`ids`, `best`: those
     graded by their best submission), built once and run with bound values: building and compiling it took
     ~5 ms of a one-learner recompute's 15. Parameters: lecture_id, now; the learners (`users`): user_ids
     ("list"), first_user/last_user ("range") or none ("all"); each assignment's snapshot: snap_ids,
     snap_points, snap_keys (PostgreSQL) or points_<i>, key_<i> (SQLite, i = position in `ids`)."""
     S = Submission
-    in_ids = (S.assignment_id == any_(literal(list(ids), postgresql.ARRAY(Integer))) if postgres
-              else S.assignment_id.in_(ids))
-    in_best = (S.assignment_id == any_(literal(list(best), postgresql.ARRAY(Integer))) if postgres
-               else S.assignment_id.in_(best))
-    order = (case((S.final_score.is_(None), 1), else_=0),
-             case((in_best, S.final_score), else_=literal(0.0)).desc(),
-             S.submitted_at.desc(), S.id.desc())
+    in_ids = (
+        S.assignment_id == any_(literal(list(ids), postgresql.ARRAY(Integer)))
+        if postgres
+        else S.assignment_id.in_(ids)
+    )
+    in_best = (
+        S.assignment_id == any_(literal(list(best), postgresql.ARRAY(Integer)))
+        if postgres
+        else S.assignment_id.in_(best)
+    )
+    order = (
+        case((S.final_score.is_(None), 1), else_=0),
+        case((in_best, S.final_score), else_=literal(0.0)).desc(),
+        S.submitted_at.desc(),
+        S.id.desc(),
+    )
     inner = select(
-        S.id, S.user_id, S.assignment_id, S.final_score,
+        S.id,
+        S.user_id,
+        S.assignment_id,
+        S.final_score,
         func.min(S.submitted_at).over(partition_by=(S.user_id, S.assignment_id)).label("first_at"),
         func.row_number().over(partition_by=(S.user_id, S.assignment_id), order_by=order).label("rn"),
     ).where(in_ids)
     if users == "range":
-        inner = inner.where(S.user_id.between(bindparam("first_user", type_=Integer),
-                                              bindparam("last_user", type_=Integer)))
+        inner = inner.where(
+            S.user_id.between(bindparam("first_user", type_=Integer), bindparam("last_user", type_=Integer))
+        )
     elif users == "list":
-        inner = inner.where(S.user_id == any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer))) if postgres
-                            else S.user_id.in_(bindparam("user_ids", expanding=True)))
+        inner = inner.where(
+            S.user_id == any_(bindparam("user_ids", type_=postgresql.ARRAY(Integer)))
+            if postgres
+            else S.user_id.in_(bindparam("user_ids", expanding=True))
+        )
     sub: Any = inner.subquery()
     source: Any = sub
     if postgres:
         # each assignment's snapshot as three arrays, unnested and joined: the statement's text stays the
         # same for any snapshots (2 kB, which psycopg caches and prepares; with a CASE of literals per
         # assignment it was 7.5 kB and parsed anew every time)
-        snap = func.unnest(
-            bindparam("snap_ids", type_=postgresql.ARRAY(Integer)),
-            bindparam("snap_points", type_=postgresql.ARRAY(Float)),
-            bindparam("snap_keys", type_=postgresql.ARRAY(String)),
-        ).table_valued(column("assignment_id", Integer), column("points", Float), column("key", String),
-                       name="snap").render_derived()
+        snap = (
+            func.unnest(
+                bindparam("snap_ids", type_=postgresql.ARRAY(Integer)),
+                bindparam("snap_points", type_=postgresql.ARRAY(Float)),
+                bindparam("snap_keys", type_=postgresql.ARRAY(String)),
+            )
+            .table_valued(
+                column("assignment_id", Integer), column("points", Float), column("key", String), name="snap"
+            )
+            .render_derived()
+        )
         source = sub.join(snap, snap.c.assignment_id == sub.c.assignment_id)
         points: Any = snap.c.points
         key: Any = snap.c.key
     else:
-        points = case({aid: bindparam(f"points_{i}", type_=Float) for i, aid in enumerate(ids)},
-                      value=sub.c.assignment_id)
-        key = case({aid: bindparam(f"key_{i}", type_=String) for i, aid in enumerate(ids)},
-                   value=sub.c.assignment_id)
+        points = case(
+            {aid: bindparam(f"points_{i}", type_=Float) for i, aid in enumerate(ids)},
+            value=sub.c.assignment_id,
+        )
+        key = case(
+            {aid: bindparam(f"key_{i}", type_=String) for i, aid in enumerate(ids)}, value=sub.c.assignment_id
+        )
     stamp = bindparam("now", type_=UtcDateTime())
     # a new row has no override yet: its effective percent is its own
-    chosen = select(bindparam("lecture_id", type_=Integer), sub.c.user_id, sub.c.assignment_id, sub.c.final_score,
-                    points, sub.c.final_score, points, percent_of(sub.c.final_score, points), sub.c.first_at,
-                    sub.c.id, key, stamp, stamp
-                    ).select_from(source).where(sub.c.rn == 1, sub.c.final_score.is_not(None))
+    chosen = (
+        select(
+            bindparam("lecture_id", type_=Integer),
+            sub.c.user_id,
+            sub.c.assignment_id,
+            sub.c.final_score,
+            points,
+            sub.c.final_score,
+            points,
+            percent_of(sub.c.final_score, points),
+            sub.c.first_at,
+            sub.c.id,
+            key,
+            stamp,
+            stamp,
+        )
+        .select_from(source)
+        .where(sub.c.rn == 1, sub.c.final_score.is_not(None))
+    )
     G = AssignmentGrade
-    columns = ["lecture_id", "user_id", "assignment_id", "earned_all", "possible_all", "earned_graded",
-               "possible_graded", "effective_percent", "first_attempted", "submission_id", "snapshot_key",
-               "created", "modified"]
+    columns = [
+        "lecture_id",
+        "user_id",
+        "assignment_id",
+        "earned_all",
+        "possible_all",
+        "earned_graded",
+        "possible_graded",
+        "effective_percent",
+        "first_attempted",
+        "submission_id",
+        "snapshot_key",
+        "created",
+        "modified",
+    ]
     stmt = (postgresql.insert(G) if postgres else sqlite.insert(G)).from_select(columns, chosen)
     new = stmt.excluded
     values: dict[str, Any] = {
-        "earned_all": new.earned_all, "earned_graded": new.earned_graded, "submission_id": new.submission_id,
-        "first_attempted": func.coalesce(G.first_attempted, new.first_attempted), "modified": new.modified,
+        "earned_all": new.earned_all,
+        "earned_graded": new.earned_graded,
+        "submission_id": new.submission_id,
+        "first_attempted": func.coalesce(G.first_attempted, new.first_attempted),
+        "modified": new.modified,
         "effective_percent": _upserted_effective_percent(
-            "excluded.possible_graded" if regrade else "assignment_grades.possible_graded"),
+            "excluded.possible_graded" if regrade else "assignment_grades.possible_graded"
+        ),
     }
-    changed = [G.earned_graded != new.earned_graded, G.earned_all != new.earned_all,
-               G.submission_id.is_distinct_from(new.submission_id), G.first_attempted.is_(None)]
+    changed = [
+        G.earned_graded != new.earned_graded,
+        G.earned_all != new.earned_all,
+        G.submission_id.is_distinct_from(new.submission_id),
+        G.first_attempted.is_(None),
+    ]
     if regrade:
-        values.update(possible_all=new.possible_all, possible_graded=new.possible_graded,
-                      snapshot_key=new.snapshot_key)
+        values.update(
+            possible_all=new.possible_all, possible_graded=new.possible_graded, snapshot_key=new.snapshot_key
+        )
         changed.append(G.snapshot_key.is_distinct_from(new.snapshot_key))
-    return stmt.on_conflict_do_update(index_elements=["lecture_id", "user_id", "assignment_id"], set_=values,
-                                      where=or_(*changed))
+    return stmt.on_conflict_do_update(
+        index_elements=["lecture_id", "user_id", "assignment_id"], set_=values, where=or_(*changed)
+    )
 
 
 # -- assignment grades from submissions --
-def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Sequence[AssignmentInfo],
-                             snapshots: dict[int, Snapshot], user_ids: Sequence[int] | None = None,
-                             *, regrade: bool = False, contiguous: bool = False,
-                             now: datetime | None = None) -> None:
+def upsert_assignment_grades(
+    session: Session,
+    lecture_id: int,
+    assignments: Sequence[AssignmentInfo],
+    snapshots: dict[int, Snapshot],
+    user_ids: Sequence[int] | None = None,
+    *,
+    regrade: bool = False,
+    contiguous: bool = False,
+    now: datetime | None = None,
+) -> None:
     """Write the assignment grades of these learners (all when None) from their counted submissions.
 
     One INSERT ... SELECT ... ON CONFLICT for every learner and assignment: per (learner, assignment)
@@ -255,8 +369,11 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
     elif users == "list":
         params["user_ids"] = list(user_ids or ())
     if postgres:
-        params.update(snap_ids=list(ids), snap_points=[snapshots[aid].points for aid in ids],
-                      snap_keys=[snapshots[aid].key for aid in ids])
+        params.update(
+            snap_ids=list(ids),
+            snap_points=[snapshots[aid].points for aid in ids],
+            snap_keys=[snapshots[aid].key for aid in ids],
+        )
     else:
         params.update({f"points_{i}": snapshots[aid].points for i, aid in enumerate(ids)})
         params.update({f"key_{i}": snapshots[aid].key for i, aid in enumerate(ids)})
@@ -266,27 +383,48 @@ def upsert_assignment_grades(session: Session, lecture_id: int, assignments: Seq
         # Grades without a counted submission (created by an override) move to the current snapshot too.
         G = AssignmentGrade
         for aid in ids:
-            session.execute(update(G).where(
-                G.lecture_id == lecture_id, G.assignment_id == aid, G.submission_id.is_(None),
-                G.snapshot_key.is_distinct_from(snapshots[aid].key),
-                *([_user_filter(session, G.user_id, user_ids, contiguous)] if user_ids is not None else []))
-                .values(possible_all=snapshots[aid].points, possible_graded=snapshots[aid].points,
-                        snapshot_key=snapshots[aid].key, modified=now,
-                        effective_percent=effective_percent_of(G, G.earned_graded,
-                                                               literal(snapshots[aid].points)))
-                .execution_options(synchronize_session=False))
+            session.execute(
+                update(G)
+                .where(
+                    G.lecture_id == lecture_id,
+                    G.assignment_id == aid,
+                    G.submission_id.is_(None),
+                    G.snapshot_key.is_distinct_from(snapshots[aid].key),
+                    *(
+                        [_user_filter(session, G.user_id, user_ids, contiguous)]
+                        if user_ids is not None
+                        else []
+                    ),
+                )
+                .values(
+                    possible_all=snapshots[aid].points,
+                    possible_graded=snapshots[aid].points,
+                    snapshot_key=snapshots[aid].key,
+                    modified=now,
+                    effective_percent=effective_percent_of(
+                        G, G.earned_graded, literal(snapshots[aid].points)
+                    ),
+                )
+                .execution_options(synchronize_session=False)
+            )
 
 
 # -- effective (override-aware) assignment grades --
-def effective_grades(session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
-                     ) -> dict[int, dict[int, tuple[float, float]]]:
+def effective_grades(
+    session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
+) -> dict[int, dict[int, tuple[float, float]]]:
     """user id → assignment id → (earned_graded, possible_graded) with overrides applied field by field."""
     G, O = AssignmentGrade, AssignmentGradeOverride
     rows = session.execute(
-        select(G.user_id, G.assignment_id, func.coalesce(O.earned_graded_override, G.earned_graded),
-               func.coalesce(O.possible_graded_override, G.possible_graded))
+        select(
+            G.user_id,
+            G.assignment_id,
+            func.coalesce(O.earned_graded_override, G.earned_graded),
+            func.coalesce(O.possible_graded_override, G.possible_graded),
+        )
         .outerjoin(O, O.grade_id == G.id)
-        .where(G.lecture_id == lecture_id, _user_filter(session, G.user_id, user_ids, contiguous)))
+        .where(G.lecture_id == lecture_id, _user_filter(session, G.user_id, user_ids, contiguous))
+    )
     wanted = set(user_ids)
     out: dict[int, dict[int, tuple[float, float]]] = {}
     for uid, aid, earned, possible in rows:
@@ -296,19 +434,28 @@ def effective_grades(session: Session, lecture_id: int, user_ids: Sequence[int],
 
 
 # -- lecture grades --
-def stored_lecture_grades(session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
-                          ) -> dict[int, tuple[Any, ...]]:
+def stored_lecture_grades(
+    session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
+) -> dict[int, tuple[Any, ...]]:
     L = LectureGrade
-    rows = session.execute(select(L.user_id, L.percent_grade, L.letter_grade, L.passed_timestamp,
-                                  L.grading_policy_hash)
-                           .where(L.lecture_id == lecture_id,
-                                  _user_filter(session, L.user_id, user_ids, contiguous)))
+    rows = session.execute(
+        select(L.user_id, L.percent_grade, L.letter_grade, L.passed_timestamp, L.grading_policy_hash).where(
+            L.lecture_id == lecture_id, _user_filter(session, L.user_id, user_ids, contiguous)
+        )
+    )
     wanted = set(user_ids)
     return {r[0]: tuple(r[1:]) for r in rows if r[0] in wanted}
 
 
-def grade_learners(session: Session, lecture_id: int, grader: LectureGrader, user_ids: Sequence[int],
-                   *, contiguous: bool = False, now: datetime | None = None) -> dict[int, StoredLectureGrade]:
+def grade_learners(
+    session: Session,
+    lecture_id: int,
+    grader: LectureGrader,
+    user_ids: Sequence[int],
+    *,
+    contiguous: bool = False,
+    now: datetime | None = None,
+) -> dict[int, StoredLectureGrade]:
     """Recompute and store the lecture grades of these (locked) learners in a constant number of queries.
 
     Rows whose result did not change are not written; `passed_timestamp` is set the first time a
@@ -328,24 +475,54 @@ def grade_learners(session: Session, lecture_id: int, grader: LectureGrader, use
         old = stored.get(uid)
         passed_at = old[2] if old is not None and old[2] is not None else (now if result.passed else None)
         out[uid] = StoredLectureGrade(percent, result.letter, result.passed, passed_at, grader.hash)
-        if old is None or (old[0], old[1], old[2], old[3]) != (percent, result.letter, passed_at, grader.hash):
-            writes.append({"lecture_id": lecture_id, "user_id": uid, "percent_grade": percent,
-                           "letter_grade": result.letter, "passed_timestamp": passed_at,
-                           "grading_policy_hash": grader.hash, "created": now, "modified": now})
+        if old is None or (old[0], old[1], old[2], old[3]) != (
+            percent,
+            result.letter,
+            passed_at,
+            grader.hash,
+        ):
+            writes.append(
+                {
+                    "lecture_id": lecture_id,
+                    "user_id": uid,
+                    "percent_grade": percent,
+                    "letter_grade": result.letter,
+                    "passed_timestamp": passed_at,
+                    "grading_policy_hash": grader.hash,
+                    "created": now,
+                    "modified": now,
+                }
+            )
     if writes and is_postgres(session):
         session.flush()
-        session.connection().execute(_LECTURE_GRADES_UPSERT, {
-            "lecture_id": lecture_id, "hash": grader.hash, "now": now,
-            "user_ids": [w["user_id"] for w in writes], "percents": [w["percent_grade"] for w in writes],
-            "letters": [w["letter_grade"] for w in writes], "passed": [w["passed_timestamp"] for w in writes]})
+        session.connection().execute(
+            _LECTURE_GRADES_UPSERT,
+            {
+                "lecture_id": lecture_id,
+                "hash": grader.hash,
+                "now": now,
+                "user_ids": [w["user_id"] for w in writes],
+                "percents": [w["percent_grade"] for w in writes],
+                "letters": [w["letter_grade"] for w in writes],
+                "passed": [w["passed_timestamp"] for w in writes],
+            },
+        )
     elif writes:
         stmt = upsert_insert(session, LectureGrade)
         new = stmt.excluded
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["lecture_id", "user_id"],
-            set_={"percent_grade": new.percent_grade, "letter_grade": new.letter_grade,
-                  "passed_timestamp": func.coalesce(LectureGrade.passed_timestamp, new.passed_timestamp),
-                  "grading_policy_hash": new.grading_policy_hash, "modified": new.modified}), writes)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["lecture_id", "user_id"],
+                set_={
+                    "percent_grade": new.percent_grade,
+                    "letter_grade": new.letter_grade,
+                    "passed_timestamp": func.coalesce(LectureGrade.passed_timestamp, new.passed_timestamp),
+                    "grading_policy_hash": new.grading_policy_hash,
+                    "modified": new.modified,
+                },
+            ),
+            writes,
+        )
     return out
 
 
@@ -365,11 +542,28 @@ ON CONFLICT (lecture_id, user_id) DO UPDATE
 """)
 
 
-def stale_or_missing(stored: dict[int, tuple[Any, ...]], user_ids: Sequence[int], policy_hash: str) -> list[int]:
+def stale_or_missing(
+    stored: dict[int, tuple[Any, ...]], user_ids: Sequence[int], policy_hash: str
+) -> list[int]:
     return [uid for uid in user_ids if uid not in stored or stored[uid][3] != policy_hash]
 
 
-__all__ = ["AssignmentInfo", "StoredLectureGrade", "counted_assignments", "counted_infos", "effective_grades",
-           "effective_percent_of", "ensure_snapshots", "grade_learners", "grader_for", "infos_of",
-           "lock_learner_chunk", "lock_learners", "percent_of", "percent_value", "stale_or_missing",
-           "stored_lecture_grades", "upsert_assignment_grades"]
+__all__ = [
+    "AssignmentInfo",
+    "StoredLectureGrade",
+    "counted_assignments",
+    "counted_infos",
+    "effective_grades",
+    "effective_percent_of",
+    "ensure_snapshots",
+    "grade_learners",
+    "grader_for",
+    "infos_of",
+    "lock_learner_chunk",
+    "lock_learners",
+    "percent_of",
+    "percent_value",
+    "stale_or_missing",
+    "stored_lecture_grades",
+    "upsert_assignment_grades",
+]

@@ -70,27 +70,41 @@ def _recompute_learner(session: Session, lecture_id: int, user_id: int) -> Store
     return grade_learners(session, lecture_id, grader_for(lecture, infos), [user_id])[user_id]
 
 
-def recompute_learners(session: Session, lecture: Lecture, user_ids: list[int]) -> dict[int, StoredLectureGrade]:
+def recompute_learners(
+    session: Session, lecture: Lecture, user_ids: list[int]
+) -> dict[int, StoredLectureGrade]:
     """Lecture grades only (assignment grades unchanged, e.g. after an override) of several learners."""
     members = lock_learners(session, lecture.id, user_ids)
     infos = counted_infos(session, lecture.id)
     return grade_learners(session, lecture.id, grader_for(lecture, infos), members)
 
 
-def create_recompute_job(session: Session, lecture_id: int, *, reason: str,
-                         assignment_ids: list[int] | None = None, regrade: bool = False) -> Job:
+def create_recompute_job(
+    session: Session,
+    lecture_id: int,
+    *,
+    reason: str,
+    assignment_ids: list[int] | None = None,
+    regrade: bool = False,
+) -> Job:
     """A queued batch recompute of the lecture. `assignment_ids`: whose assignment grades to rebuild from
     the submissions too (a policy change needs none); `regrade`: move them to the current snapshot."""
-    job = Job(kind=JOB_KIND, state=JobState.queued, lecture_id=lecture_id, attempts=0,
-              payload={"reason": reason, "assignment_ids": sorted(assignment_ids or []), "regrade": regrade},
-              result={"progress": {"done": 0, "total": None}})
+    job = Job(
+        kind=JOB_KIND,
+        state=JobState.queued,
+        lecture_id=lecture_id,
+        attempts=0,
+        payload={"reason": reason, "assignment_ids": sorted(assignment_ids or []), "regrade": regrade},
+        result={"progress": {"done": 0, "total": None}},
+    )
     session.add(job)
     session.flush()
     return job
 
 
-def run_lecture_recompute(session_factory: Callable[[], Session], job_id: int,
-                          chunk_size: int = CHUNK_SIZE) -> None:
+def run_lecture_recompute(
+    session_factory: Callable[[], Session], job_id: int, chunk_size: int = CHUNK_SIZE
+) -> None:
     """Batch recompute (the `batch` queue): every learner of the lecture, chunk by chunk, set-based.
 
     Each chunk of learners is locked, its assignment grades rebuilt (when the job names assignments) in
@@ -107,8 +121,12 @@ def run_lecture_recompute(session_factory: Callable[[], Session], job_id: int,
         lecture = session.get(Lecture, lecture_id) if lecture_id is not None else None
         alive = lecture is not None and lecture.deleted_at is None
         policy = lecture.grading_policy if lecture is not None else None
-        total = session.scalar(select(func.count()).select_from(LectureMember)
-                               .where(LectureMember.lecture_id == lecture_id)) or 0
+        total = (
+            session.scalar(
+                select(func.count()).select_from(LectureMember).where(LectureMember.lecture_id == lecture_id)
+            )
+            or 0
+        )
         job.state, job.started_at, job.finished_at, job.error = JobState.running, utcnow(), None, None
         job.attempts += 1
         job.result = {"progress": {"done": 0, "total": total}}
@@ -132,8 +150,11 @@ def run_lecture_recompute(session_factory: Callable[[], Session], job_id: int,
         finished = session.get(Job, job_id)
         if finished is not None:
             finished.state, finished.finished_at = JobState.succeeded, utcnow()
-            finished.result = {"progress": {"done": done, "total": total}, "learners": done,
-                               "seconds": round(time.monotonic() - started, 3)}
+            finished.result = {
+                "progress": {"done": done, "total": total},
+                "learners": done,
+                "seconds": round(time.monotonic() - started, 3),
+            }
             session.commit()
 
 
@@ -157,8 +178,15 @@ def vacuum_grades(session_factory: Callable[[], Session], *, assignments: bool) 
         log.warning("VACUUM after the batch recompute failed (autovacuum will catch up): %s", exc)
 
 
-def _run_chunks(session_factory: Callable[[], Session], job_id: int, lecture_id: int,
-                policy: dict[str, Any] | None, payload: dict[str, Any], total: int, chunk_size: int) -> int:
+def _run_chunks(
+    session_factory: Callable[[], Session],
+    job_id: int,
+    lecture_id: int,
+    policy: dict[str, Any] | None,
+    payload: dict[str, Any],
+    total: int,
+    chunk_size: int,
+) -> int:
     with session_factory() as session:
         assignments = counted_assignments(session, lecture_id)
         infos = infos_of(assignments)
@@ -175,8 +203,9 @@ def _run_chunks(session_factory: Callable[[], Session], job_id: int, lecture_id:
             if not ids:
                 break
             if rebuilt:
-                upsert_assignment_grades(session, lecture_id, rebuilt, snapshots, ids, regrade=regrade,
-                                         contiguous=True)
+                upsert_assignment_grades(
+                    session, lecture_id, rebuilt, snapshots, ids, regrade=regrade, contiguous=True
+                )
             grade_learners(session, lecture_id, grader, ids, contiguous=True)
             done += len(ids)
             after = ids[-1]
@@ -189,7 +218,10 @@ def _run_chunks(session_factory: Callable[[], Session], job_id: int, lecture_id:
 
 def register_tasks(dispatcher: Any, session_factory: sessionmaker[Session]) -> None:
     """Register the task bodies on a dispatcher with a `register(name, fn)` method (InlineDispatcher)."""
-    dispatcher.register("grades.recompute_learner",
-                        lambda lecture_id, user_id: recompute_learner(session_factory, lecture_id, user_id))
-    dispatcher.register("grades.recompute_lecture",
-                        lambda job_id: run_lecture_recompute(session_factory, job_id))
+    dispatcher.register(
+        "grades.recompute_learner",
+        lambda lecture_id, user_id: recompute_learner(session_factory, lecture_id, user_id),
+    )
+    dispatcher.register(
+        "grades.recompute_lecture", lambda job_id: run_lecture_recompute(session_factory, job_id)
+    )

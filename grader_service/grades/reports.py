@@ -38,18 +38,24 @@ def _cell(text: str) -> str:
 
 def header(ctx: ReportContext) -> str:
     out = io.StringIO()
-    csv.writer(out).writerow(["user_id", "username", *(_cell(a.name) for a in ctx.assignments), "percent",
-                              "letter"])
+    csv.writer(out).writerow(
+        ["user_id", "username", *(_cell(a.name) for a in ctx.assignments), "percent", "letter"]
+    )
     return out.getvalue()
 
 
-def chunk(session: Session, ctx: ReportContext, after: str | None, size: int = CHUNK_SIZE
-          ) -> tuple[str, str | None]:
+def chunk(
+    session: Session, ctx: ReportContext, after: str | None, size: int = CHUNK_SIZE
+) -> tuple[str, str | None]:
     """The CSV rows of the next `size` students after username `after`, and the username to continue
     after (None when this was the last chunk)."""
-    stmt = (select(User.id, User.name).join(LectureMember, LectureMember.user_id == User.id)
-            .where(LectureMember.lecture_id == ctx.lecture_id, LectureMember.role == Role.student)
-            .order_by(User.name).limit(size))
+    stmt = (
+        select(User.id, User.name)
+        .join(LectureMember, LectureMember.user_id == User.id)
+        .where(LectureMember.lecture_id == ctx.lecture_id, LectureMember.role == Role.student)
+        .order_by(User.name)
+        .limit(size)
+    )
     if after is not None:
         stmt = stmt.where(User.name > after)
     rows: Sequence[tuple[int, str]] = [(uid, name) for uid, name in session.execute(stmt)]
@@ -71,6 +77,7 @@ def chunk(session: Session, ctx: ReportContext, after: str | None, size: int = C
                 units = percent_units(view.earned, view.possible)
                 cells.append(f"{units // SCALE}.{units % SCALE:04d}")
         grade = grades.get(uid)
-        writer.writerow([uid, name, *cells, f"{grade.percent:.2f}" if grade else "0.00",
-                         grade.letter if grade else ""])
+        writer.writerow(
+            [uid, name, *cells, f"{grade.percent:.2f}" if grade else "0.00", grade.letter if grade else ""]
+        )
     return out.getvalue(), (rows[-1][1] if len(rows) == size else None)

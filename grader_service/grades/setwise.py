@@ -42,7 +42,9 @@ class LectureResult(NamedTuple):
     passed: bool
 
 
-@lru_cache(maxsize=1 << 16)  # exact (Fraction) arithmetic; pages and recomputes meet the same pairs over and over
+@lru_cache(
+    maxsize=1 << 16
+)  # exact (Fraction) arithmetic; pages and recomputes meet the same pairs over and over
 def percent_units(earned: float, possible: float) -> int:
     """earned / possible as whole units of 1/10000, rounded half to even exactly as grade_lecture does."""
     if possible <= 0:
@@ -64,8 +66,12 @@ class LectureGrader:
         self.parsed: GradingPolicy = parse_policy(self.policy)
         self.assignments = list(assignments)
         self._by_rule = [
-            (rule.min_count, rule.drop_count, rule.weight,
-             [(a.id, a.points) for a in self.assignments if a.type == rule.type])
+            (
+                rule.min_count,
+                rule.drop_count,
+                rule.weight,
+                [(a.id, a.points) for a in self.assignments if a.type == rule.type],
+            )
             for rule in self.parsed.rules
         ]
         nonzero = [cutoff for _, cutoff in self.parsed.cutoffs if cutoff > 0]
@@ -93,8 +99,9 @@ class LectureGrader:
             if total:
                 raw += Fraction(total, kept * SCALE) * weight
         percent = round_lecture_percent(raw)
-        return LectureResult(percent, letter_for(percent, self.parsed.cutoffs),
-                             is_passed(percent, self.parsed.cutoffs))
+        return LectureResult(
+            percent, letter_for(percent, self.parsed.cutoffs), is_passed(percent, self.parsed.cutoffs)
+        )
 
     def passed(self, percent: float) -> bool:
         """Whether a stored percent (whole percents, as a fraction) passes under this policy: what

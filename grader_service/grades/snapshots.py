@@ -33,10 +33,19 @@ def snapshot_content(assignment: Assignment) -> dict[str, Any]:
         for notebook, nb in sorted((gradebook.get("notebooks") or {}).items()):
             for cell in nb.get("cells", []):
                 if cell.get("points"):
-                    cells.append({"notebook": notebook, "grade_id": cell.get("grade_id"),
-                                  "points": float(cell["points"])})
-    return {"assignment_id": assignment.id, "release_commit": getattr(assignment, "release_commit", None),
-            "points": float(assignment.points), "cells": cells}
+                    cells.append(
+                        {
+                            "notebook": notebook,
+                            "grade_id": cell.get("grade_id"),
+                            "points": float(cell["points"]),
+                        }
+                    )
+    return {
+        "assignment_id": assignment.id,
+        "release_commit": getattr(assignment, "release_commit", None),
+        "points": float(assignment.points),
+        "cells": cells,
+    }
 
 
 def snapshot_key(content: dict[str, Any]) -> str:
@@ -52,9 +61,18 @@ def ensure_snapshots(session: Session, assignments: Iterable[Assignment]) -> dic
     if not keys:
         return {}
     existing = set(session.scalars(select(GradingSnapshot.key).where(GradingSnapshot.key.in_(keys.values()))))
-    missing = [{"key": key, "assignment_id": aid, "release_commit": wanted[aid]["release_commit"],
-                "points": wanted[aid]["points"], "cells": wanted[aid]["cells"], "created": utcnow()}
-               for aid, key in keys.items() if key not in existing]
+    missing = [
+        {
+            "key": key,
+            "assignment_id": aid,
+            "release_commit": wanted[aid]["release_commit"],
+            "points": wanted[aid]["points"],
+            "cells": wanted[aid]["cells"],
+            "created": utcnow(),
+        }
+        for aid, key in keys.items()
+        if key not in existing
+    ]
     if missing:
         # Content-addressed: a row inserted concurrently under the same key is the same snapshot.
         stmt = upsert_insert(session, GradingSnapshot).on_conflict_do_nothing(index_elements=["key"])

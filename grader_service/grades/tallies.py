@@ -34,14 +34,17 @@ SELECT :lecture_id, :scope, role, sum(n) FROM gone GROUP BY role HAVING sum(n) <
 """)
 
 
-def tallies(session: Session, lecture_id: int, scopes: Iterable[int] = (TALLY_MEMBERS,)
-            ) -> dict[int, dict[str, int]]:
+def tallies(
+    session: Session, lecture_id: int, scopes: Iterable[int] = (TALLY_MEMBERS,)
+) -> dict[int, dict[str, int]]:
     """scope → role → how many (roles with none are left out), exact in the session's snapshot."""
     T = GradebookTally
     wanted = sorted(set(scopes))
-    rows = session.execute(select(T.scope, T.role, func.sum(T.n), func.count())
-                           .where(T.lecture_id == lecture_id, T.scope.in_(wanted))
-                           .group_by(T.scope, T.role)).all()
+    rows = session.execute(
+        select(T.scope, T.role, func.sum(T.n), func.count())
+        .where(T.lecture_id == lecture_id, T.scope.in_(wanted))
+        .group_by(T.scope, T.role)
+    ).all()
     out: dict[int, dict[str, int]] = {scope: {} for scope in wanted}
     pieces: dict[int, int] = defaultdict(int)
     for scope, role, n, count in rows:

@@ -58,8 +58,13 @@ class AssignmentGrade(Base):
     __table_args__ = (
         UniqueConstraint("lecture_id", "user_id", "assignment_id"),
         # the assignment filter's count and page (also the assignment foreign key's index)
-        Index("ix_assignment_grades_gradebook", "assignment_id", "member_role", "effective_percent",
-              postgresql_include=["user_id"]),
+        Index(
+            "ix_assignment_grades_gradebook",
+            "assignment_id",
+            "member_role",
+            "effective_percent",
+            postgresql_include=["user_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,8 +112,9 @@ class AssignmentGradeOverrideHistory(Base):
     __tablename__ = "assignment_grade_override_history"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    override_id: Mapped[int] = mapped_column(ForeignKey("assignment_grade_overrides.id", ondelete="CASCADE"),
-                                             index=True)
+    override_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment_grade_overrides.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(16))
     system: Mapped[str] = mapped_column(String(16))
@@ -126,8 +132,13 @@ class LectureGrade(Base):
         UniqueConstraint("lecture_id", "user_id"),
         Index("ix_lecture_grades_lecture_id_passed_timestamp", "lecture_id", "passed_timestamp"),
         # the course grade filter's count and page
-        Index("ix_lecture_grades_gradebook", "lecture_id", "member_role", "percent_grade",
-              postgresql_include=["user_id"]),
+        Index(
+            "ix_lecture_grades_gradebook",
+            "lecture_id",
+            "member_role",
+            "percent_grade",
+            postgresql_include=["user_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,8 +170,16 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     return not (type_ == "index" and reflected and compare_to is None and name in UNMODELLED_INDEXES)
 
 
-__all__ = ["AssignmentGrade", "AssignmentGradeOverride", "AssignmentGradeOverrideHistory", "GradingSnapshot",
-           "LectureGrade", "OVERRIDE_SYSTEMS", "UNMODELLED_INDEXES", "include_object"]
+__all__ = [
+    "AssignmentGrade",
+    "AssignmentGradeOverride",
+    "AssignmentGradeOverrideHistory",
+    "GradingSnapshot",
+    "LectureGrade",
+    "OVERRIDE_SYSTEMS",
+    "UNMODELLED_INDEXES",
+    "include_object",
+]
 
 
 #: GradebookTally.scope of the lecture's memberships and of its lecture grades (an assignment's grade rows

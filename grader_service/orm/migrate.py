@@ -107,12 +107,15 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool, upgrade_command: str) -
         upgrade(engine)
         return
     if status.current is None:
-        raise SchemaBehind("the database has tables but no schema revision: it was not created by "
-                           "grader-service; point db_url at an empty database")
+        raise SchemaBehind(
+            "the database has tables but no schema revision: it was not created by "
+            "grader-service; point db_url at an empty database"
+        )
     if not auto_upgrade:
         raise SchemaBehind(
             f"the database schema is at revision {status.current} but this version of grader-service needs "
-            f"{status.head}. Back up the database, then run:\n    {upgrade_command}")
+            f"{status.head}. Back up the database, then run:\n    {upgrade_command}"
+        )
     backup = backup_sqlite(engine)
     if backup:
         log.info("Backed up the database to %s before upgrading", backup)

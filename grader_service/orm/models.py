@@ -25,8 +25,15 @@ from grader_service.orm.base import Base, UtcDateTime, utcnow
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as plain strings with a CHECK constraint, so adding a value is a simple migration.
-    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
 
 
 class Role(str, enum.Enum):
@@ -100,8 +107,9 @@ class Lecture(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    status: Mapped[LectureStatus] = mapped_column(_enum(LectureStatus, "lecture_status"),
-                                                  default=LectureStatus.active)
+    status: Mapped[LectureStatus] = mapped_column(
+        _enum(LectureStatus, "lecture_status"), default=LectureStatus.active
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -120,13 +128,18 @@ class LectureMember(Base):
     __table_args__ = (
         # the gradebook's page (a walk in name order) and its username count (one index-only scan of the
         # lecture's members), with no join to users (PostgreSQL; on SQLite the name columns stay NULL)
-        Index("ix_lecture_members_gradebook", "lecture_id", "username",
-              postgresql_include=["role", "user_id", "username_lower"]),
+        Index(
+            "ix_lecture_members_gradebook",
+            "lecture_id",
+            "username",
+            postgresql_include=["role", "user_id", "username_lower"],
+        ),
     )
 
     lecture_id: Mapped[int] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: copies of `users.name` and of its lower() for the gradebook's name order and `username_contains`;
@@ -158,16 +171,18 @@ class Assignment(Base):
     max_submissions: Mapped[int | None] = mapped_column(Integer)
     cell_timeout: Mapped[int] = mapped_column(Integer)
     allowed_files: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[AssignmentStatus] = mapped_column(_enum(AssignmentStatus, "assignment_status"),
-                                                     default=AssignmentStatus.created)
+    status: Mapped[AssignmentStatus] = mapped_column(
+        _enum(AssignmentStatus, "assignment_status"), default=AssignmentStatus.created
+    )
     # set by the generate job: the student version's commit in `release` and the gradebook (cells, points,
     # checksums, hidden tests: never shown to students)
     source_commit: Mapped[str | None] = mapped_column(String(40))
     release_commit: Mapped[str | None] = mapped_column(String(40))
     gradebook: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     generated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    grading_basis: Mapped[GradingBasis] = mapped_column(_enum(GradingBasis, "grading_basis"),
-                                                        default=GradingBasis.best, server_default="best")
+    grading_basis: Mapped[GradingBasis] = mapped_column(
+        _enum(GradingBasis, "grading_basis"), default=GradingBasis.best, server_default="best"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -186,12 +201,15 @@ class Submission(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     commit_hash: Mapped[str | None] = mapped_column(String(40))
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    auto_status: Mapped[AutoStatus] = mapped_column(_enum(AutoStatus, "auto_status"),
-                                                    default=AutoStatus.pending)
-    manual_status: Mapped[ManualStatus] = mapped_column(_enum(ManualStatus, "manual_status"),
-                                                        default=ManualStatus.not_graded)
-    feedback_status: Mapped[FeedbackStatus] = mapped_column(_enum(FeedbackStatus, "feedback_status"),
-                                                            default=FeedbackStatus.not_generated)
+    auto_status: Mapped[AutoStatus] = mapped_column(
+        _enum(AutoStatus, "auto_status"), default=AutoStatus.pending
+    )
+    manual_status: Mapped[ManualStatus] = mapped_column(
+        _enum(ManualStatus, "manual_status"), default=ManualStatus.not_graded
+    )
+    feedback_status: Mapped[FeedbackStatus] = mapped_column(
+        _enum(FeedbackStatus, "feedback_status"), default=FeedbackStatus.not_generated
+    )
     auto_score: Mapped[float | None] = mapped_column(Float)
     manual_score: Mapped[float | None] = mapped_column(Float)
     score: Mapped[float | None] = mapped_column(Float)
@@ -212,11 +230,11 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), default=JobState.queued)
-    lecture_id: Mapped[int | None] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"),
-                                                   index=True)
+    lecture_id: Mapped[int | None] = mapped_column(ForeignKey("lectures.id", ondelete="CASCADE"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
-    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"),
-                                                      index=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(255))
     queued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -249,6 +267,19 @@ class ApiToken(Base):
 
 
 __all__ = [
-    "ApiToken", "Assignment", "AssignmentStatus", "AutoStatus", "FeedbackStatus", "GradingBasis", "Job", "JobState",
-    "Lecture", "LectureMember", "LectureStatus", "ManualStatus", "Role", "Submission", "User",
+    "ApiToken",
+    "Assignment",
+    "AssignmentStatus",
+    "AutoStatus",
+    "FeedbackStatus",
+    "GradingBasis",
+    "Job",
+    "JobState",
+    "Lecture",
+    "LectureMember",
+    "LectureStatus",
+    "ManualStatus",
+    "Role",
+    "Submission",
+    "User",
 ]

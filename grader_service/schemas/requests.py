@@ -24,8 +24,11 @@ def _not_dotdot(value: str) -> str:
     return value
 
 
-Code = Annotated[str, Field(pattern=NAME_PATTERN, description="short name used in URLs; letters, digits, . _ -"),
-                 AfterValidator(_not_dotdot)]
+Code = Annotated[
+    str,
+    Field(pattern=NAME_PATTERN, description="short name used in URLs; letters, digits, . _ -"),
+    AfterValidator(_not_dotdot),
+]
 Username = Annotated[str, Field(pattern=USERNAME_PATTERN), AfterValidator(_not_dotdot)]
 Title = Annotated[str, Field(min_length=1, max_length=255)]
 
@@ -62,8 +65,9 @@ def _glob_list(values: list[str]) -> list[str]:
     return values
 
 
-AllowedFiles = Annotated[list[Annotated[str, Field(max_length=255)]], Field(max_length=100),
-                         AfterValidator(_glob_list)]
+AllowedFiles = Annotated[
+    list[Annotated[str, Field(max_length=255)]], Field(max_length=100), AfterValidator(_glob_list)
+]
 
 
 class AssignmentFields(Strict):
@@ -94,8 +98,9 @@ class SubmissionCreate(Strict):
 class SubmissionUpdate(Strict):
     auto_status: Literal["pending", "running", "automatically_graded", "grading_failed"] | None = None
     manual_status: Literal["not_graded", "being_edited", "manually_graded"] | None = None
-    feedback_status: Literal["not_generated", "generating", "generated", "released",
-                             "generation_failed"] | None = None
+    feedback_status: (
+        Literal["not_generated", "generating", "generated", "released", "generation_failed"] | None
+    ) = None
     manual_score: Annotated[float, Field(ge=0.0)] | None = None
 
 

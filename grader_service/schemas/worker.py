@@ -36,6 +36,8 @@ class WorkerRequeue(Strict):
 class WorkerGiveUp(Strict):
     """The task's retries are used up: fail the job unless it finished meanwhile."""
 
-    attempt: Attempt | None = Field(description="the last attempt the worker claimed; null when no claim "
-                                                "succeeded (e.g. the service was unreachable)")
+    attempt: Attempt | None = Field(
+        description="the last attempt the worker claimed; null when no claim "
+        "succeeded (e.g. the service was unreachable)"
+    )
     error: Error

@@ -27,8 +27,9 @@ def assignment_visible(actor: Actor, assignment: Assignment) -> bool:
     return actor.role_in(assignment.lecture_id) is not None and assignment.status != AssignmentStatus.created
 
 
-def get_assignment(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                   *, for_update: bool = False) -> Assignment:
+def get_assignment(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, *, for_update: bool = False
+) -> Assignment:
     get_lecture(session, actor, lecture_id)
     stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.lecture_id == lecture_id)
     if for_update:
@@ -39,8 +40,9 @@ def get_assignment(session: Session, actor: Actor, lecture_id: int, assignment_i
     return assignment
 
 
-def get_submission(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                   submission_id: int) -> Submission:
+def get_submission(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, submission_id: int
+) -> Submission:
     assignment = get_assignment(session, actor, lecture_id, assignment_id)
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment.id:

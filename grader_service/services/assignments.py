@@ -28,8 +28,11 @@ TRANSITIONS = {
 
 def list_assignments(session: Session, actor: Actor, lecture_id: int) -> list[Assignment]:
     get_lecture(session, actor, lecture_id)
-    stmt = (select(Assignment).where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None))
-            .order_by(Assignment.position, Assignment.id))
+    stmt = (
+        select(Assignment)
+        .where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None))
+        .order_by(Assignment.position, Assignment.id)
+    )
     if not actor.is_staff(lecture_id):
         stmt = stmt.where(Assignment.status != AssignmentStatus.created)
     return list(session.scalars(stmt))
@@ -42,8 +45,9 @@ def _late_periods(body: AssignmentFields) -> list[dict[str, Any]]:
     except ValueError as exc:
         errors = getattr(exc, "errors", None) or [{"field": "periods", "message": str(exc)}]
         field = "late_" + errors[0]["field"] if errors[0]["field"].startswith("periods") else "late_periods"
-        raise BadRequest(f"{field}: {errors[0]['message'].replace('periods[', 'late_periods[')}",
-                         field=field) from exc
+        raise BadRequest(
+            f"{field}: {errors[0]['message'].replace('periods[', 'late_periods[')}", field=field
+        ) from exc
     return periods
 
 
@@ -77,11 +81,18 @@ def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits
         raise BadRequest("late_periods need a deadline", field="late_periods")
 
 
-def create_assignment(session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate,
-                      limits: Limits) -> Assignment:
+def create_assignment(
+    session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits
+) -> Assignment:
     get_lecture(session, actor, lecture_id)
-    assignment = Assignment(lecture_id=lecture_id, name=body.name, late_periods=[], allowed_files=[],
-                            cell_timeout=limits.clamp_cell_timeout(None), status=AssignmentStatus.created)
+    assignment = Assignment(
+        lecture_id=lecture_id,
+        name=body.name,
+        late_periods=[],
+        allowed_files=[],
+        cell_timeout=limits.clamp_cell_timeout(None),
+        status=AssignmentStatus.created,
+    )
     _apply_fields(assignment, body, limits)
     session.add(assignment)
     session.flush()
@@ -93,12 +104,22 @@ def _has_submissions(session: Session, assignment_id: int) -> bool:
 
 
 def _grading_inputs(assignment: Assignment) -> tuple[Any, ...]:
-    return (assignment.status == AssignmentStatus.created, assignment.assignment_type, assignment.points,
-            assignment.grading_basis)
+    return (
+        assignment.status == AssignmentStatus.created,
+        assignment.assignment_type,
+        assignment.points,
+        assignment.grading_basis,
+    )
 
 
-def update_assignment(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                      body: AssignmentUpdate, limits: Limits) -> Assignment:
+def update_assignment(
+    session: Session,
+    actor: Actor,
+    lecture_id: int,
+    assignment_id: int,
+    body: AssignmentUpdate,
+    limits: Limits,
+) -> Assignment:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
     before = _grading_inputs(assignment)
     lateness_before = (assignment.deadline, list(assignment.late_periods or []))
@@ -108,13 +129,19 @@ def update_assignment(session: Session, actor: Actor, lecture_id: int, assignmen
     if body.status is not None and AssignmentStatus(body.status) != assignment.status:
         new = AssignmentStatus(body.status)
         if new not in TRANSITIONS[assignment.status]:
-            raise Conflict(f"an assignment cannot go from {assignment.status.value} to {new.value}",
-                           field="status")
+            raise Conflict(
+                f"an assignment cannot go from {assignment.status.value} to {new.value}", field="status"
+            )
         if new == AssignmentStatus.released and assignment.release_commit is None:
-            raise Conflict("generate the assignment before releasing it (POST .../generate): students need "
-                           "the student version in the release repository", field="status")
+            raise Conflict(
+                "generate the assignment before releasing it (POST .../generate): students need "
+                "the student version in the release repository",
+                field="status",
+            )
         if new == AssignmentStatus.created and _has_submissions(session, assignment.id):
-            raise Conflict("the assignment has submissions; close it instead of unreleasing it", field="status")
+            raise Conflict(
+                "the assignment has submissions; close it instead of unreleasing it", field="status"
+            )
         assignment.status = new
     assignment.updated_at = utcnow()
     session.flush()
@@ -124,7 +151,9 @@ def update_assignment(session: Session, actor: Actor, lecture_id: int, assignmen
     if _grading_inputs(assignment) != before or rescaled:
         # What counts (released or not, type, points, best/latest) changed: recompute the lecture's grades,
         # this assignment's from its submissions.
-        enqueue_lecture_recompute(session, lecture_id, reason="assignment changed", assignment_ids=[assignment.id])
+        enqueue_lecture_recompute(
+            session, lecture_id, reason="assignment changed", assignment_ids=[assignment.id]
+        )
     return assignment
 
 
@@ -132,8 +161,11 @@ def rescale_submissions(session: Session, assignment: Assignment) -> int:
     """Apply a changed deadline or late-period table to every submission already handed in (the raw
     score is kept, so this can be undone by changing them back); returns how many changed. A submission
     that is now later than every period counts 0 (it stays, nothing a student submitted is deleted)."""
-    rows = session.execute(select(Submission.id, Submission.submitted_at, Submission.late_scaling,
-                                  Submission.score).where(Submission.assignment_id == assignment.id)).all()
+    rows = session.execute(
+        select(Submission.id, Submission.submitted_at, Submission.late_scaling, Submission.score).where(
+            Submission.assignment_id == assignment.id
+        )
+    ).all()
     changes = []
     for sid, submitted_at, old, score in rows:
         scaling = 1.0
@@ -141,20 +173,29 @@ def rescale_submissions(session: Session, assignment: Assignment) -> int:
             found = late_scaling(assignment.deadline, submitted_at, assignment.late_periods or [])
             scaling = 0.0 if found is None else found
         if scaling != old:
-            changes.append({"id": sid, "late_scaling": scaling,
-                            "final_score": None if score is None else score * scaling})
+            changes.append(
+                {
+                    "id": sid,
+                    "late_scaling": scaling,
+                    "final_score": None if score is None else score * scaling,
+                }
+            )
     if changes:
         session.execute(update(Submission), changes)
     return len(changes)
 
 
-def delete_assignment(session: Session, actor: Actor, lecture_id: int, assignment_id: int, force: bool) -> None:
+def delete_assignment(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, force: bool
+) -> None:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
     if force and not actor.is_admin:
         raise Forbidden("only an admin may force the deletion of an assignment", field="force")
     if _has_submissions(session, assignment.id) and not force:
-        raise Conflict(f"assignment {assignment.name!r} has submissions; close it instead, or ask an admin "
-                       "to delete it with ?force=true")
+        raise Conflict(
+            f"assignment {assignment.name!r} has submissions; close it instead, or ask an admin "
+            "to delete it with ?force=true"
+        )
     assignment.deleted_at = utcnow()
     if assignment.status != AssignmentStatus.created:
         enqueue_lecture_recompute(session, lecture_id, reason="assignment deleted")

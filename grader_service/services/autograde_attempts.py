@@ -31,8 +31,13 @@ class Attempt:
     @property
     def labels(self) -> dict[str, str]:
         """Names of the job for executors (pod labels and annotations, per-lecture settings)."""
-        return {"lecture": self.lecture_code, "assignment": str(self.assignment_id), "user": self.username,
-                "submission": str(self.submission_id), "attempt": str(self.number)}
+        return {
+            "lecture": self.lecture_code,
+            "assignment": str(self.assignment_id),
+            "user": self.username,
+            "submission": str(self.submission_id),
+            "attempt": str(self.number),
+        }
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,9 @@ class NotStarted:
     reason: str
 
 
-def start(session: Session, job_id: int, worker: str, *, job_token: str | None = None) -> Attempt | NotStarted:
+def start(
+    session: Session, job_id: int, worker: str, *, job_token: str | None = None
+) -> Attempt | NotStarted:
     """Claim autograde job `job_id` for `worker` (row lock, compare-and-set: a finished or cancelled job is
     not started again) and mark its submission running. A job that cannot run (no gradebook, no commit) is
     failed right here. `job_token`, for remote executors, becomes this attempt's only credential for the
@@ -66,9 +73,17 @@ def start(session: Session, job_id: int, worker: str, *, job_token: str | None =
     sub.auto_status = AutoStatus.running
     if job_token:
         job.token_hash = hash_token(job_token)
-    return Attempt(job_id=job.id, number=job.attempts, submission_id=sub.id, gradebook=assignment.gradebook,
-                   cell_timeout=float(assignment.cell_timeout), lecture_code=assignment.lecture.code,
-                   assignment_id=assignment.id, username=sub.user.name, commit=sub.commit_hash or "")
+    return Attempt(
+        job_id=job.id,
+        number=job.attempts,
+        submission_id=sub.id,
+        gradebook=assignment.gradebook,
+        cell_timeout=float(assignment.cell_timeout),
+        lecture_code=assignment.lecture.code,
+        assignment_id=assignment.id,
+        username=sub.user.name,
+        commit=sub.commit_hash or "",
+    )
 
 
 def requeue(session: Session, job_id: int, attempt: int, error: str) -> bool:

@@ -30,8 +30,10 @@ def seed_demo(session: Session, limits: Limits) -> dict[str, Any]:
         lecture = Lecture(**DEMO_LECTURE)
         session.add(lecture)
         session.flush()
-    members = {m.user_id: m for m in session.scalars(
-        select(LectureMember).where(LectureMember.lecture_id == lecture.id))}
+    members = {
+        m.user_id: m
+        for m in session.scalars(select(LectureMember).where(LectureMember.lecture_id == lecture.id))
+    }
     users: dict[str, Any] = {}
     for key, (name, display, role) in DEMO_USERS.items():
         user = get_or_create_user(session, name, display)
@@ -43,19 +45,34 @@ def seed_demo(session: Session, limits: Limits) -> dict[str, Any]:
         session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.note == DEMO_TOKEN_NOTE))
         token = create_token(session, user, note=DEMO_TOKEN_NOTE)
         users[key] = {"name": name, "display_name": display, "role": role.value, "token": token}
-    assignment = session.scalars(select(Assignment).where(
-        Assignment.lecture_id == lecture.id, Assignment.name == DEMO_ASSIGNMENT,
-        Assignment.deleted_at.is_(None))).first()
+    assignment = session.scalars(
+        select(Assignment).where(
+            Assignment.lecture_id == lecture.id,
+            Assignment.name == DEMO_ASSIGNMENT,
+            Assignment.deleted_at.is_(None),
+        )
+    ).first()
     if assignment is None:
         # created unreleased: the demo command generates the release from the source notebook, then releases
-        assignment = Assignment(lecture_id=lecture.id, name=DEMO_ASSIGNMENT, assignment_type="Homework",
-                                points=0.0, late_periods=[], allowed_files=[],
-                                cell_timeout=limits.clamp_cell_timeout(None), status=AssignmentStatus.created)
+        assignment = Assignment(
+            lecture_id=lecture.id,
+            name=DEMO_ASSIGNMENT,
+            assignment_type="Homework",
+            points=0.0,
+            late_periods=[],
+            allowed_files=[],
+            cell_timeout=limits.clamp_cell_timeout(None),
+            status=AssignmentStatus.created,
+        )
         session.add(assignment)
     session.flush()
     return {
         "lecture": {"id": lecture.id, "code": lecture.code, "name": lecture.name},
-        "assignment": {"id": assignment.id, "name": assignment.name, "status": assignment.status.value,
-                       "generated": assignment.release_commit is not None},
+        "assignment": {
+            "id": assignment.id,
+            "name": assignment.name,
+            "status": assignment.status.value,
+            "generated": assignment.release_commit is not None,
+        },
         "users": users,
     }

@@ -65,16 +65,24 @@ def _may(actor: Actor, role: Role | None, ref: RepoRef, write: bool) -> int:
     return 404
 
 
-def decide(session: Session, token: str | None, ref: RepoRef, write: bool, admin_users: frozenset[str],
-           limits: GitLimits, protected: Callable[[int, int], set[str]]) -> GitAccessDecision:
+def decide(
+    session: Session,
+    token: str | None,
+    ref: RepoRef,
+    write: bool,
+    admin_users: frozenset[str],
+    limits: GitLimits,
+    protected: Callable[[int, int], set[str]],
+) -> GitAccessDecision:
     if token is None:
         return GitAccessDecision.deny(401, "authentication required: use your API token as the password")
     actor = resolve_actor(session, token, admin_users)
     if actor is None:
         return GitAccessDecision.deny(401, "the token is invalid or has expired")
     hidden = GitAccessDecision.deny(404, f"repository {ref} not found")
-    lecture = session.scalars(select(Lecture).where(Lecture.code == ref.lecture,
-                                                    Lecture.deleted_at.is_(None))).first()
+    lecture = session.scalars(
+        select(Lecture).where(Lecture.code == ref.lecture, Lecture.deleted_at.is_(None))
+    ).first()
     if lecture is None or not ref.assignment.isdigit():
         return hidden
     role = actor.role_in(lecture.id)
@@ -92,11 +100,15 @@ def decide(session: Session, token: str | None, ref: RepoRef, write: bool, admin
         return hidden
     if status == 403:
         return GitAccessDecision.deny(403, f"you may not push to {ref}")
-    policy = PushPolicy(max_file_size=limits.max_file_size, max_files=limits.max_files,
-                        max_push_size=limits.max_push_size,
-                        allowed_extensions=limits.allowed_extensions if ref.kind == "user" else None,
-                        allowed_files=tuple(assignment.allowed_files) if ref.kind == "user" and
-                        assignment.allowed_files else None)
+    policy = PushPolicy(
+        max_file_size=limits.max_file_size,
+        max_files=limits.max_files,
+        max_push_size=limits.max_push_size,
+        allowed_extensions=limits.allowed_extensions if ref.kind == "user" else None,
+        allowed_files=tuple(assignment.allowed_files)
+        if ref.kind == "user" and assignment.allowed_files
+        else None,
+    )
     protected_commits = None
     if ref.kind == "user":
         assignment_id, user_id = assignment.id, actor.user_id
@@ -105,9 +117,13 @@ def decide(session: Session, token: str | None, ref: RepoRef, write: bool, admin
 
 
 def submitted_commits(session: Session, assignment_id: int, user_id: int) -> set[str]:
-    rows = session.scalars(select(Submission.commit_hash).where(
-        Submission.assignment_id == assignment_id, Submission.user_id == user_id,
-        Submission.commit_hash.is_not(None)))
+    rows = session.scalars(
+        select(Submission.commit_hash).where(
+            Submission.assignment_id == assignment_id,
+            Submission.user_id == user_id,
+            Submission.commit_hash.is_not(None),
+        )
+    )
     return {c for c in rows if c}
 
 

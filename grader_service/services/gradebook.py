@@ -50,8 +50,18 @@ from grader_service.services.dispatch import enqueue
 
 DEFAULT_PAGE_SIZE = 50
 MAX_BULK_ITEMS = 1000
-GRADEBOOK_QUERY = ("username", "cursor", "page_size", "username_contains", "assignment", "assignment_grade_min",
-                   "assignment_grade_max", "course_grade_min", "course_grade_max", "excluded_roles")
+GRADEBOOK_QUERY = (
+    "username",
+    "cursor",
+    "page_size",
+    "username_contains",
+    "assignment",
+    "assignment_grade_min",
+    "assignment_grade_max",
+    "course_grade_min",
+    "course_grade_max",
+    "excluded_roles",
+)
 WRITABLE_OFF = "the writable gradebook is disabled for this lecture"
 
 
@@ -64,8 +74,7 @@ class GradebookRequest:
 
 
 # -- query parsing --
-def _number(args: Mapping[str, str | None], name: str, low: float, high: float, integer: bool = False
-            ) -> Any:
+def _number(args: Mapping[str, str | None], name: str, low: float, high: float, integer: bool = False) -> Any:
     raw = args.get(name)
     if raw is None or raw == "":
         return None
@@ -101,39 +110,57 @@ def parse_gradebook_query(args: Mapping[str, str | None], max_page_size: int) ->
         names = [r.strip() for r in raw_roles.split(",") if r.strip()]
         bad = [r for r in names if r not in Role.__members__]
         if bad:
-            raise BadRequest(f"excluded_roles: unknown role {bad[0]!r} (roles: student, tutor, instructor)",
-                             field="excluded_roles")
+            raise BadRequest(
+                f"excluded_roles: unknown role {bad[0]!r} (roles: student, tutor, instructor)",
+                field="excluded_roles",
+            )
         excluded = frozenset(Role(r) for r in names)
     cursor = args.get("cursor") or None
     if cursor is not None:
         decode_cursor(cursor)
-    filters = GradebookFilters(username_contains=contains, assignment_id=assignment, assignment_grade_min=a_min,
-                               assignment_grade_max=a_max, course_grade_min=c_min, course_grade_max=c_max,
-                               excluded_roles=excluded)
+    filters = GradebookFilters(
+        username_contains=contains,
+        assignment_id=assignment,
+        assignment_grade_min=a_min,
+        assignment_grade_max=a_max,
+        course_grade_min=c_min,
+        course_grade_max=c_max,
+        excluded_roles=excluded,
+    )
     return GradebookRequest(args.get("username") or None, cursor, page_size, filters)
 
 
 # -- reads --
 def _member(session: Session, lecture_id: int, username: str) -> tuple[int, str, Role]:
-    row = session.execute(select(User.id, User.name, LectureMember.role)
-                          .join(LectureMember, LectureMember.user_id == User.id)
-                          .where(LectureMember.lecture_id == lecture_id, User.name == username)).first()
+    row = session.execute(
+        select(User.id, User.name, LectureMember.role)
+        .join(LectureMember, LectureMember.user_id == User.id)
+        .where(LectureMember.lecture_id == lecture_id, User.name == username)
+    ).first()
     if row is None:
         raise NotFound(f"user {username!r} is not a member of lecture {lecture_id}")
     return row[0], row[1], row[2]
 
 
-def read_gradebook(session: Session, actor: Actor, lecture_id: int, request: GradebookRequest) -> dict[str, Any]:
+def read_gradebook(
+    session: Session, actor: Actor, lecture_id: int, request: GradebookRequest
+) -> dict[str, Any]:
     lecture = get_lecture(session, actor, lecture_id)
     if request.username is not None:
         user_id, name, _ = _member(session, lecture_id, request.username)
         return gradebook_learner(session, lecture, user_id, name)
     if request.filters.assignment_id is not None:
-        found = session.scalar(select(Assignment.id).where(
-            Assignment.id == request.filters.assignment_id, Assignment.lecture_id == lecture_id,
-            Assignment.deleted_at.is_(None)))
+        found = session.scalar(
+            select(Assignment.id).where(
+                Assignment.id == request.filters.assignment_id,
+                Assignment.lecture_id == lecture_id,
+                Assignment.deleted_at.is_(None),
+            )
+        )
         if found is None:
-            raise BadRequest(f"assignment {request.filters.assignment_id} is not in this lecture", field="assignment")
+            raise BadRequest(
+                f"assignment {request.filters.assignment_id} is not in this lecture", field="assignment"
+            )
     return gradebook_page(session, lecture, request.filters, request.cursor, request.page_size)
 
 
@@ -142,8 +169,9 @@ def read_grading_info(session: Session, actor: Actor, lecture_id: int) -> dict[s
     return grading_info(lecture, counted_infos(session, lecture_id))
 
 
-def list_lecture_grades(session: Session, actor: Actor, lecture_id: int, cursor: str | None,
-                        page_size: int) -> dict[str, Any]:
+def list_lecture_grades(
+    session: Session, actor: Actor, lecture_id: int, cursor: str | None, page_size: int
+) -> dict[str, Any]:
     """Lecture grades. A student gets their own, recomputed when stale (the progress read); staff get the
     students' grades as stored, marked `stale` when computed under another policy (the dashboard read)."""
     lecture = get_lecture(session, actor, lecture_id)
@@ -151,10 +179,17 @@ def list_lecture_grades(session: Session, actor: Actor, lecture_id: int, cursor:
     grader = grader_for(lecture, infos)
     if not actor.is_staff(lecture_id):
         grade = fresh_lecture_grades(session, lecture_id, grader, [actor.user_id]).get(actor.user_id)
-        entry = {"user_id": actor.user_id, "username": actor.name, "percent": grade.percent if grade else 0.0,
-                 "letter": grade.letter if grade else "", "passed": bool(grade and grade.passed),
-                 "passed_timestamp": grade.passed_timestamp.isoformat() if grade and grade.passed_timestamp
-                 else None, "stale": False}
+        entry = {
+            "user_id": actor.user_id,
+            "username": actor.name,
+            "percent": grade.percent if grade else 0.0,
+            "letter": grade.letter if grade else "",
+            "passed": bool(grade and grade.passed),
+            "passed_timestamp": grade.passed_timestamp.isoformat()
+            if grade and grade.passed_timestamp
+            else None,
+            "stale": False,
+        }
         return {"next": None, "results": [entry]}
     after = None
     if cursor:
@@ -162,31 +197,48 @@ def list_lecture_grades(session: Session, actor: Actor, lecture_id: int, cursor:
         if direction != "after":
             raise BadRequest("cursor is not a cursor of this list", field="cursor")
     L = LectureGrade
-    stmt = (select(User.id, User.name, L.percent_grade, L.letter_grade, L.passed_timestamp, L.grading_policy_hash)
-            .join(LectureMember, LectureMember.user_id == User.id)
-            .outerjoin(L, (L.lecture_id == lecture_id) & (L.user_id == User.id))
-            .where(LectureMember.lecture_id == lecture_id, LectureMember.role == Role.student)
-            .order_by(User.name).limit(page_size + 1))
+    stmt = (
+        select(User.id, User.name, L.percent_grade, L.letter_grade, L.passed_timestamp, L.grading_policy_hash)
+        .join(LectureMember, LectureMember.user_id == User.id)
+        .outerjoin(L, (L.lecture_id == lecture_id) & (L.user_id == User.id))
+        .where(LectureMember.lecture_id == lecture_id, LectureMember.role == Role.student)
+        .order_by(User.name)
+        .limit(page_size + 1)
+    )
     if after is not None:
         stmt = stmt.where(User.name > after)
     rows = session.execute(stmt).all()
-    results = [{"user_id": uid, "username": name, "percent": percent, "letter": letter,
-                "passed": percent is not None and grader.passed(percent),
-                "passed_timestamp": passed_at.isoformat() if passed_at else None,
-                "stale": percent is None or hash_ != grader.hash}
-               for uid, name, percent, letter, passed_at, hash_ in rows[:page_size]]
+    results = [
+        {
+            "user_id": uid,
+            "username": name,
+            "percent": percent,
+            "letter": letter,
+            "passed": percent is not None and grader.passed(percent),
+            "passed_timestamp": passed_at.isoformat() if passed_at else None,
+            "stale": percent is None or hash_ != grader.hash,
+        }
+        for uid, name, percent, letter, passed_at, hash_ in rows[:page_size]
+    ]
     more = len(rows) > page_size
     return {"next": encode_cursor("after", rows[page_size - 1][1]) if more else None, "results": results}
 
 
-def read_override_history(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                          username: str) -> dict[str, Any]:
+def read_override_history(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, username: str
+) -> dict[str, Any]:
     get_assignment(session, actor, lecture_id, assignment_id)
     user_id, name, _ = _member(session, lecture_id, username)
-    grade_id = session.scalar(select(AssignmentGrade.id).where(
-        AssignmentGrade.lecture_id == lecture_id, AssignmentGrade.user_id == user_id,
-        AssignmentGrade.assignment_id == assignment_id))
-    history = override_history(session, grade_id) if grade_id is not None else {"override": None, "history": []}
+    grade_id = session.scalar(
+        select(AssignmentGrade.id).where(
+            AssignmentGrade.lecture_id == lecture_id,
+            AssignmentGrade.user_id == user_id,
+            AssignmentGrade.assignment_id == assignment_id,
+        )
+    )
+    history = (
+        override_history(session, grade_id) if grade_id is not None else {"override": None, "history": []}
+    )
     return {"user_id": user_id, "username": name, "assignment_id": assignment_id, **history}
 
 
@@ -198,7 +250,9 @@ def _item_error(index: int, exc: ValidationError) -> str:
     return f"{field or 'item'}: {message}"
 
 
-def bulk_update(session: Session, actor: Actor, lecture_id: int, items: list[Any]) -> tuple[int, list[dict[str, Any]]]:
+def bulk_update(
+    session: Session, actor: Actor, lecture_id: int, items: list[Any]
+) -> tuple[int, list[dict[str, Any]]]:
     """Create or change overrides item by item (one bad item never blocks the others), then recompute the
     affected lecture grades. (202, results) when every item succeeded, else (422, results)."""
     lecture = get_lecture(session, actor, lecture_id)
@@ -208,17 +262,29 @@ def bulk_update(session: Session, actor: Actor, lecture_id: int, items: list[Any
         raise BadRequest(f"at most {MAX_BULK_ITEMS} items per request, got {len(items)}")
     if not lecture.gradebook_writable:
         raise Forbidden(WRITABLE_OFF)
-    assignments = {a.id: a for a in session.scalars(select(Assignment).where(
-        Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None)))}
-    members = {uid: name for uid, name in session.execute(
-        select(User.id, User.name).join(LectureMember, LectureMember.user_id == User.id)
-        .where(LectureMember.lecture_id == lecture_id))}
+    assignments = {
+        a.id: a
+        for a in session.scalars(
+            select(Assignment).where(Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None))
+        )
+    }
+    members = {
+        uid: name
+        for uid, name in session.execute(
+            select(User.id, User.name)
+            .join(LectureMember, LectureMember.user_id == User.id)
+            .where(LectureMember.lecture_id == lecture_id)
+        )
+    }
     by_name = {name: uid for uid, name in members.items()}
     # Lock the named learners first (in id order), as every writer of a learner's grades does: a grade row
     # created here then agrees with the membership (PostgreSQL copies the role onto it), and concurrent
     # bulk updates of the same learners queue instead of deadlocking.
-    named = {raw.get("user_id") if isinstance(raw.get("user_id"), int) else by_name.get(str(raw.get("username")))
-             for raw in items if isinstance(raw, dict)}
+    named = {
+        raw.get("user_id") if isinstance(raw.get("user_id"), int) else by_name.get(str(raw.get("username")))
+        for raw in items
+        if isinstance(raw, dict)
+    }
     lock_learners(session, lecture_id, sorted(uid for uid in named if uid in members))
     snapshots = ensure_snapshots(session, assignments.values())
     results: list[dict[str, Any]] = []
@@ -253,8 +319,9 @@ def bulk_update(session: Session, actor: Actor, lecture_id: int, items: list[Any
             continue
         try:
             with session.begin_nested():
-                grade = get_or_create_grade(session, lecture_id, user_id, item.assignment_id,
-                                            snapshots[item.assignment_id])
+                grade = get_or_create_grade(
+                    session, lecture_id, user_id, item.assignment_id, snapshots[item.assignment_id]
+                )
                 set_override(session, grade, changes, actor_id=actor.user_id, system="gradebook")
         except SQLAlchemyError as exc:
             result["reason"] = f"could not store the override: {type(exc).__name__}"
@@ -270,31 +337,51 @@ def bulk_update(session: Session, actor: Actor, lecture_id: int, items: list[Any
 def job_view(job: Job | None) -> dict[str, Any] | None:
     if job is None:
         return None
-    return {"id": job.id, "kind": job.kind, "state": job.state.value, "lecture_id": job.lecture_id,
-            "attempts": job.attempts, "queued_at": job.queued_at.isoformat() if job.queued_at else None,
-            "started_at": job.started_at.isoformat() if job.started_at else None,
-            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-            "error": job.error, "payload": job.payload, "result": job.result}
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "lecture_id": job.lecture_id,
+        "attempts": job.attempts,
+        "queued_at": job.queued_at.isoformat() if job.queued_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+        "payload": job.payload,
+        "result": job.result,
+    }
 
 
-def enqueue_lecture_recompute(session: Session, lecture_id: int, *, reason: str,
-                              assignment_ids: list[int] | None = None, regrade: bool = False) -> Job:
+def enqueue_lecture_recompute(
+    session: Session,
+    lecture_id: int,
+    *,
+    reason: str,
+    assignment_ids: list[int] | None = None,
+    regrade: bool = False,
+) -> Job:
     """Create a batch recompute job of the lecture and send it after the transaction commits."""
-    job = create_recompute_job(session, lecture_id, reason=reason, assignment_ids=assignment_ids, regrade=regrade)
+    job = create_recompute_job(
+        session, lecture_id, reason=reason, assignment_ids=assignment_ids, regrade=regrade
+    )
     enqueue(session, "grades.recompute_lecture", job_id=job.id)
     return job
 
 
 def _latest_recompute(session: Session, lecture_id: int) -> Job | None:
-    return session.scalars(select(Job).where(Job.lecture_id == lecture_id, Job.kind == JOB_KIND)
-                           .order_by(Job.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(Job).where(Job.lecture_id == lecture_id, Job.kind == JOB_KIND).order_by(Job.id.desc()).limit(1)
+    ).first()
 
 
 def get_policy(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
     lecture = get_lecture(session, actor, lecture_id)
     policy = effective_policy(lecture.grading_policy)
-    out: dict[str, Any] = {"policy": policy, "policy_hash": policy_hash(policy),
-                           "is_default": not lecture.grading_policy}
+    out: dict[str, Any] = {
+        "policy": policy,
+        "policy_hash": policy_hash(policy),
+        "is_default": not lecture.grading_policy,
+    }
     if actor.is_staff(lecture_id):
         out["recompute_job"] = job_view(_latest_recompute(session, lecture_id))
     return out
@@ -326,15 +413,24 @@ def regrade(session: Session, actor: Actor, lecture_id: int, body: RegradeReques
     """Explicit regrade: rebuild these assignments' grades from the submissions against their current
     version (snapshot), then every lecture grade; a batch job."""
     get_lecture(session, actor, lecture_id)
-    known = set(session.scalars(select(Assignment.id).where(
-        Assignment.lecture_id == lecture_id, Assignment.deleted_at.is_(None),
-        Assignment.id.in_(body.assignment_ids))))
+    known = set(
+        session.scalars(
+            select(Assignment.id).where(
+                Assignment.lecture_id == lecture_id,
+                Assignment.deleted_at.is_(None),
+                Assignment.id.in_(body.assignment_ids),
+            )
+        )
+    )
     for index, aid in enumerate(body.assignment_ids):
         if aid not in known:
-            raise BadRequest(f"assignment_ids[{index}]: assignment {aid} is not in this lecture",
-                             field=f"assignment_ids[{index}]")
-    job = enqueue_lecture_recompute(session, lecture_id, reason="regrade", assignment_ids=sorted(known),
-                                    regrade=True)
+            raise BadRequest(
+                f"assignment_ids[{index}]: assignment {aid} is not in this lecture",
+                field=f"assignment_ids[{index}]",
+            )
+    job = enqueue_lecture_recompute(
+        session, lecture_id, reason="regrade", assignment_ids=sorted(known), regrade=True
+    )
     return {"job": job_view(job)}
 
 
@@ -345,7 +441,7 @@ def report_context(session: Session, actor: Actor, lecture_id: int) -> reports.R
     return reports.ReportContext(lecture_id, tuple(infos), grader_for(lecture, infos))
 
 
-def report_chunk(session: Session, actor: Actor, ctx: reports.ReportContext, after: str | None
-                 ) -> tuple[str, str | None]:
+def report_chunk(
+    session: Session, actor: Actor, ctx: reports.ReportContext, after: str | None
+) -> tuple[str, str | None]:
     return reports.chunk(session, ctx, after)
-

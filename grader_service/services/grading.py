@@ -20,8 +20,13 @@ ACTIVE = (JobState.queued, JobState.running)
 
 def queue_autograde(session: Session, submission: Submission, limits: Limits) -> Job:
     """A new autograde job for `submission`, sent to the `autograde` queue when the transaction commits."""
-    job = jobs.create_job(session, "autograde", lecture_id=submission.assignment.lecture_id,
-                          assignment_id=submission.assignment_id, submission_id=submission.id)
+    job = jobs.create_job(
+        session,
+        "autograde",
+        lecture_id=submission.assignment.lecture_id,
+        assignment_id=submission.assignment_id,
+        submission_id=submission.id,
+    )
     submission.auto_status = AutoStatus.pending
     enqueue(session, "autograde.run", job_id=job.id, _options=limits.task_time_limits())
     return job

@@ -14,10 +14,24 @@ from grader_service.orm.models import Job, JobState
 FINAL_STATES = (JobState.succeeded, JobState.failed, JobState.cancelled)
 
 
-def create_job(session: Session, kind: str, *, lecture_id: int | None = None, assignment_id: int | None = None,
-               submission_id: int | None = None, payload: dict[str, Any] | None = None) -> Job:
-    job = Job(kind=kind, state=JobState.queued, lecture_id=lecture_id, assignment_id=assignment_id,
-              submission_id=submission_id, payload=payload or {}, attempts=0)
+def create_job(
+    session: Session,
+    kind: str,
+    *,
+    lecture_id: int | None = None,
+    assignment_id: int | None = None,
+    submission_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Job:
+    job = Job(
+        kind=kind,
+        state=JobState.queued,
+        lecture_id=lecture_id,
+        assignment_id=assignment_id,
+        submission_id=submission_id,
+        payload=payload or {},
+        attempts=0,
+    )
     session.add(job)
     session.flush()
     return job
@@ -47,8 +61,15 @@ def lock_for_finish(session: Session, job_id: int, attempt: int) -> Job | None:
     return job
 
 
-def finish(job: Job, state: JobState, *, log: str | None = None, error: str | None = None,
-           result: dict[str, Any] | None = None, now: datetime | None = None) -> None:
+def finish(
+    job: Job,
+    state: JobState,
+    *,
+    log: str | None = None,
+    error: str | None = None,
+    result: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
     job.state = state
     job.finished_at = now or utcnow()
     if log is not None:
@@ -76,19 +97,25 @@ def duration(job: Job) -> float | None:
 
 def job_view(job: Job, *, with_log: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": job.id, "kind": job.kind, "state": job.state.value, "attempts": job.attempts, "worker": job.worker,
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "worker": job.worker,
         "queued_at": job.queued_at.isoformat() if job.queued_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "duration": duration(job), "error": job.error,
+        "duration": duration(job),
+        "error": job.error,
     }
     if with_log:
         out["log"] = job.log or ""
     return out
 
 
-def latest_job(session: Session, kind: str, *, submission_id: int | None = None,
-               assignment_id: int | None = None) -> Job | None:
+def latest_job(
+    session: Session, kind: str, *, submission_id: int | None = None, assignment_id: int | None = None
+) -> Job | None:
     stmt = select(Job).where(Job.kind == kind)
     if submission_id is not None:
         stmt = stmt.where(Job.submission_id == submission_id)

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, Forbidden
 from grader_service.orm.base import utcnow
-from grader_service.orm.models import Assignment, Lecture, LectureMember, LectureStatus, Role, Submission, User
+from grader_service.orm.models import (
+    Assignment,
+    Lecture,
+    LectureMember,
+    LectureStatus,
+    Role,
+    Submission,
+    User,
+)
 from grader_service.schemas.requests import LectureCreate, LectureUpdate, MemberItem, MemberRemoval
 from grader_service.services.access import get_lecture
 from grader_service.services.users import get_or_create_user
@@ -45,8 +53,13 @@ def update_lecture(session: Session, actor: Actor, lecture_id: int, body: Lectur
 
 
 def has_submissions(session: Session, lecture_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(
-        Submission.assignment_id == Assignment.id, Assignment.lecture_id == lecture_id))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(Submission.assignment_id == Assignment.id, Assignment.lecture_id == lecture_id)
+            )
+        )
+    )
 
 
 def delete_lecture(session: Session, actor: Actor, lecture_id: int, force: bool) -> None:
@@ -55,19 +68,27 @@ def delete_lecture(session: Session, actor: Actor, lecture_id: int, force: bool)
     if force and not actor.is_admin:
         raise Forbidden("only an admin may force the deletion of a lecture", field="force")
     if has_submissions(session, lecture_id) and not force:
-        raise Conflict(f"lecture {lecture.code!r} has submissions; archive it instead, or ask an admin to "
-                       "delete it with ?force=true")
+        raise Conflict(
+            f"lecture {lecture.code!r} has submissions; archive it instead, or ask an admin to "
+            "delete it with ?force=true"
+        )
     lecture.deleted_at = utcnow()
     # free the code so a new lecture can use it; the old one keeps its rows under a tombstone code
     lecture.code = f"{lecture.code[:40]}~deleted~{lecture.id}"
 
 
-def list_members(session: Session, actor: Actor, lecture_id: int, role: str | None) -> list[tuple[User, Role]]:
+def list_members(
+    session: Session, actor: Actor, lecture_id: int, role: str | None
+) -> list[tuple[User, Role]]:
     get_lecture(session, actor, lecture_id)
     if role is not None and role not in Role.__members__:
         raise BadRequest(f"role must be one of student, tutor, instructor (got {role!r})", field="role")
-    stmt = (select(User, LectureMember.role).join(LectureMember, LectureMember.user_id == User.id)
-            .where(LectureMember.lecture_id == lecture_id).order_by(LectureMember.role, User.name))
+    stmt = (
+        select(User, LectureMember.role)
+        .join(LectureMember, LectureMember.user_id == User.id)
+        .where(LectureMember.lecture_id == lecture_id)
+        .order_by(LectureMember.role, User.name)
+    )
     if role is not None:
         stmt = stmt.where(LectureMember.role == Role(role))
     return [(u, r) for u, r in session.execute(stmt)]
@@ -84,8 +105,10 @@ def _no_duplicates(names: Sequence[str]) -> None:
 def upsert_members(session: Session, actor: Actor, lecture_id: int, items: list[MemberItem]) -> None:
     get_lecture(session, actor, lecture_id)
     _no_duplicates([i.username for i in items])
-    existing = {m.user_id: m for m in session.scalars(
-        select(LectureMember).where(LectureMember.lecture_id == lecture_id))}
+    existing = {
+        m.user_id: m
+        for m in session.scalars(select(LectureMember).where(LectureMember.lecture_id == lecture_id))
+    }
     for item in items:
         user = get_or_create_user(session, item.username, item.display_name)
         member = existing.get(user.id)
@@ -101,8 +124,10 @@ def remove_members(session: Session, actor: Actor, lecture_id: int, items: list[
     _no_duplicates([i.username for i in items])
     names = [i.username for i in items]
     members = session.execute(
-        select(LectureMember, User.name).join(User, User.id == LectureMember.user_id)
-        .where(LectureMember.lecture_id == lecture_id, User.name.in_(names))).all()
+        select(LectureMember, User.name)
+        .join(User, User.id == LectureMember.user_id)
+        .where(LectureMember.lecture_id == lecture_id, User.name.in_(names))
+    ).all()
     found = {name for _, name in members}
     for i, name in enumerate(names):
         if name not in found:
@@ -113,8 +138,11 @@ def remove_members(session: Session, actor: Actor, lecture_id: int, items: list[
 
 
 def member_counts(session: Session, lecture_id: int) -> dict[str, int]:
-    rows = session.execute(select(LectureMember.role, func.count()).where(LectureMember.lecture_id == lecture_id)
-                           .group_by(LectureMember.role))
+    rows = session.execute(
+        select(LectureMember.role, func.count())
+        .where(LectureMember.lecture_id == lecture_id)
+        .group_by(LectureMember.role)
+    )
     counts = {r.value: 0 for r in Role}
     counts.update({r.value: n for r, n in rows})
     return counts

@@ -30,13 +30,19 @@ MAX_FILES = 2000
 
 def _job_for_token(session: Session, job_id: int, token: str | None) -> Job:
     job = session.get(Job, job_id)
-    if token is None or job is None or not job.token_hash or not hmac.compare_digest(job.token_hash,
-                                                                                     hash_token(token)):
+    if (
+        token is None
+        or job is None
+        or not job.token_hash
+        or not hmac.compare_digest(job.token_hash, hash_token(token))
+    ):
         raise Unauthorized("a valid job token for this job is required")
     return job
 
 
-def job_input(session: Session, store: RepoStore, job_id: int, token: str | None, limits: Any) -> dict[str, Any]:
+def job_input(
+    session: Session, store: RepoStore, job_id: int, token: str | None, limits: Any
+) -> dict[str, Any]:
     job = _job_for_token(session, job_id, token)
     if job.state != JobState.running:
         raise NotFound(f"job {job_id} is not running")
@@ -44,16 +50,25 @@ def job_input(session: Session, store: RepoStore, job_id: int, token: str | None
     assert sub is not None
     assignment = sub.assignment
     ref = RepoRef(assignment.lecture.code, str(assignment.id), "user", sub.user.name)
-    files = {path: base64.b64encode(store.read_file(ref, sub.commit_hash or "", path)).decode("ascii")
-             for path in store.list_files(ref, sub.commit_hash or "")}
-    return {"job_id": job.id, "submission_id": sub.id, "gradebook": assignment.gradebook,
-            "cell_timeout": float(assignment.cell_timeout), "timeout": float(limits.autograde_timeout),
-            "files": files}
+    files = {
+        path: base64.b64encode(store.read_file(ref, sub.commit_hash or "", path)).decode("ascii")
+        for path in store.list_files(ref, sub.commit_hash or "")
+    }
+    return {
+        "job_id": job.id,
+        "submission_id": sub.id,
+        "gradebook": assignment.gradebook,
+        "cell_timeout": float(assignment.cell_timeout),
+        "timeout": float(limits.autograde_timeout),
+        "files": files,
+    }
 
 
 def _decode_files(raw: Any) -> dict[str, bytes]:
     if not isinstance(raw, dict) or len(raw) > MAX_FILES:
-        raise BadRequest(f"files must be an object of at most {MAX_FILES} path: base64 entries", field="files")
+        raise BadRequest(
+            f"files must be an object of at most {MAX_FILES} path: base64 entries", field="files"
+        )
     files: dict[str, bytes] = {}
     for path, data in raw.items():
         if not isinstance(data, str):
@@ -65,14 +80,16 @@ def _decode_files(raw: Any) -> dict[str, bytes]:
     return files
 
 
-def post_result(session: Session, store: RepoStore, job_id: int, token: str | None,
-                body: Any) -> dict[str, Any]:
+def post_result(
+    session: Session, store: RepoStore, job_id: int, token: str | None, body: Any
+) -> dict[str, Any]:
     """Record a pod's result once; a second post for a finished job is acknowledged and ignored."""
     job = _job_for_token(session, job_id, token)
     if job.state != JobState.running:
         return {"recorded": False, "reason": f"job {job_id} is already {job.state.value}"}
-    outcome = GradingOutcome(ok=body.ok, result=body.result, files=_decode_files(body.files), log=body.log,
-                             error=body.error)
+    outcome = GradingOutcome(
+        ok=body.ok, result=body.result, files=_decode_files(body.files), log=body.log, error=body.error
+    )
     if not record_autograde(session, store, job_id, None, outcome):
         return {"recorded": False, "reason": f"job {job_id} is no longer running"}
     return {"recorded": True}
@@ -89,8 +106,16 @@ def _autograde_job(session: Session, job_id: int) -> Job:
     return job
 
 
-def worker_claim(session: Session, job_id: int, worker: str, *, service_url: str, limits: Any,
-                 grading_limits: dict[str, int], job_options: JobOptions | None) -> dict[str, Any]:
+def worker_claim(
+    session: Session,
+    job_id: int,
+    worker: str,
+    *,
+    service_url: str,
+    limits: Any,
+    grading_limits: dict[str, int],
+    job_options: JobOptions | None,
+) -> dict[str, Any]:
     """Start an attempt for a remote worker: the job spec its executor needs, with a fresh job token (the
     only time its value is known), or `claimed: false` and the reason (a duplicate delivery of a finished
     or cancelled job, or a job that cannot run, which is failed here)."""
@@ -101,18 +126,28 @@ def worker_claim(session: Session, job_id: int, worker: str, *, service_url: str
         return {"claimed": False, "job_id": job_id, "reason": started.reason}
     base = service_url.rstrip("/")
     return {
-        "claimed": True, "job_id": started.job_id, "attempt": started.number,
-        "submission_id": started.submission_id, "gradebook": started.gradebook,
-        "cell_timeout": started.cell_timeout, "timeout": float(limits.autograde_timeout),
-        "limits": dict(grading_limits), "labels": started.labels,
-        "executor_options": job_options(started.lecture_code, str(started.assignment_id)) if job_options else {},
-        "job_token": token, "service_url": service_url,
-        "input_url": f"{base}/api/jobs/{job_id}/input", "result_url": f"{base}/api/jobs/{job_id}/result",
+        "claimed": True,
+        "job_id": started.job_id,
+        "attempt": started.number,
+        "submission_id": started.submission_id,
+        "gradebook": started.gradebook,
+        "cell_timeout": started.cell_timeout,
+        "timeout": float(limits.autograde_timeout),
+        "limits": dict(grading_limits),
+        "labels": started.labels,
+        "executor_options": job_options(started.lecture_code, str(started.assignment_id))
+        if job_options
+        else {},
+        "job_token": token,
+        "service_url": service_url,
+        "input_url": f"{base}/api/jobs/{job_id}/input",
+        "result_url": f"{base}/api/jobs/{job_id}/result",
     }
 
 
-def worker_fail(session: Session, store: RepoStore, job_id: int, attempt: int, error: str,
-                log: str) -> dict[str, Any]:
+def worker_fail(
+    session: Session, store: RepoStore, job_id: int, attempt: int, error: str, log: str
+) -> dict[str, Any]:
     """The attempt ended without the pod posting a result: the job fails and the submission shows
     grading_failed with `error`. Ignored (recorded: false) when the pod did post, or the attempt is stale."""
     _autograde_job(session, job_id)

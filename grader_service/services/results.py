@@ -21,17 +21,26 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     notebooks = {}
     for name, nb in result.get("notebooks", {}).items():
         notebooks[name] = {
-            "score": nb.get("score"), "max_score": nb.get("max_score"), "status": nb.get("status"),
-            "cells": {gid: {k: c.get(k) for k in ("score", "max_score", "status", "comment") if k in c}
-                      for gid, c in nb.get("cells", {}).items()},
+            "score": nb.get("score"),
+            "max_score": nb.get("max_score"),
+            "status": nb.get("status"),
+            "cells": {
+                gid: {k: c.get(k) for k in ("score", "max_score", "status", "comment") if k in c}
+                for gid, c in nb.get("cells", {}).items()
+            },
         }
-    return {"score": result.get("score"), "max_score": result.get("max_score"),
-            "needs_manual": result.get("needs_manual"), "notebooks": notebooks,
-            "timings": result.get("timings", {})}
+    return {
+        "score": result.get("score"),
+        "max_score": result.get("max_score"),
+        "needs_manual": result.get("needs_manual"),
+        "notebooks": notebooks,
+        "timings": result.get("timings", {}),
+    }
 
 
-def record_autograde(session: Session, store: RepoStore, job_id: int, attempt: int | None,
-                     outcome: GradingOutcome) -> bool:
+def record_autograde(
+    session: Session, store: RepoStore, job_id: int, attempt: int | None, outcome: GradingOutcome
+) -> bool:
     """Write `outcome` for the running `job_id` (of `attempt`, when given) and its submission; False when the
     job is no longer that running attempt (finished, cancelled, re-claimed): then nothing is written."""
     job = session.get(Job, job_id, with_for_update=True)
@@ -43,8 +52,11 @@ def record_autograde(session: Session, store: RepoStore, job_id: int, attempt: i
     graded_commit = None
     if outcome.ok and outcome.files:
         graded_commit = store.commit_tree(
-            RepoRef(assignment.lecture.code, str(assignment.id), "autograde", sub.user.name), outcome.files,
-            f"Autograded submission {sub.id}", branch=f"submission-{sub.id}")
+            RepoRef(assignment.lecture.code, str(assignment.id), "autograde", sub.user.name),
+            outcome.files,
+            f"Autograded submission {sub.id}",
+            branch=f"submission-{sub.id}",
+        )
     if outcome.ok and outcome.result is not None:
         summary = summarise(outcome.result)
         summary["autograde_commit"] = graded_commit

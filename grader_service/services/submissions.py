@@ -41,29 +41,42 @@ def _lock_for(assignment_id: int, user_id: int) -> threading.Lock:
 
 
 def recompute_scores(submission: Submission) -> None:
-    submission.score = submission.manual_score if submission.manual_score is not None else submission.auto_score
+    submission.score = (
+        submission.manual_score if submission.manual_score is not None else submission.auto_score
+    )
     submission.final_score = None if submission.score is None else submission.score * submission.late_scaling
 
 
-def _submitted_commit(store: RepoStore, lecture_code: str, assignment_id: int, username: str,
-                      commit: str | None) -> str:
+def _submitted_commit(
+    store: RepoStore, lecture_code: str, assignment_id: int, username: str, commit: str | None
+) -> str:
     """The commit to hand in: the one named (it must be in the student's repo) or the repo's newest."""
     ref = RepoRef(lecture_code, str(assignment_id), "user", username)
     store.seed_user_repo(lecture_code, str(assignment_id), username)  # idempotent, under the repo's lock
     if commit is None:
         head = store.head(ref)
         if head is None:
-            raise Conflict("your repository has no commits yet: fetch the assignment and push your work first")
+            raise Conflict(
+                "your repository has no commits yet: fetch the assignment and push your work first"
+            )
         return head
     if not store.has_commit(ref, commit):
-        raise BadRequest(f"commit {commit} is not in your repository for this assignment; push it first",
-                         field="commit")
+        raise BadRequest(
+            f"commit {commit} is not in your repository for this assignment; push it first", field="commit"
+        )
     return commit
 
 
-def create_submission(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                      body: SubmissionCreate, limits: Limits, store: RepoStore,
-                      now: datetime | None = None) -> Submission:
+def create_submission(
+    session: Session,
+    actor: Actor,
+    lecture_id: int,
+    assignment_id: int,
+    body: SubmissionCreate,
+    limits: Limits,
+    store: RepoStore,
+    now: datetime | None = None,
+) -> Submission:
     lecture = get_lecture(session, actor, lecture_id)
     assignment = get_assignment(session, actor, lecture_id, assignment_id)
     if lecture.status == LectureStatus.archived:
@@ -80,19 +93,33 @@ def create_submission(session: Session, actor: Actor, lecture_id: int, assignmen
         if assignment.deadline is not None:
             found = late_scaling(assignment.deadline, now, assignment.late_periods or [])
             if found is None:
-                raise Conflict(f"the deadline ({assignment.deadline.isoformat()}) "
-                               + ("and every late period have" if assignment.late_periods else "has")
-                               + " passed")
+                raise Conflict(
+                    f"the deadline ({assignment.deadline.isoformat()}) "
+                    + ("and every late period have" if assignment.late_periods else "has")
+                    + " passed"
+                )
             scaling = found
         if assignment.max_submissions is not None:
-            count = session.scalar(select(func.count()).select_from(Submission).where(
-                Submission.assignment_id == assignment.id, Submission.user_id == actor.user_id)) or 0
+            count = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Submission)
+                    .where(Submission.assignment_id == assignment.id, Submission.user_id == actor.user_id)
+                )
+                or 0
+            )
             if count >= assignment.max_submissions:
                 raise Conflict(f"the maximum number of submissions ({assignment.max_submissions}) is reached")
-        submission = Submission(assignment_id=assignment.id, user_id=actor.user_id, commit_hash=commit,
-                                submitted_at=now, late_scaling=scaling, auto_status=AutoStatus.pending,
-                                manual_status=ManualStatus.not_graded,
-                                feedback_status=FeedbackStatus.not_generated)
+        submission = Submission(
+            assignment_id=assignment.id,
+            user_id=actor.user_id,
+            commit_hash=commit,
+            submitted_at=now,
+            late_scaling=scaling,
+            auto_status=AutoStatus.pending,
+            manual_status=ManualStatus.not_graded,
+            feedback_status=FeedbackStatus.not_generated,
+        )
         session.add(submission)
         session.flush()
         queue_autograde(session, submission, limits)
@@ -100,39 +127,66 @@ def create_submission(session: Session, actor: Actor, lecture_id: int, assignmen
     return submission
 
 
-def list_submissions(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                     username: str | None, filter_: str | None) -> list[tuple[Submission, str]]:
+def list_submissions(
+    session: Session,
+    actor: Actor,
+    lecture_id: int,
+    assignment_id: int,
+    username: str | None,
+    filter_: str | None,
+) -> list[tuple[Submission, str]]:
     assignment = get_assignment(session, actor, lecture_id, assignment_id)
     if filter_ not in (None, "", "latest", "best"):
         raise BadRequest(f"filter must be 'latest' or 'best' (got {filter_!r})", field="filter")
-    stmt = select(Submission, User.name).join(User, User.id == Submission.user_id).where(
-        Submission.assignment_id == assignment.id)
+    stmt = (
+        select(Submission, User.name)
+        .join(User, User.id == Submission.user_id)
+        .where(Submission.assignment_id == assignment.id)
+    )
     if not actor.is_staff(lecture_id):
         stmt = stmt.where(Submission.user_id == actor.user_id)
     elif username:
         stmt = stmt.where(User.name == username)
     if filter_:
-        order = ((Submission.final_score.is_(None), Submission.final_score.desc(),
-                  Submission.submitted_at.desc(), Submission.id.desc()) if filter_ == "best"
-                 else (Submission.submitted_at.desc(), Submission.id.desc()))
+        order = (
+            (
+                Submission.final_score.is_(None),
+                Submission.final_score.desc(),
+                Submission.submitted_at.desc(),
+                Submission.id.desc(),
+            )
+            if filter_ == "best"
+            else (Submission.submitted_at.desc(), Submission.id.desc())
+        )
         rank = func.row_number().over(partition_by=Submission.user_id, order_by=order).label("rank")
         inner = stmt.add_columns(rank).subquery()
-        ranked = select(Submission, User.name).join(inner, inner.c.id == Submission.id).join(
-            User, User.id == Submission.user_id).where(inner.c.rank == 1)
+        ranked = (
+            select(Submission, User.name)
+            .join(inner, inner.c.id == Submission.id)
+            .join(User, User.id == Submission.user_id)
+            .where(inner.c.rank == 1)
+        )
         stmt = ranked
     stmt = stmt.order_by(Submission.submitted_at.desc(), Submission.id.desc())
     return [(s, n) for s, n in session.execute(stmt)]
 
 
-def get_submission_view(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                        submission_id: int) -> tuple[Submission, str]:
+def get_submission_view(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, submission_id: int
+) -> tuple[Submission, str]:
     submission = get_submission(session, actor, lecture_id, assignment_id, submission_id)
     name = session.scalar(select(User.name).where(User.id == submission.user_id))
     return submission, name or ""
 
 
-def update_submission(session: Session, actor: Actor, lecture_id: int, assignment_id: int, submission_id: int,
-                      body: SubmissionUpdate) -> tuple[Submission, str]:
+def update_submission(
+    session: Session,
+    actor: Actor,
+    lecture_id: int,
+    assignment_id: int,
+    submission_id: int,
+    body: SubmissionUpdate,
+) -> tuple[Submission, str]:
     submission, name = get_submission_view(session, actor, lecture_id, assignment_id, submission_id)
     given = body.model_fields_set
     for field in ("auto_status", "manual_status", "feedback_status"):
@@ -144,8 +198,10 @@ def update_submission(session: Session, actor: Actor, lecture_id: int, assignmen
     if "manual_score" in given:
         points = submission.assignment.points
         if body.manual_score is not None and body.manual_score > points:
-            raise BadRequest(f"manual_score {body.manual_score} is above the assignment's points ({points})",
-                             field="manual_score")
+            raise BadRequest(
+                f"manual_score {body.manual_score} is above the assignment's points ({points})",
+                field="manual_score",
+            )
         submission.manual_score = body.manual_score
         if body.manual_score is not None and "manual_status" not in given:
             submission.manual_status = ManualStatus.manually_graded
@@ -156,13 +212,17 @@ def update_submission(session: Session, actor: Actor, lecture_id: int, assignmen
     return submission, name
 
 
-def submission_logs(session: Session, actor: Actor, lecture_id: int, assignment_id: int,
-                    submission_id: int) -> dict[str, Any]:
+def submission_logs(
+    session: Session, actor: Actor, lecture_id: int, assignment_id: int, submission_id: int
+) -> dict[str, Any]:
     submission = get_submission(session, actor, lecture_id, assignment_id, submission_id)
-    job = session.scalars(select(Job).where(Job.submission_id == submission.id, Job.kind == "autograde")
-                          .order_by(Job.id.desc())).first()
+    job = session.scalars(
+        select(Job).where(Job.submission_id == submission.id, Job.kind == "autograde").order_by(Job.id.desc())
+    ).first()
     if job is None:
         return {"submission_id": submission.id, "job": None, "log": ""}
-    return {"submission_id": submission.id, "job": {"id": job.id, "state": job.state.value,
-                                                     "error": job.error}, "log": job.log or ""}
-
+    return {
+        "submission_id": submission.id,
+        "job": {"id": job.id, "state": job.state.value, "error": job.error},
+        "log": job.log or "",
+    }

@@ -29,13 +29,26 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
         session.commit()
     if isinstance(started, attempts.NotStarted):
         return started.reason
-    spec_args = dict(job_id=started.job_id, submission_id=started.submission_id, gradebook=started.gradebook,
-                     cell_timeout=started.cell_timeout, timeout=total_timeout, limits=ctx.limits,
-                     service_url=ctx.service_url, job_token=job_token, labels=started.labels)
+    spec_args = dict(
+        job_id=started.job_id,
+        submission_id=started.submission_id,
+        gradebook=started.gradebook,
+        cell_timeout=started.cell_timeout,
+        timeout=total_timeout,
+        limits=ctx.limits,
+        service_url=ctx.service_url,
+        job_token=job_token,
+        labels=started.labels,
+    )
     try:
-        return _run(ctx, job_id, started.number, started.submission_id,
-                    user_repo_args=(started.lecture_code, started.assignment_id, started.username, started.commit),
-                    spec_args=spec_args)
+        return _run(
+            ctx,
+            job_id,
+            started.number,
+            started.submission_id,
+            user_repo_args=(started.lecture_code, started.assignment_id, started.username, started.commit),
+            spec_args=spec_args,
+        )
     except InfrastructureError as exc:  # back to queued, with the reason; the task retries with backoff
         with ctx.db.session() as session:
             attempts.requeue(session, job_id, started.number, str(exc))
@@ -43,8 +56,15 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
         raise
 
 
-def _run(ctx: WorkerContext, job_id: int, attempt: int, submission_id: int, *,
-         user_repo_args: tuple[str, int, str, str], spec_args: dict) -> str:  # type: ignore[type-arg]
+def _run(
+    ctx: WorkerContext,
+    job_id: int,
+    attempt: int,
+    submission_id: int,
+    *,
+    user_repo_args: tuple[str, int, str, str],
+    spec_args: dict,
+) -> str:  # type: ignore[type-arg]
     lecture_code, assignment_id, username, commit = user_repo_args
     if ctx.executor.remote:  # the executor's pod fetches the submission from the service itself
         result = asyncio.run(ctx.executor.run(JobSpec(input_dir=None, **spec_args)))

@@ -30,8 +30,14 @@ def make_celery(broker_url: str, *, queue_prefix: str = "", main: str = "grader_
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_queues=[Queue(queue_prefix + name, Exchange(queue_prefix + name, type="direct"),
-                           routing_key=queue_prefix + name) for name in QUEUES],
+        task_queues=[
+            Queue(
+                queue_prefix + name,
+                Exchange(queue_prefix + name, type="direct"),
+                routing_key=queue_prefix + name,
+            )
+            for name in QUEUES
+        ],
         task_default_queue=queue_prefix + "autograde",
         task_routes={name: {"queue": queue_prefix + queue} for name, queue in TASK_QUEUES.items()},
         broker_connection_retry_on_startup=True,

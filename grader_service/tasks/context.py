@@ -74,16 +74,26 @@ def build_context(service: GraderService, db: Database | None = None) -> WorkerC
     executor = service.executor_class(parent=service)
     scratch = Path(service.data_dir) / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
-    return WorkerContext(db=db or service.init_db(ensure=False), store=RepoStore(service.git_root),
-                         executor=executor, limits=service.resource_limits, name=_worker_name(),
-                         scratch_root=scratch, total_timeout=service.autograde_timeout,
-                         service_url=service.public_url, retry_delay=service.task_retry_delay)
+    return WorkerContext(
+        db=db or service.init_db(ensure=False),
+        store=RepoStore(service.git_root),
+        executor=executor,
+        limits=service.resource_limits,
+        name=_worker_name(),
+        scratch_root=scratch,
+        total_timeout=service.autograde_timeout,
+        service_url=service.public_url,
+        retry_delay=service.task_retry_delay,
+    )
 
 
 def build_remote_context(service: GraderService, service_url: str, api_token: str) -> RemoteWorkerContext:
-    return RemoteWorkerContext(client=ServiceClient(service_url, api_token),
-                               executor=service.executor_class(parent=service), name=_worker_name(),
-                               retry_delay=service.task_retry_delay)
+    return RemoteWorkerContext(
+        client=ServiceClient(service_url, api_token),
+        executor=service.executor_class(parent=service),
+        name=_worker_name(),
+        retry_delay=service.task_retry_delay,
+    )
 
 
 def get_context() -> Context:
@@ -102,8 +112,10 @@ def get_db_context() -> WorkerContext:
     """The context of tasks that need the database and the git store (all but autograde)."""
     ctx = get_context()
     if not isinstance(ctx, WorkerContext):
-        raise RuntimeError("this grader-worker runs in remote mode (GraderWorker.service_url): it can only run "
-                           "autograde tasks; run a database worker for the generate, grades and batch queues")
+        raise RuntimeError(
+            "this grader-worker runs in remote mode (GraderWorker.service_url): it can only run "
+            "autograde tasks; run a database worker for the generate, grades and batch queues"
+        )
     return ctx
 
 

@@ -39,8 +39,11 @@ def generate(ctx: WorkerContext, job_id: int) -> str:
             ctx.store.export(source, head, workdir / "source")
             book = generate_assignment(workdir / "source", workdir / "release")
             files = collect_files(workdir / "release", 512 << 20)
-            release_commit = ctx.store.commit_tree(RepoRef(lecture_code, str(assignment_id), "release"), files,
-                                                   f"Release generated from source {head[:12]}")
+            release_commit = ctx.store.commit_tree(
+                RepoRef(lecture_code, str(assignment_id), "release"),
+                files,
+                f"Release generated from source {head[:12]}",
+            )
         except (ConvertError, StoreError) as exc:
             error = f"generating the assignment failed: {exc}"
         finally:
@@ -60,10 +63,18 @@ def generate(ctx: WorkerContext, job_id: int) -> str:
             assignment.generated_at = utcnow()
             assignment.points = float(book.get("max_score") or 0.0)
             notebooks = sorted(book.get("notebooks", {}))
-            jobs.finish(job, JobState.succeeded, log=f"generated {len(notebooks)} notebook(s): {', '.join(notebooks)}; "
-                        f"max score {assignment.points:g}; release commit {release_commit}",
-                        result={"release_commit": release_commit, "source_commit": head,
-                                "max_score": assignment.points, "notebooks": notebooks})
+            jobs.finish(
+                job,
+                JobState.succeeded,
+                log=f"generated {len(notebooks)} notebook(s): {', '.join(notebooks)}; "
+                f"max score {assignment.points:g}; release commit {release_commit}",
+                result={
+                    "release_commit": release_commit,
+                    "source_commit": head,
+                    "max_score": assignment.points,
+                    "notebooks": notebooks,
+                },
+            )
         else:
             jobs.finish(job, JobState.failed, error=error, log=error)
         session.commit()

@@ -41,7 +41,7 @@ def _retry_or_fail(task: Task, job_id: int, exc: InfrastructureError, attempt: i
         _give_up(job_id, str(exc), attempt)
         return f"failed: {exc}"
     log.warning("job %s: infrastructure error, retry %d: %s", job_id, task.request.retries + 1, exc)
-    delay = min(60.0, get_context().retry_delay * 2 ** task.request.retries)
+    delay = min(60.0, get_context().retry_delay * 2**task.request.retries)
     raise task.retry(exc=exc, countdown=delay, max_retries=MAX_RETRIES)
 
 
@@ -70,7 +70,7 @@ def autograde_run(self: Task, job_id: int) -> str:
                 _give_up(job_id, str(exc))
                 return f"failed: {exc}"
             log.warning("job %s: infrastructure error, retry %d: %s", job_id, retries + 1, exc)
-            time.sleep(min(60.0, ctx.retry_delay * 2 ** retries))
+            time.sleep(min(60.0, ctx.retry_delay * 2**retries))
             retries += 1
 
 
@@ -94,7 +94,11 @@ def grades_recompute_lecture(job_id: int) -> str:
 def register_tasks(app: Celery) -> None:
     """The tasks above are shared tasks: every Celery app of this process gets them when it finalizes."""
     app.finalize()
-    missing = {"autograde.run", "assignments.generate", "grades.recompute_learner",
-               "grades.recompute_lecture"} - set(app.tasks)
+    missing = {
+        "autograde.run",
+        "assignments.generate",
+        "grades.recompute_learner",
+        "grades.recompute_lecture",
+    } - set(app.tasks)
     if missing:
         raise RuntimeError(f"tasks not registered: {sorted(missing)}")

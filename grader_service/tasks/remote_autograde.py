@@ -18,11 +18,19 @@ def spec_from_claim(claim: dict[str, Any]) -> JobSpec:
     """The executor's job spec from the service's claim answer (POST /api/worker/jobs/{id}/claim)."""
     known = ResourceLimits.__dataclass_fields__
     limits = ResourceLimits(**{k: int(v) for k, v in claim.get("limits", {}).items() if k in known})
-    return JobSpec(job_id=int(claim["job_id"]), submission_id=int(claim["submission_id"]), input_dir=None,
-                   gradebook=claim["gradebook"], cell_timeout=float(claim["cell_timeout"]),
-                   timeout=float(claim["timeout"]), limits=limits, service_url=claim["service_url"],
-                   job_token=claim["job_token"], labels={k: str(v) for k, v in claim["labels"].items()},
-                   executor_options=dict(claim.get("executor_options") or {}))
+    return JobSpec(
+        job_id=int(claim["job_id"]),
+        submission_id=int(claim["submission_id"]),
+        input_dir=None,
+        gradebook=claim["gradebook"],
+        cell_timeout=float(claim["cell_timeout"]),
+        timeout=float(claim["timeout"]),
+        limits=limits,
+        service_url=claim["service_url"],
+        job_token=claim["job_token"],
+        labels={k: str(v) for k, v in claim["labels"].items()},
+        executor_options=dict(claim.get("executor_options") or {}),
+    )
 
 
 def autograde(ctx: RemoteWorkerContext, job_id: int, *, attempt_box: list[int] | None = None) -> str:
@@ -43,8 +51,11 @@ def autograde(ctx: RemoteWorkerContext, job_id: int, *, attempt_box: list[int] |
     if posted:  # the pod ended well, so it posted its result; if it did not, the job is still running
         result = ExecutorResult.failed("the grading pod ended without reporting a result", result.log)
     elif result.ok:  # a remote worker has no store to commit a locally produced result to
-        result = ExecutorResult.failed(f"{type(ctx.executor).__name__} graded locally; a remote worker needs a "
-                                       "remote executor (KubernetesExecutor)", result.log)
+        result = ExecutorResult.failed(
+            f"{type(ctx.executor).__name__} graded locally; a remote worker needs a "
+            "remote executor (KubernetesExecutor)",
+            result.log,
+        )
     # compare-and-set at the service: ignored when the pod's result is in or a newer attempt owns the job
     if ctx.client.fail(job_id, attempt, result.error or "grading failed", result.log).get("recorded"):
         return f"failed: job {job_id} attempt {attempt}: {result.error}"

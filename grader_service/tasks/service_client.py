@@ -21,8 +21,9 @@ class ServiceRefused(RuntimeError):
 
 
 class ServiceClient:
-    def __init__(self, service_url: str, token: str, *, timeout: float = 30.0, tries: int = 3,
-                 backoff: float = 1.0) -> None:
+    def __init__(
+        self, service_url: str, token: str, *, timeout: float = 30.0, tries: int = 3, backoff: float = 1.0
+    ) -> None:
         self.base = service_url.rstrip("/")
         self.token = token
         self.timeout, self.tries, self.backoff = timeout, tries, backoff
@@ -34,8 +35,9 @@ class ServiceClient:
         return self._call("POST", f"/api/worker/jobs/{job_id}/claim", {"worker": worker})
 
     def fail(self, job_id: int, attempt: int, error: str, log: str = "") -> dict[str, Any]:
-        return self._call("POST", f"/api/worker/jobs/{job_id}/fail", {"attempt": attempt, "error": error,
-                                                                       "log": log})
+        return self._call(
+            "POST", f"/api/worker/jobs/{job_id}/fail", {"attempt": attempt, "error": error, "log": log}
+        )
 
     def requeue(self, job_id: int, attempt: int, error: str) -> dict[str, Any]:
         return self._call("POST", f"/api/worker/jobs/{job_id}/requeue", {"attempt": attempt, "error": error})
@@ -50,16 +52,22 @@ class ServiceClient:
         for attempt in range(self.tries):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-            req = urllib.request.Request(url, data=data, method=method, headers={
-                "Authorization": f"token {self.token}", "Content-Type": "application/json"})
+            req = urllib.request.Request(
+                url,
+                data=data,
+                method=method,
+                headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     return json.loads(resp.read())
             except urllib.error.HTTPError as exc:
                 message = _message(exc)
                 if exc.code in (401, 403):
-                    raise InfrastructureError(f"the service refused the worker token ({exc.code}: {message}); "
-                                              "check GraderWorker.api_token") from None
+                    raise InfrastructureError(
+                        f"the service refused the worker token ({exc.code}: {message}); "
+                        "check GraderWorker.api_token"
+                    ) from None
                 if exc.code < 500:
                     raise ServiceRefused(f"{method} {path}: {exc.code} {message}") from None
                 problem = f"{exc.code} {message}"

@@ -32,27 +32,44 @@ class GraderServiceClient:
         self.tokens = tokens
         self.timeout = timeout
 
-    async def request(self, method: str, path: str, body: bytes | None = None, query: str = "",
-                      content_type: str = "application/json") -> ServiceResponse:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        query: str = "",
+        content_type: str = "application/json",
+    ) -> ServiceResponse:
         """Any answer of the service (2xx to 5xx) comes back as is; a service that cannot be reached or does
         not answer in time raises RelayError 502/504. On a 401 with a token from the Hub auth state the token
         is fetched again once (the Hub may have refreshed it)."""
         response = await self._send(method, path, body, query, content_type, await self.tokens.token())
         if response.status == 401 and self.tokens.describe() != "env":
-            response = await self._send(method, path, body, query, content_type,
-                                        await self.tokens.token(refresh=True))
+            response = await self._send(
+                method, path, body, query, content_type, await self.tokens.token(refresh=True)
+            )
         return response
 
-    async def _send(self, method: str, path: str, body: bytes | None, query: str, content_type: str,
-                    token: str) -> ServiceResponse:
+    async def _send(
+        self, method: str, path: str, body: bytes | None, query: str, content_type: str, token: str
+    ) -> ServiceResponse:
         url = self.service_url + path + (f"?{query}" if query else "")
         if method in ("POST", "PUT", "PATCH") and body is None:
             body = b""
-        request = HTTPRequest(url, method=method, body=body, allow_nonstandard_methods=True,
-                              headers={"Authorization": f"token {token}", "Content-Type": content_type,
-                                       "Accept": "application/json"},
-                              request_timeout=self.timeout, connect_timeout=min(self.timeout, 10.0),
-                              follow_redirects=False)
+        request = HTTPRequest(
+            url,
+            method=method,
+            body=body,
+            allow_nonstandard_methods=True,
+            headers={
+                "Authorization": f"token {token}",
+                "Content-Type": content_type,
+                "Accept": "application/json",
+            },
+            request_timeout=self.timeout,
+            connect_timeout=min(self.timeout, 10.0),
+            follow_redirects=False,
+        )
         try:
             raw = await AsyncHTTPClient().fetch(request, raise_error=False)
         except HTTPClientError as exc:  # raised for timeouts (599) even with raise_error=False

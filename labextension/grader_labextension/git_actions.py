@@ -61,8 +61,14 @@ class Workspace:
         lecture = await self.client.json("GET", f"/api/lectures/{lecture_id}")
         assignment = await self.client.json("GET", f"/api/lectures/{lecture_id}/assignments/{assignment_id}")
         user = await self.client.json("GET", "/api/user")
-        return Context(lecture_id, assignment_id, lecture["code"], assignment, user["name"],
-                       await self.client.tokens.token())
+        return Context(
+            lecture_id,
+            assignment_id,
+            lecture["code"],
+            assignment,
+            user["name"],
+            await self.client.tokens.token(),
+        )
 
     def repo_url(self, ctx: Context, kind: str, user: bool) -> str:
         url = f"{self.client.service_url}/git/{ctx.lecture_code}/{ctx.assignment_id}/{kind}"
@@ -85,20 +91,34 @@ class Workspace:
     def _env(self, ctx: Context) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         basic = base64.b64encode(f"{ctx.username}:{ctx.token}".encode()).decode()
-        env.update({
-            "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": f"http.{self.client.service_url}/.extraHeader",
-            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
-            "GIT_AUTHOR_NAME": ctx.username, "GIT_AUTHOR_EMAIL": f"{ctx.username}@grader.invalid",
-            "GIT_COMMITTER_NAME": ctx.username, "GIT_COMMITTER_EMAIL": f"{ctx.username}@grader.invalid",
-        })
+        env.update(
+            {
+                "GIT_TERMINAL_PROMPT": "0",
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": f"http.{self.client.service_url}/.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+                "GIT_AUTHOR_NAME": ctx.username,
+                "GIT_AUTHOR_EMAIL": f"{ctx.username}@grader.invalid",
+                "GIT_COMMITTER_NAME": ctx.username,
+                "GIT_COMMITTER_EMAIL": f"{ctx.username}@grader.invalid",
+            }
+        )
         return env
 
     async def git(self, ctx: Context, *args: str, cwd: Path, check: bool = True) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
-            "git", "-c", "init.defaultBranch=main", "-c", "credential.helper=", *args, cwd=cwd,
-            env=self._env(ctx), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            "git",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "credential.helper=",
+            *args,
+            cwd=cwd,
+            env=self._env(ctx),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), self.timeout)
         except asyncio.TimeoutError:
@@ -118,7 +138,9 @@ class Workspace:
         async with self.lock(dest):
             if (dest / ".git").is_dir():
                 await self.git(ctx, "fetch", "origin", cwd=dest)
-                code, _ = await self.git(ctx, "rev-parse", "--verify", "-q", "origin/main", cwd=dest, check=False)
+                code, _ = await self.git(
+                    ctx, "rev-parse", "--verify", "-q", "origin/main", cwd=dest, check=False
+                )
                 if code == 0:
                     if await self.head(ctx, dest) is None:
                         await self.git(ctx, "checkout", "-B", "main", "origin/main", cwd=dest)
@@ -127,13 +149,19 @@ class Workspace:
                 action = "pulled"
             else:
                 if dest.exists() and any(dest.iterdir()):
-                    raise RelayError(409, f"{self.relative(dest)} exists and is not a git repository: move it away")
+                    raise RelayError(
+                        409, f"{self.relative(dest)} exists and is not a git repository: move it away"
+                    )
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 await self.git(ctx, "clone", url, str(dest), cwd=dest.parent)
                 action = "cloned"
             self._write_excludes(dest)
-            return {"path": self.relative(dest), "action": action, "commit": await self.head(ctx, dest),
-                    "files": self._files(dest)}
+            return {
+                "path": self.relative(dest),
+                "action": action,
+                "commit": await self.head(ctx, dest),
+                "files": self._files(dest),
+            }
 
     def _write_excludes(self, repo: Path) -> None:
         exclude = repo / ".git" / "info" / "exclude"
@@ -144,8 +172,13 @@ class Workspace:
         out = []
         for path in sorted(repo.rglob("*")):
             rel = path.relative_to(repo)
-            if path.is_file() and rel.parts[0] != ".git" and not any(
-                    fnmatch.fnmatch(part, pattern.rstrip("/")) for part in rel.parts for pattern in EXCLUDES):
+            if (
+                path.is_file()
+                and rel.parts[0] != ".git"
+                and not any(
+                    fnmatch.fnmatch(part, pattern.rstrip("/")) for part in rel.parts for pattern in EXCLUDES
+                )
+            ):
                 out.append(str(rel))
         return out
 
@@ -171,7 +204,9 @@ class Workspace:
         if not (repo / ".git").is_dir():
             raise RelayError(409, "fetch the assignment first: there is nothing to submit")
         async with self.lock(repo):
-            await self.commit_all(ctx, repo, f"Submission {_now()}", list(ctx.assignment.get("allowed_files") or []))
+            await self.commit_all(
+                ctx, repo, f"Submission {_now()}", list(ctx.assignment.get("allowed_files") or [])
+            )
             await self.git(ctx, "push", "origin", "HEAD:main", cwd=repo)
             commit = await self.head(ctx, repo)
         path = f"/api/lectures/{ctx.lecture_id}/assignments/{ctx.assignment_id}/submissions"
@@ -185,18 +220,28 @@ class Workspace:
         async with self.lock(repo):
             backup = self.root / slug(ctx.lecture_code) / ".backups" / f"{repo.name}-{_now(compact=True)}"
             shutil.copytree(repo, backup, ignore=shutil.ignore_patterns(".git"))
-            await self.git(ctx, "fetch", self.repo_url(ctx, "release", False), "+main:refs/grader/release", cwd=repo)
+            await self.git(
+                ctx, "fetch", self.repo_url(ctx, "release", False), "+main:refs/grader/release", cwd=repo
+            )
             for child in repo.iterdir():
                 if child.name != ".git":
                     shutil.rmtree(child) if child.is_dir() else child.unlink()
             await self.git(ctx, "read-tree", "refs/grader/release", cwd=repo)
             await self.git(ctx, "checkout-index", "-a", "-f", cwd=repo)
-            await self.git(ctx, "commit", "-q", "--allow-empty", "-m", "Reset to the released version", cwd=repo)
-            return {"path": self.relative(repo), "backup": self.relative(backup), "files": self._files(repo),
-                    "commit": await self.head(ctx, repo)}
+            await self.git(
+                ctx, "commit", "-q", "--allow-empty", "-m", "Reset to the released version", cwd=repo
+            )
+            return {
+                "path": self.relative(repo),
+                "backup": self.relative(backup),
+                "files": self._files(repo),
+                "commit": await self.head(ctx, repo),
+            }
 
     async def feedback(self, ctx: Context) -> dict[str, Any]:
-        return await self.clone_or_pull(ctx, self.repo_url(ctx, "feedback", True), self.folder(ctx, "feedback"))
+        return await self.clone_or_pull(
+            ctx, self.repo_url(ctx, "feedback", True), self.folder(ctx, "feedback")
+        )
 
     async def source_pull(self, ctx: Context) -> dict[str, Any]:
         return await self.clone_or_pull(ctx, self.repo_url(ctx, "source", False), self.folder(ctx, "source"))

@@ -69,8 +69,9 @@ class ApiProxyHandler(RelayHandler):
             raise RelayError(400, "the path must not contain '..'")
         body = self.request.body if self.request.method in ("POST", "PUT", "PATCH", "DELETE") else None
         ctype = self.request.headers.get("Content-Type", "application/json")
-        response = await self.client.request(self.request.method or "GET", "/api/" + path, body or None,
-                                             self.request.query, ctype)
+        response = await self.client.request(
+            self.request.method or "GET", "/api/" + path, body or None, self.request.query, ctype
+        )
         self.send(response)
 
     @web.authenticated
@@ -105,7 +106,10 @@ class StatusHandler(RelayHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        out: dict[str, Any] = {"service_url": self.client.service_url, "token_source": self.client.tokens.describe()}
+        out: dict[str, Any] = {
+            "service_url": self.client.service_url,
+            "token_source": self.client.tokens.describe(),
+        }
         try:
             health = await self.client.request("GET", "/api/health")
             out["service"] = "ok" if health.status == 200 else f"answered {health.status}"
@@ -143,8 +147,13 @@ class ActionHandler(RelayHandler):
             self.set_status(result["status"])
             self.finish(result["body"])
             return
-        handler = {"fetch": ws.fetch, "reset": ws.reset, "feedback": ws.feedback, "source/pull": ws.source_pull,
-                   "source/push": ws.source_push}[action]
+        handler = {
+            "fetch": ws.fetch,
+            "reset": ws.reset,
+            "feedback": ws.feedback,
+            "source/pull": ws.source_pull,
+            "source/push": ws.source_push,
+        }[action]
         self.finish(json.dumps(await handler(ctx)))
 
 

@@ -21,8 +21,13 @@ class TokenSource:
     server's token needs the `admin:auth_state!user` scope), else the user's JupyterHub token itself (for
     the service's hub-token mode). `env`, `auth_state` and `hub_token` force one of them."""
 
-    def __init__(self, mode: str = "auto", environ: Mapping[str, str] | None = None,
-                 auth_state_key: str = "access_token", timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        mode: str = "auto",
+        environ: Mapping[str, str] | None = None,
+        auth_state_key: str = "access_token",
+        timeout: float = 10.0,
+    ) -> None:
         self.mode = mode
         self.environ = environ if environ is not None else os.environ
         self.auth_state_key = auth_state_key
@@ -58,16 +63,20 @@ class TokenSource:
             self._cached = (token, time.monotonic() + AUTH_STATE_TTL)
             return token
         if mode == "auth_state":
-            raise RelayError(503, f"no grader token: the Hub auth state has no {self.auth_state_key!r} (enable "
-                             "auth state and give the server the admin:auth_state!user scope)")
+            raise RelayError(
+                503,
+                f"no grader token: the Hub auth state has no {self.auth_state_key!r} (enable "
+                "auth state and give the server the admin:auth_state!user scope)",
+            )
         return hub_token
 
     async def _from_auth_state(self, hub_token: str) -> str | None:
         api = self.environ.get("JUPYTERHUB_API_URL", "").rstrip("/")
         if not api:
             return None
-        request = HTTPRequest(api + "/user", headers={"Authorization": f"token {hub_token}"},
-                              request_timeout=self.timeout)
+        request = HTTPRequest(
+            api + "/user", headers={"Authorization": f"token {hub_token}"}, request_timeout=self.timeout
+        )
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as exc:

@@ -29,7 +29,9 @@ def test_token_checks_do_not_write_on_every_request(lecture_world):
 
     def last_used():
         with w.service.db.session() as s:
-            return s.scalar(select(ApiToken.last_used).where(ApiToken.hashed == hash_token(w.tokens["tutor"])))
+            return s.scalar(
+                select(ApiToken.last_used).where(ApiToken.hashed == hash_token(w.tokens["tutor"]))
+            )
 
     assert last_used() is None
     w.req("tutor", "GET", "/api/user")

@@ -53,8 +53,12 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (L, "PATCH"): (INSTRUCTOR, 200, lambda w: {"name": "Renamed"}, None),
     (L, "DELETE"): (INSTRUCTOR, 204, None, _drop_submissions),
     (L + "/members", "GET"): (STAFF, 200, None, None),
-    (L + "/members", "POST"): (INSTRUCTOR, 200, lambda w: [{"username": f"new-{w.lecture_id}",
-                                                             "role": "student"}], None),
+    (L + "/members", "POST"): (
+        INSTRUCTOR,
+        200,
+        lambda w: [{"username": f"new-{w.lecture_id}", "role": "student"}],
+        None,
+    ),
     (L + "/members", "DELETE"): (INSTRUCTOR, 200, lambda w: [{"username": w.names["student2"]}], None),
     (L + "/assignments", "GET"): (MEMBERS, 200, None, None),
     (L + "/assignments", "POST"): (INSTRUCTOR, 201, lambda w: {"name": "HW new"}, None),
@@ -63,7 +67,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (A, "DELETE"): (INSTRUCTOR, 204, None, _drop_submissions),
     (A + "/submissions", "GET"): (MEMBERS, 200, None, None),
     (A + "/submissions", "POST"): (MEMBERS, 201, lambda w: {}, None),
-    (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),   # the submission is `student`'s
+    (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),  # the submission is `student`'s
     (S, "PATCH"): (STAFF, 200, lambda w: {"manual_score": 5}, None),
     (S + "/logs", "GET"): (STAFF, 200, None, None),
     (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),
@@ -76,8 +80,18 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     ("/api/worker", "GET"): ("worker", 200, None, None),
     ("/api/worker/jobs/{job_id}/claim", "POST"): ("worker", 200, lambda w: {"worker": "host:1"}, None),
     ("/api/worker/jobs/{job_id}/fail", "POST"): ("worker", 200, lambda w: {"attempt": 1, "error": "x"}, None),
-    ("/api/worker/jobs/{job_id}/requeue", "POST"): ("worker", 200, lambda w: {"attempt": 1, "error": "x"}, None),
-    ("/api/worker/jobs/{job_id}/give-up", "POST"): ("worker", 200, lambda w: {"attempt": 1, "error": "x"}, None),
+    ("/api/worker/jobs/{job_id}/requeue", "POST"): (
+        "worker",
+        200,
+        lambda w: {"attempt": 1, "error": "x"},
+        None,
+    ),
+    ("/api/worker/jobs/{job_id}/give-up", "POST"): (
+        "worker",
+        200,
+        lambda w: {"attempt": 1, "error": "x"},
+        None,
+    ),
 }
 
 
@@ -88,24 +102,40 @@ def _writable_gradebook(world: LectureWorld) -> None:
 
 
 G = L + "/gradebook"
-EXPECTED.update({
-    (G, "GET"): (STAFF, 200, None, None),
-    (G + "/bulk-update", "POST"): (INSTRUCTOR, 202, lambda w: [{"username": w.names["student"],
-                                                                "assignment_id": w.released_id,
-                                                                "grade": {"earned_graded_override": 5}}],
-                                   _writable_gradebook),
-    (G + "/grading-info", "GET"): (STAFF, 200, None, None),
-    (G + "/settings", "GET"): (STAFF, 200, None, None),
-    (G + "/settings", "PUT"): (INSTRUCTOR, 200, lambda w: {"writable": True}, None),
-    (G + "/regrade", "POST"): (INSTRUCTOR, 202, lambda w: {"assignment_ids": [w.released_id]}, None),
-    (G + ".csv", "GET"): (STAFF, 200, None, None),
-    (L + "/grading-policy", "GET"): (MEMBERS, 200, None, None),
-    (L + "/grading-policy", "PUT"): (INSTRUCTOR, 202, lambda w: {"GRADER": [{"type": "Homework", "min_count": 1,
-                                                                             "drop_count": 0, "weight": 1}],
-                                                                 "GRADE_CUTOFFS": {"P": 0.4}}, None),
-    (L + "/grades", "GET"): (MEMBERS, 200, None, None),
-    (A + "/grades/{username}/overrides", "GET"): (STAFF, 200, None, None),
-})
+EXPECTED.update(
+    {
+        (G, "GET"): (STAFF, 200, None, None),
+        (G + "/bulk-update", "POST"): (
+            INSTRUCTOR,
+            202,
+            lambda w: [
+                {
+                    "username": w.names["student"],
+                    "assignment_id": w.released_id,
+                    "grade": {"earned_graded_override": 5},
+                }
+            ],
+            _writable_gradebook,
+        ),
+        (G + "/grading-info", "GET"): (STAFF, 200, None, None),
+        (G + "/settings", "GET"): (STAFF, 200, None, None),
+        (G + "/settings", "PUT"): (INSTRUCTOR, 200, lambda w: {"writable": True}, None),
+        (G + "/regrade", "POST"): (INSTRUCTOR, 202, lambda w: {"assignment_ids": [w.released_id]}, None),
+        (G + ".csv", "GET"): (STAFF, 200, None, None),
+        (L + "/grading-policy", "GET"): (MEMBERS, 200, None, None),
+        (L + "/grading-policy", "PUT"): (
+            INSTRUCTOR,
+            202,
+            lambda w: {
+                "GRADER": [{"type": "Homework", "min_count": 1, "drop_count": 0, "weight": 1}],
+                "GRADE_CUTOFFS": {"P": 0.4},
+            },
+            None,
+        ),
+        (L + "/grades", "GET"): (MEMBERS, 200, None, None),
+        (A + "/grades/{username}/overrides", "GET"): (STAFF, 200, None, None),
+    }
+)
 
 
 def _give_student_a_password(world: LectureWorld) -> None:
@@ -116,14 +146,23 @@ def _give_student_a_password(world: LectureWorld) -> None:
         s.commit()
 
 
-EXPECTED.update({
-    ("/api/users/{username}/password", "PUT"): ("admin", 200, lambda w: {"password": "a-long-password"}, None),
-    ("/api/users/{username}/password", "DELETE"): ("admin", 204, None, _give_student_a_password),
-})
+EXPECTED.update(
+    {
+        ("/api/users/{username}/password", "PUT"): (
+            "admin",
+            200,
+            lambda w: {"password": "a-long-password"},
+            None,
+        ),
+        ("/api/users/{username}/password", "DELETE"): ("admin", 204, None, _give_student_a_password),
+    }
+)
 
 
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
-    if rule == "job":  # only the job's own token opens these (tested in tests/executors); user tokens never do
+    if (
+        rule == "job"
+    ):  # only the job's own token opens these (tested in tests/executors); user tokens never do
         return 401
     if rule == "public":
         return success
@@ -149,8 +188,7 @@ def test_every_registered_route_is_in_the_matrix():
 CASES = [(route, method, caller) for (route, method) in EXPECTED for caller in CALLERS]
 
 
-@pytest.mark.parametrize(("route", "method", "caller"), CASES,
-                         ids=[f"{m} {r} as {c}" for r, m, c in CASES])
+@pytest.mark.parametrize(("route", "method", "caller"), CASES, ids=[f"{m} {r} as {c}" for r, m, c in CASES])
 def test_authorization(service, route, method, caller):
     rule, success, body, setup = EXPECTED[(route, method)]
     world = build_world(service)
@@ -158,9 +196,13 @@ def test_authorization(service, route, method, caller):
         world.tokens["worker"] = make_worker_token(service)
     if setup:
         setup(world)
-    path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id, job_id=world.job_id,
-                        username=world.names["student"])
+    path = route.format(
+        lecture_id=world.lecture_id,
+        assignment_id=world.released_id,
+        submission_id=world.submission_id,
+        job_id=world.job_id,
+        username=world.names["student"],
+    )
     r = world.req(caller, method, path, json=body(world) if body else None)
     want = expected_status(rule, success, caller)
     assert r.status_code == want, f"{method} {path} as {caller}: {r.status_code} {r.text[:200]}"

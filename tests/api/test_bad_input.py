@@ -19,50 +19,99 @@ MALFORMED = [b"{", b"not json", b"\xff\xfe", b"[1, 2"]
 # (template, method, caller) → list of (body, expected field or None for body-level errors)
 CASES: dict[tuple[str, str, str], list[tuple[Any, str | None]]] = {
     ("/api/lectures", "POST", "admin"): [
-        ({}, "code"), ({"code": "x"}, "name"), ({"code": "../etc", "name": "n"}, "code"),
-        ({"code": "a b", "name": "n"}, "code"), ({"code": "ok", "name": ""}, "name"),
-        ({"code": 5, "name": "n"}, "code"), ({"code": "ok", "name": "n", "extra": 1}, "extra"),
+        ({}, "code"),
+        ({"code": "x"}, "name"),
+        ({"code": "../etc", "name": "n"}, "code"),
+        ({"code": "a b", "name": "n"}, "code"),
+        ({"code": "ok", "name": ""}, "name"),
+        ({"code": 5, "name": "n"}, "code"),
+        ({"code": "ok", "name": "n", "extra": 1}, "extra"),
         ([], None),
     ],
     (L, "PATCH", "instructor"): [
-        ({"status": "gone"}, "status"), ({"name": 3}, "name"), ({"code": "new"}, "code"), ({"name": "x" * 300}, "name"),
+        ({"status": "gone"}, "status"),
+        ({"name": 3}, "name"),
+        ({"code": "new"}, "code"),
+        ({"name": "x" * 300}, "name"),
     ],
     (L + "/members", "POST", "instructor"): [
-        ({"username": "a", "role": "student"}, None), ([{"username": "a"}], "[0].role"),
-        ([{"username": "a", "role": "king"}], "[0].role"), ([{"username": "../x", "role": "student"}], "[0].username"),
+        ({"username": "a", "role": "student"}, None),
+        ([{"username": "a"}], "[0].role"),
+        ([{"username": "a", "role": "king"}], "[0].role"),
+        ([{"username": "../x", "role": "student"}], "[0].username"),
         ([{"username": "a", "role": "student", "x": 1}], "[0].x"),
         ([{"username": "dup", "role": "student"}, {"username": "dup", "role": "tutor"}], "[1].username"),
     ],
     (L + "/members", "DELETE", "instructor"): [
-        ([{"username": "nobody-here"}], "[0].username"), ([{"name": "x"}], "[0].username"), ("student", None),
+        ([{"username": "nobody-here"}], "[0].username"),
+        ([{"name": "x"}], "[0].username"),
+        ("student", None),
     ],
     (L + "/assignments", "POST", "instructor"): [
-        ({}, "name"), ({"name": "x", "points": -1}, "points"), ({"name": "x", "points": "10"}, "points"),
-        ({"name": "x", "deadline": "2030-01-01T00:00:00"}, "deadline"), ({"name": "x", "deadline": "tomorrow"}, "deadline"),
-        ({"name": "x", "deadline": "2030-01-01T00:00:00Z",
-          "late_periods": [{"period": "P2D", "scaling": 0.5}, {"period": "P1D", "scaling": 0.2}]}, "late_periods[1].period"),
-        ({"name": "x", "deadline": "2030-01-01T00:00:00Z",
-          "late_periods": [{"period": "P1D", "scaling": 0.5}, {"period": "P2D", "scaling": 0.7}]}, "late_periods[1].scaling"),
-        ({"name": "x", "deadline": "2030-01-01T00:00:00Z",
-          "late_periods": [{"period": "P1M", "scaling": 0.5}]}, "late_periods[0].period"),
-        ({"name": "x", "deadline": "2030-01-01T00:00:00Z", "late_periods": [{"period": "P1D", "scaling": 1.5}]},
-         "late_periods[0].scaling"),
+        ({}, "name"),
+        ({"name": "x", "points": -1}, "points"),
+        ({"name": "x", "points": "10"}, "points"),
+        ({"name": "x", "deadline": "2030-01-01T00:00:00"}, "deadline"),
+        ({"name": "x", "deadline": "tomorrow"}, "deadline"),
+        (
+            {
+                "name": "x",
+                "deadline": "2030-01-01T00:00:00Z",
+                "late_periods": [{"period": "P2D", "scaling": 0.5}, {"period": "P1D", "scaling": 0.2}],
+            },
+            "late_periods[1].period",
+        ),
+        (
+            {
+                "name": "x",
+                "deadline": "2030-01-01T00:00:00Z",
+                "late_periods": [{"period": "P1D", "scaling": 0.5}, {"period": "P2D", "scaling": 0.7}],
+            },
+            "late_periods[1].scaling",
+        ),
+        (
+            {
+                "name": "x",
+                "deadline": "2030-01-01T00:00:00Z",
+                "late_periods": [{"period": "P1M", "scaling": 0.5}],
+            },
+            "late_periods[0].period",
+        ),
+        (
+            {
+                "name": "x",
+                "deadline": "2030-01-01T00:00:00Z",
+                "late_periods": [{"period": "P1D", "scaling": 1.5}],
+            },
+            "late_periods[0].scaling",
+        ),
         ({"name": "x", "late_periods": [{"period": "P1D", "scaling": 0.5}]}, "late_periods"),
-        ({"name": "x", "max_submissions": 0}, "max_submissions"), ({"name": "x", "max_submissions": 1.5}, "max_submissions"),
-        ({"name": "x", "cell_timeout": "30"}, "cell_timeout"), ({"name": "x", "allowed_files": ["../*.py"]}, "allowed_files"),
-        ({"name": "x", "allowed_files": "*.py"}, "allowed_files"), ({"name": "x", "status": "released"}, "status"),
+        ({"name": "x", "max_submissions": 0}, "max_submissions"),
+        ({"name": "x", "max_submissions": 1.5}, "max_submissions"),
+        ({"name": "x", "cell_timeout": "30"}, "cell_timeout"),
+        ({"name": "x", "allowed_files": ["../*.py"]}, "allowed_files"),
+        ({"name": "x", "allowed_files": "*.py"}, "allowed_files"),
+        ({"name": "x", "status": "released"}, "status"),
     ],
     (A, "PATCH", "instructor"): [
-        ({"status": "archived"}, "status"), ({"points": None}, "points"), ({"deadline": 5}, "deadline"),
-        ({"assignment_type": ""}, "assignment_type"), ({"bogus": True}, "bogus"),
+        ({"status": "archived"}, "status"),
+        ({"points": None}, "points"),
+        ({"deadline": 5}, "deadline"),
+        ({"assignment_type": ""}, "assignment_type"),
+        ({"bogus": True}, "bogus"),
     ],
     (A + "/submissions", "POST", "student"): [
-        ({"commit": "xyz"}, "commit"), ({"commit": "A" * 40}, "commit"), ({"commit": 12}, "commit"),
+        ({"commit": "xyz"}, "commit"),
+        ({"commit": "A" * 40}, "commit"),
+        ({"commit": 12}, "commit"),
         ({"sha": "a" * 40}, "sha"),
     ],
     (S, "PATCH", "tutor"): [
-        ({"manual_score": -1}, "manual_score"), ({"manual_score": 11}, "manual_score"),
-        ({"auto_status": "done"}, "auto_status"), ({"manual_score": "5"}, "manual_score"), ({"score": 3}, "score"),
+        ({"manual_score": -1}, "manual_score"),
+        ({"manual_score": 11}, "manual_score"),
+        ({"auto_status": "done"}, "auto_status"),
+        ({"manual_score": "5"}, "manual_score"),
+        ({"score": 3}, "score"),
     ],
 }
 CASES[(A + "/generate", "POST", "instructor")] = [({"force": True}, None)]
@@ -72,44 +121,76 @@ CASES[(S + "/autograde", "DELETE", "tutor")] = [([1], None)]
 G = L + "/gradebook"
 CASES[(G + "/bulk-update", "POST", "instructor")] = [({"user_id": 1}, None), ([], None), ("items", None)]
 CASES[(G + "/settings", "PUT", "instructor")] = [
-    ({}, "writable"), ({"writable": "yes"}, "writable"), ({"writable": True, "x": 1}, "x"),
+    ({}, "writable"),
+    ({"writable": "yes"}, "writable"),
+    ({"writable": True, "x": 1}, "x"),
 ]
 CASES[(G + "/regrade", "POST", "instructor")] = [
-    ({}, "assignment_ids"), ({"assignment_ids": []}, "assignment_ids"), ({"assignment_ids": [0]}, "assignment_ids[0]"),
-    ({"assignment_ids": [999_999_999]}, "assignment_ids[0]"), ({"assignment_ids": "1"}, "assignment_ids"),
+    ({}, "assignment_ids"),
+    ({"assignment_ids": []}, "assignment_ids"),
+    ({"assignment_ids": [0]}, "assignment_ids[0]"),
+    ({"assignment_ids": [999_999_999]}, "assignment_ids[0]"),
+    ({"assignment_ids": "1"}, "assignment_ids"),
 ]
 CASES[(L + "/grading-policy", "PUT", "instructor")] = [
-    ([], None), ({"GRADER": []}, "GRADE_CUTOFFS"), ({"GRADER": [{"type": "HW"}], "GRADE_CUTOFFS": {}}, "GRADER[0].min_count"),
-    ({"GRADER": [{"type": "HW", "min_count": -1, "drop_count": 0, "weight": 1}], "GRADE_CUTOFFS": {}}, "GRADER[0].min_count"),
-    ({"GRADER": [{"type": "HW", "min_count": 1, "drop_count": 0, "weight": "x"}], "GRADE_CUTOFFS": {}}, "GRADER[0].weight"),
-    ({"GRADER": [], "GRADE_CUTOFFS": {"A": 1.5}}, "GRADE_CUTOFFS.A"), ({"GRADER": [], "GRADE_CUTOFFS": {}, "bogus": 1}, "bogus"),
+    ([], None),
+    ({"GRADER": []}, "GRADE_CUTOFFS"),
+    ({"GRADER": [{"type": "HW"}], "GRADE_CUTOFFS": {}}, "GRADER[0].min_count"),
+    (
+        {"GRADER": [{"type": "HW", "min_count": -1, "drop_count": 0, "weight": 1}], "GRADE_CUTOFFS": {}},
+        "GRADER[0].min_count",
+    ),
+    (
+        {"GRADER": [{"type": "HW", "min_count": 1, "drop_count": 0, "weight": "x"}], "GRADE_CUTOFFS": {}},
+        "GRADER[0].weight",
+    ),
+    ({"GRADER": [], "GRADE_CUTOFFS": {"A": 1.5}}, "GRADE_CUTOFFS.A"),
+    ({"GRADER": [], "GRADE_CUTOFFS": {}, "bogus": 1}, "bogus"),
 ]
 
 CASES[("/api/jobs/{job_id}/result", "POST", "student")] = [
-    ({}, "ok"), ({"ok": "yes"}, "ok"), ({"ok": True, "files": []}, "files"), ({"ok": True, "extra": 1}, "extra"),
+    ({}, "ok"),
+    ({"ok": "yes"}, "ok"),
+    ({"ok": True, "files": []}, "files"),
+    ({"ok": True, "extra": 1}, "extra"),
 ]
 
 W = "/api/worker/jobs/{job_id}"
 CASES[(W + "/claim", "POST", "worker")] = [
-    ({}, "worker"), ({"worker": ""}, "worker"), ({"worker": 5}, "worker"), ({"worker": "x" * 256}, "worker"),
-    ({"worker": "w", "attempt": 1}, "attempt"), ([], None),
+    ({}, "worker"),
+    ({"worker": ""}, "worker"),
+    ({"worker": 5}, "worker"),
+    ({"worker": "x" * 256}, "worker"),
+    ({"worker": "w", "attempt": 1}, "attempt"),
+    ([], None),
 ]
 CASES[(W + "/fail", "POST", "worker")] = [
-    ({"error": "e"}, "attempt"), ({"attempt": 0, "error": "e"}, "attempt"), ({"attempt": "1", "error": "e"}, "attempt"),
-    ({"attempt": 1}, "error"), ({"attempt": 1, "error": ""}, "error"), ({"attempt": 1, "error": "e", "ok": True}, "ok"),
+    ({"error": "e"}, "attempt"),
+    ({"attempt": 0, "error": "e"}, "attempt"),
+    ({"attempt": "1", "error": "e"}, "attempt"),
+    ({"attempt": 1}, "error"),
+    ({"attempt": 1, "error": ""}, "error"),
+    ({"attempt": 1, "error": "e", "ok": True}, "ok"),
 ]
 CASES[(W + "/requeue", "POST", "worker")] = [
-    ({"error": "e"}, "attempt"), ({"attempt": 1}, "error"), ({"attempt": 1, "error": "e", "log": ""}, "log"),
+    ({"error": "e"}, "attempt"),
+    ({"attempt": 1}, "error"),
+    ({"attempt": 1, "error": "e", "log": ""}, "log"),
 ]
 CASES[(W + "/give-up", "POST", "worker")] = [
-    ({"error": "e"}, "attempt"), ({"attempt": None}, "error"), ({"attempt": -1, "error": "e"}, "attempt"),
+    ({"error": "e"}, "attempt"),
+    ({"attempt": None}, "error"),
+    ({"attempt": -1, "error": "e"}, "attempt"),
     ({"attempt": 1.5, "error": "e"}, "attempt"),
 ]
 
 PW = "/api/users/{username}/password"
 CASES[(PW, "PUT", "admin")] = [
-    ({}, "password"), ({"password": "short"}, "password"), ({"password": 12345678}, "password"),
-    ({"password": "long-enough-1", "x": 1}, "x"), ({"password": "x" * 1025}, "password"),
+    ({}, "password"),
+    ({"password": "short"}, "password"),
+    ({"password": 12345678}, "password"),
+    ({"password": "long-enough-1", "x": 1}, "x"),
+    ({"password": "x" * 1025}, "password"),
 ]
 CASES[(PW, "DELETE", "admin")] = [([1], None), ({"password": "long-enough-1"}, None)]
 
@@ -140,24 +221,36 @@ def test_every_write_route_has_bad_input_cases():
 
 def _snapshot(world) -> Any:
     lec = world.req("admin", "GET", world.lecture_path).json()
-    return (lec, world.req("admin", "GET", world.lecture_path + "/members").json(),
-            world.req("admin", "GET", world.lecture_path + "/assignments").json(),
-            world.req("admin", "GET", world.released_path + "/submissions").json(),
-            world.req("admin", "GET", "/api/lectures").json())
+    return (
+        lec,
+        world.req("admin", "GET", world.lecture_path + "/members").json(),
+        world.req("admin", "GET", world.lecture_path + "/assignments").json(),
+        world.req("admin", "GET", world.released_path + "/submissions").json(),
+        world.req("admin", "GET", "/api/lectures").json(),
+    )
 
 
-FLAT = [(route, method, caller, body, field) for (route, method, caller), items in CASES.items()
-        for body, field in items]
+FLAT = [
+    (route, method, caller, body, field)
+    for (route, method, caller), items in CASES.items()
+    for body, field in items
+]
 
 
-@pytest.mark.parametrize(("route", "method", "caller", "body", "field"), FLAT,
-                         ids=[f"{m} {r} {b!r:.60}" for r, m, c, b, f in FLAT])
+@pytest.mark.parametrize(
+    ("route", "method", "caller", "body", "field"), FLAT, ids=[f"{m} {r} {b!r:.60}" for r, m, c, b, f in FLAT]
+)
 def test_bad_json_field(service, route, method, caller, body, field):
     world = build_world(service)
     if caller == "worker":
         world.tokens["worker"] = make_worker_token(service)
-    path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id, job_id=world.job_id, username=world.names["student"])
+    path = route.format(
+        lecture_id=world.lecture_id,
+        assignment_id=world.released_id,
+        submission_id=world.submission_id,
+        job_id=world.job_id,
+        username=world.names["student"],
+    )
     before = _snapshot(world)
     r = world.req(caller, method, path, json=body)
     assert r.status_code == 400, r.text
@@ -175,8 +268,13 @@ def test_malformed_and_empty_bodies(service, route, method, caller, raw):
     world = build_world(service)
     if caller == "worker":
         world.tokens["worker"] = make_worker_token(service)
-    path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id, job_id=world.job_id, username=world.names["student"])
+    path = route.format(
+        lecture_id=world.lecture_id,
+        assignment_id=world.released_id,
+        submission_id=world.submission_id,
+        job_id=world.job_id,
+        username=world.names["student"],
+    )
     r = world.req(caller, method, path, data=raw, headers={"Content-Type": "application/json"})
     assert r.status_code == 400, r.text
     assert "JSON" in r.json()["message"] or "takes no request body" in r.json()["message"]
@@ -185,8 +283,9 @@ def test_malformed_and_empty_bodies(service, route, method, caller, raw):
 @pytest.mark.parametrize(("route", "method", "caller", "query", "field"), QUERY_CASES)
 def test_bad_query_values(service, route, method, caller, query, field):
     world = build_world(service)
-    path = route.format(lecture_id=world.lecture_id, assignment_id=world.released_id,
-                        submission_id=world.submission_id)
+    path = route.format(
+        lecture_id=world.lecture_id, assignment_id=world.released_id, submission_id=world.submission_id
+    )
     r = world.req(caller, method, path + query)
     assert r.status_code == 400 and r.json()["field"] == field, r.text
 

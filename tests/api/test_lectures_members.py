@@ -15,12 +15,20 @@ def test_admin_creates_lecture_and_instructor_manages_it(service, lecture_world)
     assert w.req("admin", "POST", "/api/lectures", json={"code": code, "name": "again"}).status_code == 409
 
     path = f"/api/lectures/{lec['id']}"
-    r = w.req("admin", "POST", path + "/members", json=[
-        {"username": w.names["instructor"], "role": "instructor"},
-        {"username": f"fresh-{code}", "role": "student", "display_name": "Fresh Student"}])
+    r = w.req(
+        "admin",
+        "POST",
+        path + "/members",
+        json=[
+            {"username": w.names["instructor"], "role": "instructor"},
+            {"username": f"fresh-{code}", "role": "student", "display_name": "Fresh Student"},
+        ],
+    )
     assert r.status_code == 200
-    assert {m["username"]: m["role"] for m in r.json()} == {w.names["instructor"]: "instructor",
-                                                          f"fresh-{code}": "student"}
+    assert {m["username"]: m["role"] for m in r.json()} == {
+        w.names["instructor"]: "instructor",
+        f"fresh-{code}": "student",
+    }
     # the instructor now sees it among their lectures, with their role
     mine = {x["id"]: x["role"] for x in w.req("instructor", "GET", "/api/lectures").json()}
     assert mine[lec["id"]] == "instructor"
@@ -70,6 +78,7 @@ def test_lecture_delete_refused_with_submissions_unless_admin_forces(lecture_wor
     from sqlalchemy import select
 
     from grader_service.orm.models import Submission
+
     with w.service.db.session() as s:
         assert s.scalar(select(Submission.id).where(Submission.id == w.submission_id)) == w.submission_id
 

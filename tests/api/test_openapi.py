@@ -13,7 +13,8 @@ from tests.api.routes import registered_routes
 
 def test_checked_in_document_is_current():
     assert OPENAPI_PATH.read_text() == render(), (
-        "grader_service/api/openapi.json is stale: run `python -m grader_service.api.openapi --write`")
+        "grader_service/api/openapi.json is stale: run `python -m grader_service.api.openapi --write`"
+    )
 
 
 def test_document_covers_every_route_and_method_and_is_valid():

@@ -45,15 +45,26 @@ def test_refused_when_not_released_or_closed(lecture_world):
 
 def test_deadline_and_late_periods_scale_or_refuse(lecture_world):
     w = lecture_world
-    w.req("instructor", "PATCH", w.released_path, json={
-        "deadline": _iso(-timedelta(hours=2)),
-        "late_periods": [{"period": "PT1H", "scaling": 0.9}, {"period": "PT12H", "scaling": 0.5}]})
+    w.req(
+        "instructor",
+        "PATCH",
+        w.released_path,
+        json={
+            "deadline": _iso(-timedelta(hours=2)),
+            "late_periods": [{"period": "PT1H", "scaling": 0.9}, {"period": "PT12H", "scaling": 0.5}],
+        },
+    )
     r = w.req("student2", "POST", w.released_path + "/submissions", json={})
     assert r.status_code == 201 and r.json()["late_scaling"] == 0.5
     w.req("instructor", "PATCH", w.released_path, json={"deadline": _iso(-timedelta(days=1))})
     r = w.req("student2", "POST", w.released_path + "/submissions", json={})
     assert r.status_code == 409 and "late period" in r.json()["message"]
-    w.req("instructor", "PATCH", w.released_path, json={"late_periods": [], "deadline": _iso(-timedelta(seconds=1))})
+    w.req(
+        "instructor",
+        "PATCH",
+        w.released_path,
+        json={"late_periods": [], "deadline": _iso(-timedelta(seconds=1))},
+    )
     r = w.req("student2", "POST", w.released_path + "/submissions", json={})
     assert r.status_code == 409 and "deadline" in r.json()["message"]
     w.req("instructor", "PATCH", w.released_path, json={"deadline": _iso(timedelta(days=1))})
@@ -64,8 +75,12 @@ def test_max_submissions_holds_under_concurrency(lecture_world):
     w = lecture_world
     w.req("instructor", "PATCH", w.released_path, json={"max_submissions": 3})
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: w.req("student2", "POST", w.released_path + "/submissions",
-                                                 json={}).status_code, range(8)))
+        statuses = list(
+            pool.map(
+                lambda _: w.req("student2", "POST", w.released_path + "/submissions", json={}).status_code,
+                range(8),
+            )
+        )
     assert sorted(statuses) == [201] * 3 + [409] * 5
     r = w.req("student2", "POST", w.released_path + "/submissions", json={})
     assert "maximum number of submissions (3)" in r.json()["message"]
@@ -80,7 +95,9 @@ def test_manual_score_filters_latest_and_best(lecture_world):
     r = w.req("tutor", "PATCH", f"{path}/{first['id']}", json={"manual_score": 9})
     assert r.status_code == 200
     graded = r.json()
-    assert graded["manual_status"] == "manually_graded" and graded["score"] == 9 and graded["final_score"] == 9
+    assert (
+        graded["manual_status"] == "manually_graded" and graded["score"] == 9 and graded["final_score"] == 9
+    )
     w.req("tutor", "PATCH", f"{path}/{second['id']}", json={"manual_score": 4, "feedback_status": "released"})
     latest = w.req("tutor", "GET", path + f"?filter=latest&user={w.names['student2']}").json()
     assert [s["id"] for s in latest] == [second["id"]]
@@ -95,8 +112,11 @@ def test_logs_for_staff(lecture_world):
     w = lecture_world
     r = w.req("tutor", "GET", w.released_path + f"/submissions/{w.submission_id}/logs")
     assert r.status_code == 200
-    assert r.json() == {"submission_id": w.submission_id, "log": "graded",
-                        "job": {"id": w.job_id, "state": "succeeded", "error": None}}
+    assert r.json() == {
+        "submission_id": w.submission_id,
+        "log": "graded",
+        "job": {"id": w.job_id, "state": "succeeded", "error": None},
+    }
     sub = w.req("student", "GET", w.released_path + f"/submissions/{w.submission_id}").json()
     assert sub["autograde"]["state"] == "succeeded" and "log" not in sub["autograde"]
     staff = w.req("tutor", "GET", w.released_path + f"/submissions/{w.submission_id}").json()
@@ -136,12 +156,21 @@ def test_deadline_change_rescales_existing_submissions(lecture_world):
     sub = w.req("student2", "POST", path, json={}).json()
     w.req("tutor", "PATCH", f"{path}/{sub['id']}", json={"manual_score": 8})
     # the deadline moves to before the hand-in: the late table now applies to it
-    w.req("instructor", "PATCH", w.released_path, json={
-        "deadline": _iso(-timedelta(minutes=30)), "late_periods": [{"period": "PT1H", "scaling": 0.5}]})
+    w.req(
+        "instructor",
+        "PATCH",
+        w.released_path,
+        json={"deadline": _iso(-timedelta(minutes=30)), "late_periods": [{"period": "PT1H", "scaling": 0.5}]},
+    )
     got = w.req("tutor", "GET", f"{path}/{sub['id']}").json()
     assert got["late_scaling"] == 0.5 and got["score"] == 8 and got["final_score"] == 4
     # later than every period: it stays, and counts 0
-    w.req("instructor", "PATCH", w.released_path, json={"late_periods": [], "deadline": _iso(-timedelta(hours=2))})
+    w.req(
+        "instructor",
+        "PATCH",
+        w.released_path,
+        json={"late_periods": [], "deadline": _iso(-timedelta(hours=2))},
+    )
     got = w.req("tutor", "GET", f"{path}/{sub['id']}").json()
     assert got["late_scaling"] == 0.0 and got["final_score"] == 0
     # and back: nothing was lost

@@ -26,15 +26,26 @@ CLIENTS = {
 def oauth_service(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     data_dir = tmp_path_factory.mktemp("oauth-data")
     svc = ServiceProcess(
-        db_url=db_url, data_dir=data_dir, admin_users={"config-admin"},
+        db_url=db_url,
+        data_dir=data_dir,
+        admin_users={"config-admin"},
         authenticator_class="grader_service.auth.authenticators.DevAuthenticator",
         oauth_clients=[
-            {"client_id": "consent-app", "client_secret": CLIENTS["consent-app"][0],
-             "redirect_uri": CLIENTS["consent-app"][1], "name": "Consent App"},
-            {"client_id": "hub", "client_secret": CLIENTS["hub"][0], "redirect_uri": CLIENTS["hub"][1],
-             "skip_consent": True},
+            {
+                "client_id": "consent-app",
+                "client_secret": CLIENTS["consent-app"][0],
+                "redirect_uri": CLIENTS["consent-app"][1],
+                "name": "Consent App",
+            },
+            {
+                "client_id": "hub",
+                "client_secret": CLIENTS["hub"][0],
+                "redirect_uri": CLIENTS["hub"][1],
+                "skip_consent": True,
+            },
         ],
-        oauth_code_ttl=60, oauth_token_ttl=3600,
+        oauth_code_ttl=60,
+        oauth_token_ttl=3600,
     )
     svc.app.config.DevAuthenticator.password = DEV_PASSWORD
     svc.clients = CLIENTS  # type: ignore[attr-defined]

@@ -32,15 +32,22 @@ def _start(tmp_path_factory, db_url: str, **traits) -> ServiceProcess:
 def add_groups(authenticator, handler, identity: Identity) -> Identity | None:
     if identity.name == "blocked":
         return None
-    return Identity(identity.name, identity.display_name, identity.groups + ("pwlec:tutor", "nolec:student"),
-                    identity.admin)
+    return Identity(
+        identity.name,
+        identity.display_name,
+        identity.groups + ("pwlec:tutor", "nolec:student"),
+        identity.admin,
+    )
 
 
 @pytest.fixture(scope="module")
 def password_service(db_url, tmp_path_factory) -> Iterator[ServiceProcess]:
-    svc = ServiceProcess(db_url=db_url, data_dir=tmp_path_factory.mktemp("pw"),
-                         authenticator_class="grader_service.auth.authenticators.PasswordAuthenticator",
-                         load_roles=[{"lecture": "pwlec2", "role": "instructor", "users": ["pat"]}])
+    svc = ServiceProcess(
+        db_url=db_url,
+        data_dir=tmp_path_factory.mktemp("pw"),
+        authenticator_class="grader_service.auth.authenticators.PasswordAuthenticator",
+        load_roles=[{"lecture": "pwlec2", "role": "instructor", "users": ["pat"]}],
+    )
     svc.app.config.PasswordAuthenticator.post_auth_hook = add_groups
     svc.app.config.PasswordAuthenticator.admin_users = {"root-by-login"}
     svc.start()
@@ -70,10 +77,13 @@ def test_admin_sets_a_password_and_the_user_logs_in_with_mapped_roles(password_s
     with svc.db.session() as s:
         from grader_service.services.users import get_or_create_user
         from grader_service.auth.tokens import create_token
+
         token = create_token(s, get_or_create_user(s, "pat"))
         s.commit()
-    roles = {lec["code"]: lec["role"] for lec in svc.request("GET", "/api/user", token=token).json()["lectures"]}
-    assert roles == {"pwlec": "tutor", "pwlec2": "instructor"}   # from the hook's group and from load_roles
+    roles = {
+        lec["code"]: lec["role"] for lec in svc.request("GET", "/api/user", token=token).json()["lectures"]
+    }
+    assert roles == {"pwlec": "tutor", "pwlec2": "instructor"}  # from the hook's group and from load_roles
 
 
 def test_new_password_ends_sessions_and_delete_removes_login(password_service):
@@ -100,6 +110,7 @@ def test_post_auth_hook_can_refuse_and_admin_users_become_admins(password_servic
     with svc.db.session() as s:
         from sqlalchemy import select
         from grader_service.orm.models import User
+
         assert s.scalar(select(User.admin).where(User.name == "root-by-login")) is True
 
 
@@ -113,23 +124,40 @@ def test_password_rules_name_the_field(password_service):
 
 
 def test_dev_authenticator_refuses_a_non_loopback_address(tmp_path):
-    app = GraderService(data_dir=str(tmp_path), ip="0.0.0.0",
-                        authenticator_class="grader_service.auth.authenticators.DevAuthenticator")
+    app = GraderService(
+        data_dir=str(tmp_path),
+        ip="0.0.0.0",
+        authenticator_class="grader_service.auth.authenticators.DevAuthenticator",
+    )
     with pytest.raises(ValueError, match="DevAuthenticator lets anyone log in.*allow_non_loopback"):
         app.auth_settings_check()
     app.config.DevAuthenticator.allow_non_loopback = True
     app.auth_settings_check()
-    GraderService(data_dir=str(tmp_path), ip="::1",
-                  authenticator_class="grader_service.auth.authenticators.DevAuthenticator").auth_settings_check()
+    GraderService(
+        data_dir=str(tmp_path),
+        ip="::1",
+        authenticator_class="grader_service.auth.authenticators.DevAuthenticator",
+    ).auth_settings_check()
 
 
-@pytest.mark.parametrize(("clients", "message"), [
-    ([{"client_id": "a", "client_secret": "short", "redirect_uri": "http://x/cb"}], r"oauth_clients\[0\].client_secret"),
-    ([{"client_id": "a", "client_secret": "s" * 16}], r"oauth_clients\[0\].redirect_uri"),
-    ([{"client_id": "a", "client_secret": "s" * 16, "redirect_uri": "/relative"}], r"redirect_uri: '/relative'"),
-    ([{"client_id": "a", "client_secret": "s" * 16, "redirect_uri": "http://x/cb", "colour": 1}],
-     r"oauth_clients\[0\].colour: unknown field"),
-])
+@pytest.mark.parametrize(
+    ("clients", "message"),
+    [
+        (
+            [{"client_id": "a", "client_secret": "short", "redirect_uri": "http://x/cb"}],
+            r"oauth_clients\[0\].client_secret",
+        ),
+        ([{"client_id": "a", "client_secret": "s" * 16}], r"oauth_clients\[0\].redirect_uri"),
+        (
+            [{"client_id": "a", "client_secret": "s" * 16, "redirect_uri": "/relative"}],
+            r"redirect_uri: '/relative'",
+        ),
+        (
+            [{"client_id": "a", "client_secret": "s" * 16, "redirect_uri": "http://x/cb", "colour": 1}],
+            r"oauth_clients\[0\].colour: unknown field",
+        ),
+    ],
+)
 def test_bad_oauth_client_config_names_the_field(tmp_path, clients, message):
     app = GraderService(data_dir=str(tmp_path), oauth_clients=clients)
     with pytest.raises(ValueError, match=message):
@@ -148,12 +176,24 @@ def test_generic_oauthenticator_logs_in_at_an_upstream_provider(db_url, make_db_
 
     b_port = free_port()
     secret = "upstream-secret-0123456789"
-    a = _start(tmp_path_factory, db_url, authenticator_class="grader_service.auth.authenticators.DevAuthenticator",
-               oauth_clients=[{"client_id": "service-b", "client_secret": secret,
-                               "redirect_uri": f"http://127.0.0.1:{b_port}/oauth2/callback", "skip_consent": True}])
-    b = ServiceProcess(db_url=make_db_url("sqlite" if db_url.startswith("sqlite") else "postgresql"),
-                       data_dir=tmp_path_factory.mktemp("b"),
-                       authenticator_class="grader_service.auth.authenticators.GenericOAuthenticator")
+    a = _start(
+        tmp_path_factory,
+        db_url,
+        authenticator_class="grader_service.auth.authenticators.DevAuthenticator",
+        oauth_clients=[
+            {
+                "client_id": "service-b",
+                "client_secret": secret,
+                "redirect_uri": f"http://127.0.0.1:{b_port}/oauth2/callback",
+                "skip_consent": True,
+            }
+        ],
+    )
+    b = ServiceProcess(
+        db_url=make_db_url("sqlite" if db_url.startswith("sqlite") else "postgresql"),
+        data_dir=tmp_path_factory.mktemp("b"),
+        authenticator_class="grader_service.auth.authenticators.GenericOAuthenticator",
+    )
     b.port, b.url = b_port, f"http://127.0.0.1:{b_port}"
     b.app.port = b_port
     cfg = b.app.config.GenericOAuthenticator
@@ -167,7 +207,7 @@ def test_generic_oauthenticator_logs_in_at_an_upstream_provider(db_url, make_db_
         page = browser.get(b.url + "/login?next=/login")
         assert "Sign in with Service A" in page.text
         r = browser.get(b.url + "/login/start?next=/login")
-        assert "Sign in to the Grader Service" in r.text and r.url.startswith(a.url)   # A's login form
+        assert "Sign in to the Grader Service" in r.text and r.url.startswith(a.url)  # A's login form
         done = browser.submit(r, {"username": "upstream-user"})
         assert done.url.startswith(b.url) and "signed in as upstream-user" in done.text
         # a callback whose state does not match the browser's is refused

@@ -51,11 +51,24 @@ def test_missing_pkce_challenge_or_plain_method_goes_back_as_invalid_request(oau
     browser = _signed_in(oauth_service, "mal3")
     r = browser.request("GET", authorize_url(oauth_service.url, "hub", REDIRECT, None, state="s1"))
     assert r.status_code == 302
-    assert query(r.headers["Location"]) == {"error": "invalid_request", "state": "s1",
-                                            "error_description": "code_challenge is required (PKCE with S256)"}
+    assert query(r.headers["Location"]) == {
+        "error": "invalid_request",
+        "state": "s1",
+        "error_description": "code_challenge is required (PKCE with S256)",
+    }
     verifier, _ = pkce_pair()
-    r = browser.request("GET", authorize_url(oauth_service.url, "hub", REDIRECT, None, state="s2",
-                                             code_challenge=verifier, code_challenge_method="plain"))
+    r = browser.request(
+        "GET",
+        authorize_url(
+            oauth_service.url,
+            "hub",
+            REDIRECT,
+            None,
+            state="s2",
+            code_challenge=verifier,
+            code_challenge_method="plain",
+        ),
+    )
     assert query(r.headers["Location"])["error_description"] == "code_challenge_method must be S256"
 
 
@@ -64,9 +77,14 @@ def test_missing_state_and_wrong_response_type_go_back_as_errors(oauth_service):
     _, challenge = pkce_pair()
     r = browser.request("GET", authorize_url(oauth_service.url, "hub", REDIRECT, challenge, state=""))
     assert query(r.headers["Location"])["error"] == "invalid_request"
-    r = browser.request("GET", authorize_url(oauth_service.url, "hub", REDIRECT, challenge, response_type="token"))
-    assert query(r.headers["Location"]) == {"error": "unsupported_response_type", "state": "st-123",
-                                            "error_description": "response_type must be code"}
+    r = browser.request(
+        "GET", authorize_url(oauth_service.url, "hub", REDIRECT, challenge, response_type="token")
+    )
+    assert query(r.headers["Location"]) == {
+        "error": "unsupported_response_type",
+        "state": "st-123",
+        "error_description": "response_type must be code",
+    }
 
 
 def test_consent_form_without_or_with_a_forged_csrf_token_is_refused(oauth_service):
@@ -76,18 +94,29 @@ def test_consent_form_without_or_with_a_forged_csrf_token_is_refused(oauth_servi
     _, redirect = CLIENTS["consent-app"]
     _, challenge = pkce_pair()
     consent = browser.get(authorize_url(svc.url, "consent-app", redirect, challenge))
-    fields = {"response_type": "code", "client_id": "consent-app", "redirect_uri": redirect, "state": "x",
-              "code_challenge": challenge, "code_challenge_method": "S256", "decision": "allow"}
+    fields = {
+        "response_type": "code",
+        "client_id": "consent-app",
+        "redirect_uri": redirect,
+        "state": "x",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "decision": "allow",
+    }
     for forged in ({}, {"_xsrf": "A" * 32}, {"_xsrf": ""}):
         r = browser.request("POST", svc.url + "/oauth2/authorize", data={**fields, **forged})
         assert r.status_code == 403 and "Location" not in r.headers, forged
     # an attacker's own CSRF cookie+field pair does not help without the victim's session
     attacker = Browser()
     page = attacker.get(svc.url + "/login")
-    r = attacker.request("POST", svc.url + "/oauth2/authorize", data={**fields, "_xsrf": csrf_value(page.text)})
+    r = attacker.request(
+        "POST", svc.url + "/oauth2/authorize", data={**fields, "_xsrf": csrf_value(page.text)}
+    )
     assert r.status_code == 403 and "Location" not in r.headers
     # the real form still works
-    ok = browser.request("POST", svc.url + "/oauth2/authorize", data={**fields, "_xsrf": csrf_value(consent.text)})
+    ok = browser.request(
+        "POST", svc.url + "/oauth2/authorize", data={**fields, "_xsrf": csrf_value(consent.text)}
+    )
     assert ok.status_code == 302 and "code=" in ok.headers["Location"]
 
 
@@ -159,21 +188,53 @@ def test_redirect_uri_must_match_the_authorization_request(oauth_service):
 
 def test_malformed_token_requests(oauth_service):
     url = oauth_service.url + "/oauth2/token"
-    _error(requests.post(url, json={"grant_type": "authorization_code"}, auth=("hub", SECRET)), 400,
-           "invalid_request")
+    _error(
+        requests.post(url, json={"grant_type": "authorization_code"}, auth=("hub", SECRET)),
+        400,
+        "invalid_request",
+    )
     _error(requests.post(url, data={"code": "x"}, auth=("hub", SECRET)), 400, "invalid_request")
-    _error(requests.post(url, data={"grant_type": "password", "username": "a", "password": "b"},
-                         auth=("hub", SECRET)), 400, "unsupported_grant_type")
+    _error(
+        requests.post(
+            url, data={"grant_type": "password", "username": "a", "password": "b"}, auth=("hub", SECRET)
+        ),
+        400,
+        "unsupported_grant_type",
+    )
     _error(requests.post(url, data={"grant_type": "authorization_code", "code": "x"}), 401, "invalid_client")
-    _error(requests.post(url, data={"grant_type": "authorization_code", "code": "x", "client_secret": SECRET},
-                         auth=("hub", SECRET)), 400, "invalid_request")
-    _error(requests.post(url, data="grant_type=authorization_code&code=a&code=b",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=("hub", SECRET)),
-           400, "invalid_request")
-    _error(requests.post(url, data={"grant_type": "authorization_code", "code": "no-such-code",
-                                    "redirect_uri": REDIRECT}, auth=("hub", SECRET)), 400, "invalid_grant")
-    _error(requests.post(url, data={"grant_type": "authorization_code"},
-                         headers={"Authorization": "Basic !!!"}), 401, "invalid_client")
+    _error(
+        requests.post(
+            url,
+            data={"grant_type": "authorization_code", "code": "x", "client_secret": SECRET},
+            auth=("hub", SECRET),
+        ),
+        400,
+        "invalid_request",
+    )
+    _error(
+        requests.post(
+            url,
+            data="grant_type=authorization_code&code=a&code=b",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=("hub", SECRET),
+        ),
+        400,
+        "invalid_request",
+    )
+    _error(
+        requests.post(
+            url,
+            data={"grant_type": "authorization_code", "code": "no-such-code", "redirect_uri": REDIRECT},
+            auth=("hub", SECRET),
+        ),
+        400,
+        "invalid_grant",
+    )
+    _error(
+        requests.post(url, data={"grant_type": "authorization_code"}, headers={"Authorization": "Basic !!!"}),
+        401,
+        "invalid_client",
+    )
     assert requests.get(url).status_code == 405
 
 

@@ -14,10 +14,14 @@ def _code_for(svc, browser: Browser, client_id: str, user: str, state: str = "st
     """Log `user` in and run the authorization request to the redirect; returns (code, verifier)."""
     secret, redirect = CLIENTS[client_id]
     verifier, challenge = pkce_pair()
-    r = browser.get(authorize_url(svc.url, client_id, redirect, challenge, state=state),
-                    stop=lambda loc: loc.startswith(redirect))
+    r = browser.get(
+        authorize_url(svc.url, client_id, redirect, challenge, state=state),
+        stop=lambda loc: loc.startswith(redirect),
+    )
     if r.status_code == 200 and "<form" in r.text and 'name="username"' in r.text:
-        r = browser.submit(r, {"username": user, "password": DEV_PASSWORD}, stop=lambda loc: loc.startswith(redirect))
+        r = browser.submit(
+            r, {"username": user, "password": DEV_PASSWORD}, stop=lambda loc: loc.startswith(redirect)
+        )
     if r.status_code == 200 and 'value="allow"' in r.text:
         r = browser.submit(r, {"decision": "allow"}, stop=lambda loc: loc.startswith(redirect))
     assert r.status_code == 302, r.text[:300]
@@ -74,8 +78,11 @@ def test_deny_on_the_consent_page_returns_access_denied(oauth_service):
     _, challenge = pkce_pair()
     consent = browser.get(authorize_url(oauth_service.url, "consent-app", redirect, challenge, state="s-9"))
     back = browser.submit(consent, {"decision": "deny"}, follow=False)
-    assert query(back.headers["Location"]) == {"error": "access_denied", "error_description":
-                                                "the user denied the request", "state": "s-9"}
+    assert query(back.headers["Location"]) == {
+        "error": "access_denied",
+        "error_description": "the user denied the request",
+        "state": "s-9",
+    }
 
 
 def test_access_token_works_for_git_and_revocation_ends_it(oauth_service, tmp_path):
@@ -88,8 +95,12 @@ def test_access_token_works_for_git_and_revocation_ends_it(oauth_service, tmp_pa
     admin = svc.make_user("oauth-admin", admin=True)
     lec = svc.request("POST", "/api/lectures", token=admin, json={"code": "oauthgit", "name": "OAuth git"})
     lid = lec.json()["id"]
-    svc.request("POST", f"/api/lectures/{lid}/members", token=admin, json=[{"username": "gus", "role": "instructor"}])
-    aid = svc.request("POST", f"/api/lectures/{lid}/assignments", token=token, json={"name": "A1"}).json()["id"]
+    svc.request(
+        "POST", f"/api/lectures/{lid}/members", token=admin, json=[{"username": "gus", "role": "instructor"}]
+    )
+    aid = svc.request("POST", f"/api/lectures/{lid}/assignments", token=token, json={"name": "A1"}).json()[
+        "id"
+    ]
     work = tmp_path / "src"
     work.mkdir()
     git("init", cwd=work)

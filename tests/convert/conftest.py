@@ -29,11 +29,23 @@ from grader_service.convert.notebook_io import read_notebook, write_notebook
 FILES = Path(__file__).parent / "files"
 
 
-def role(gid: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-         points: float | None = None, task: bool = False) -> dict[str, Any]:
+def role(
+    gid: str,
+    *,
+    grade: bool = False,
+    solution: bool = False,
+    locked: bool = False,
+    points: float | None = None,
+    task: bool = False,
+) -> dict[str, Any]:
     """Metadata of an nbgrader cell (schema version 3)."""
-    meta: dict[str, Any] = {"grade": grade, "grade_id": gid, "locked": locked, "schema_version": 3,
-                            "solution": solution}
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": gid,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+    }
     if task:
         meta["task"] = True
     if points is not None:

@@ -26,13 +26,17 @@ def test_unchanged_release_scores_zero_with_no_response(released, tmp_path):
     result, _ = submit(released, tmp_path)
     assert scores(result) == {"test_square": 0.0, "explain": 0.0, "partial": 0.0}
     assert result["needs_manual"] is False and result["max_score"] == 6.0
-    assert result["notebooks"][released.name]["comments"] == {"square": "No response.", "explain": "No response."}
+    assert result["notebooks"][released.name]["comments"] == {
+        "square": "No response.",
+        "explain": "No response.",
+    }
 
 
 def test_correct_answer_scores_full_tests_and_needs_manual(released, tmp_path):
     def edit(nb):
         answer_square(nb)
         cell_by_id(nb, "explain").source = "Because minus times minus is plus."
+
     result, _ = submit(released, tmp_path, edit)
     assert scores(result) == {"test_square": 2.0, "explain": None, "partial": 3.0}
     assert result["score"] == 5.0 and result["needs_manual"] is True
@@ -40,15 +44,30 @@ def test_correct_answer_scores_full_tests_and_needs_manual(released, tmp_path):
 
 def test_partial_credit_and_hidden_test_failure(released, tmp_path):
     # Right for 0 and 2 only; visible test passes, hidden test square(-3) fails; partial gives 2 of 3.
-    result, graded = submit(released, tmp_path, lambda nb: answer_square(nb, "    return 2 * x if x != 2 else 4"))
+    result, graded = submit(
+        released, tmp_path, lambda nb: answer_square(nb, "    return 2 * x if x != 2 else 4")
+    )
     assert scores(result)["test_square"] == 0.0
     assert result["notebooks"][released.name]["cells"]["partial"] == {
-        "score": 2.0, "max_score": 3.0, "status": "partial", "role": "tests"}
+        "score": 2.0,
+        "max_score": 3.0,
+        "status": "partial",
+        "role": "tests",
+    }
     assert "square(-3)" in (graded / released.name).read_text()  # the graded copy ran the hidden test
 
 
-@pytest.mark.parametrize("variant", ["edited test", "edited read-only", "deleted test", "test type changed",
-                                     "duplicated grade_id", "cheat showtraceback"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "edited test",
+        "edited read-only",
+        "deleted test",
+        "test type changed",
+        "duplicated grade_id",
+        "cheat showtraceback",
+    ],
+)
 def test_tamper_cases_cannot_raise_the_score(released, tmp_path, variant):
     def edit(nb):
         answer_square(nb, "    return x + 100")  # wrong for every input: every test must score 0
@@ -70,6 +89,7 @@ def test_tamper_cases_cannot_raise_the_score(released, tmp_path, variant):
                 "\nfrom IPython.core.interactiveshell import InteractiveShell\n"
                 "InteractiveShell.showtraceback = lambda *a, **k: None"
             )
+
     result, _ = submit(released, tmp_path, edit)
     assert scores(result)["test_square"] == 0.0
     assert result["score"] == 0.0
@@ -82,6 +102,7 @@ def test_old_notebook_without_ids_with_type_change(released_old, tmp_path):
         answer_square(nb)
         change_cell_type(cell_by_id(nb, "square"), "markdown", nb)
         change_cell_type(cell_by_id(nb, "partial"), "raw", nb)
+
     result, graded = submit(released_old, tmp_path, edit, tag="old")
     assert scores(result, released_old.name) == {"test_square": 2.0, "explain": 0.0, "partial": 3.0}
     out = read_notebook(graded / released_old.name)
@@ -92,6 +113,7 @@ def test_old_notebook_without_ids_with_type_change(released_old, tmp_path):
 def test_missing_notebook_scores_zero(released, tmp_path):
     (tmp_path / "empty").mkdir()
     from grader_service.convert import autograde
+
     result = autograde(tmp_path / "empty", tmp_path / "graded", released.gradebook)
     nb = result["notebooks"][released.name]
     assert nb["status"] == "missing" and nb["score"] == 0.0 and result["score"] == 0.0
@@ -101,9 +123,9 @@ def test_missing_notebook_scores_zero(released, tmp_path):
 def test_timeout_and_huge_output(released, tmp_path):
     def edit(nb):
         cell_by_id(nb, "square").source = (
-            "import time\nprint('x' * 5_000_000)\n"
-            "def square(x):\n    time.sleep(30)\n    return x * x"
+            "import time\nprint('x' * 5_000_000)\ndef square(x):\n    time.sleep(30)\n    return x * x"
         )
+
     result, graded = submit(released, tmp_path, edit, cell_timeout=1)
     cells = result["notebooks"][released.name]["cells"]
     assert cells["test_square"]["status"] == "timeout" and cells["partial"]["status"] == "timeout"
@@ -115,6 +137,7 @@ def test_feedback_page(released, tmp_path):
     def edit(nb):
         answer_square(nb, "    return x * x if x >= 0 else -1")  # fails only the hidden test
         cell_by_id(nb, "explain").source = "<script>alert('x')</script> because **signs**"
+
     result, graded = submit(released, tmp_path, edit)
     pages = generate_feedback(graded, tmp_path / "feedback", released.gradebook)
     page = open(pages[released.name], encoding="utf-8").read()
@@ -122,5 +145,5 @@ def test_feedback_page(released, tmp_path):
     assert "<script>" not in page and html.escape("<script>") in page
     assert "<strong>signs</strong>" in page
     assert re.search(r"Score: 3 / 6", page)
-    assert "<link" not in page and "src=\"http" not in page and len(page) < 30_000
+    assert "<link" not in page and 'src="http' not in page and len(page) < 30_000
     assert result["notebooks"][released.name]["cells"]["test_square"]["status"] == "failed"

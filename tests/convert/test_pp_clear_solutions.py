@@ -23,8 +23,14 @@ def test_region_replaced_with_indented_python_stub():
 
 
 def test_solution_cell_without_region_is_replaced_whole():
-    nb = run(make_notebook([code("x = 42", role("x", solution=True)), markdown("It is 42.", role(
-        "why", grade=True, solution=True, points=1))]))
+    nb = run(
+        make_notebook(
+            [
+                code("x = 42", role("x", solution=True)),
+                markdown("It is 42.", role("why", grade=True, solution=True, points=1)),
+            ]
+        )
+    )
     assert nb.cells[0].source == "# YOUR CODE HERE\nraise NotImplementedError()"
     assert nb.cells[1].source == "YOUR ANSWER HERE"
 

@@ -12,11 +12,13 @@ from .conftest import code, make_notebook, markdown, role
 
 
 def graded_pair(test_outputs, status="ok"):
-    nb = make_notebook([
-        code("assert f()", role("t", grade=True, points=2)),
-        markdown("YOUR ANSWER HERE", role("m", grade=True, solution=True, points=1)),
-        markdown("Task", role("k", task=True, points=3)),
-    ])
+    nb = make_notebook(
+        [
+            code("assert f()", role("t", grade=True, points=2)),
+            markdown("YOUR ANSWER HERE", role("m", grade=True, solution=True, points=1)),
+            markdown("Task", role("k", task=True, points=3)),
+        ]
+    )
     nb, resources = ComputeChecksums()(nb, {})
     nb, resources = SaveGradebook()(nb, resources)
     nb.cells[0].outputs = test_outputs

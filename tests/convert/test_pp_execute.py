@@ -28,12 +28,14 @@ def status(cell):
 
 def test_runs_cells_in_given_cwd_without_touching_the_process(tmp_path):
     before_cwd, before_env = os.getcwd(), dict(os.environ)
-    nb = make_notebook([
-        code("import os\nprint(os.getcwd())"),
-        markdown("text"),
-        code("open('side.txt', 'w').write('x')\nos.environ['LEAK'] = '1'\n6 * 7"),
-        code("print(os.environ.get('NBGRADER_EXECUTION'))"),
-    ])
+    nb = make_notebook(
+        [
+            code("import os\nprint(os.getcwd())"),
+            markdown("text"),
+            code("open('side.txt', 'w').write('x')\nos.environ['LEAK'] = '1'\n6 * 7"),
+            code("print(os.environ.get('NBGRADER_EXECUTION'))"),
+        ]
+    )
     nb, resources = execute(nb, tmp_path)
     assert nb.cells[0].outputs[0].text.strip() == str(tmp_path)
     assert nb.cells[2].outputs[0].data["text/plain"] == "42"
@@ -54,10 +56,12 @@ def test_timeout_interrupts_and_later_cells_still_run(tmp_path):
 
 
 def test_kernel_ignoring_interrupt_is_replaced(tmp_path):
-    nb = make_notebook([
-        code("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"),
-        code("print('fresh kernel')"),
-    ])
+    nb = make_notebook(
+        [
+            code("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)"),
+            code("print('fresh kernel')"),
+        ]
+    )
     nb, resources = execute(nb, tmp_path, cell_timeout=1, interrupt_grace=0.5)
     assert status(nb.cells[0]) == "timeout"
     assert nb.cells[1].outputs[0].text == "fresh kernel\n"
@@ -102,7 +106,9 @@ def test_a_huge_print_under_a_memory_limit_keeps_the_kernel(tmp_path):
     under a 1 GiB limit the kernel lives on with its state, and the output is truncated by the grader. (The
     forked kernel, which only a fork server's grading process may use, is covered by the ProcessExecutor's
     test_huge_output_is_capped.)"""
-    nb = make_notebook([code("y = 2"), code("for _ in range(2000):\n    print('x' * 50000)"), code("print(y)")])
+    nb = make_notebook(
+        [code("y = 2"), code("for _ in range(2000):\n    print('x' * 50000)"), code("print(y)")]
+    )
     nb, _ = execute(nb, tmp_path, memory_limit=1 << 30, cell_timeout=30)
     assert status(nb.cells[1]) == "ok"
     assert "truncated" in nb.cells[1].outputs[-1].text

@@ -23,8 +23,11 @@ def test_long_stream_cut_to_max_lines():
 
 def test_traceback_keeps_head_and_tail():
     cell = code("x")
-    cell.outputs = [nbformat.v4.new_output("error", ename="RecursionError", evalue="deep",
-                                           traceback=[f"frame {i}" for i in range(1000)])]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error", ename="RecursionError", evalue="deep", traceback=[f"frame {i}" for i in range(1000)]
+        )
+    ]
     nb, _ = LimitOutput(max_traceback=10)(make_notebook([cell]), {})
     trace = nb.cells[0].outputs[0].traceback
     assert trace[:5] == [f"frame {i}" for i in range(5)] and trace[-1] == "frame 999" and len(trace) == 10
@@ -32,13 +35,17 @@ def test_traceback_keeps_head_and_tail():
 
 def test_cell_and_notebook_caps_keep_errors_and_stderr():
     big = code("x")
-    big.outputs = [stream("a" * 50_000), stream("warning\n", "stderr"),
-                   nbformat.v4.new_output("display_data", data={"text/plain": "b" * 50_000}),
-                   nbformat.v4.new_output("error", ename="ValueError", evalue="v", traceback=["t"])]
+    big.outputs = [
+        stream("a" * 50_000),
+        stream("warning\n", "stderr"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "b" * 50_000}),
+        nbformat.v4.new_output("error", ename="ValueError", evalue="v", traceback=["t"]),
+    ]
     second = code("y")
     second.outputs = [stream("c" * 50_000)]
-    nb, resources = LimitOutput(max_cell_chars=10_000, max_notebook_chars=12_000)(make_notebook([big, second]),
-                                                                                   {"log": []})
+    nb, resources = LimitOutput(max_cell_chars=10_000, max_notebook_chars=12_000)(
+        make_notebook([big, second]), {"log": []}
+    )
     kinds = [(o.output_type, o.get("name")) for o in nb.cells[0].outputs]
     assert ("stream", "stderr") in kinds and ("error", None) in kinds
     assert sum(len(o.get("text", "")) for o in nb.cells[0].outputs) < 11_000

@@ -45,8 +45,13 @@ def test_deleted_cells_are_inserted_in_place(released):
     nb = released.release_nb()
     nb.cells = [c for c in nb.cells if c.metadata.nbgrader["grade_id"] not in ("test_square", "intro")]
     nb, resources = sanitise(released, nb)
-    assert [c.metadata.nbgrader["grade_id"] for c in nb.cells] == ["intro", "square", "test_square", "explain",
-                                                                   "partial"]
+    assert [c.metadata.nbgrader["grade_id"] for c in nb.cells] == [
+        "intro",
+        "square",
+        "test_square",
+        "explain",
+        "partial",
+    ]
     assert len(resources["tampering"]) == 2
 
 
@@ -57,13 +62,28 @@ def test_duplicated_grade_id_runs_as_ordinary_cell(released):
     nb, resources = sanitise(released, nb)
     assert "nbgrader" not in nb.cells[0].metadata
     assert "assert square(2) == 4" in cell_by_id(nb, "test_square").source
-    assert any("repeats grade_id" in t["message"] or "grade_id" in t["message"] for t in resources["tampering"])
+    assert any(
+        "repeats grade_id" in t["message"] or "grade_id" in t["message"] for t in resources["tampering"]
+    )
 
 
 def test_unknown_grade_cell_cannot_add_points(released):
     nb = released.release_nb()
-    nb.cells.append(code("1", {"nbgrader": {"grade": True, "grade_id": "bonus", "points": 100,
-                                            "solution": False, "locked": False, "schema_version": 3}}))
+    nb.cells.append(
+        code(
+            "1",
+            {
+                "nbgrader": {
+                    "grade": True,
+                    "grade_id": "bonus",
+                    "points": 100,
+                    "solution": False,
+                    "locked": False,
+                    "schema_version": 3,
+                }
+            },
+        )
+    )
     nb, _ = sanitise(released, nb)
     assert "nbgrader" not in nb.cells[-1].metadata
 

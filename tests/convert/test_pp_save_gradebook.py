@@ -14,7 +14,9 @@ def test_gradebook_of_generated_assignment(released):
     assert by_id["test_square"]["hidden_tests"] is True
     assert by_id["explain"]["cell_type"] == "markdown" and by_id["explain"]["points"] == 1.0
     release_nb = released.release_nb()
-    assert [c.metadata.nbgrader["checksum"] for c in release_nb.cells] == [c["checksum"] for c in entry["cells"]]
+    assert [c.metadata.nbgrader["checksum"] for c in release_nb.cells] == [
+        c["checksum"] for c in entry["cells"]
+    ]
 
 
 def test_gradebook_never_in_release(released):

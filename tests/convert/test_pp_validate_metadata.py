@@ -18,8 +18,10 @@ def run(nb):
 
 def test_schema_is_versioned_json_schema():
     schema = cell_schema()
-    assert schema["properties"]["nbgrader"]["properties"]["schema_version"] == {"const": 3,
-                                                                              "description": "Version of this metadata format."}
+    assert schema["properties"]["nbgrader"]["properties"]["schema_version"] == {
+        "const": 3,
+        "description": "Version of this metadata format.",
+    }
 
 
 def test_v1_and_v2_are_upgraded(files):
@@ -58,7 +60,9 @@ def test_invalid_metadata_is_rejected_naming_the_cell(cell, message):
 
 
 def test_duplicate_grade_id_is_rejected():
-    nb = make_notebook([code("a", role("same", solution=True)), code("b", role("same", grade=True, points=1))])
+    nb = make_notebook(
+        [code("a", role("same", solution=True)), code("b", role("same", grade=True, points=1))]
+    )
     with pytest.raises(MetadataError, match="duplicate grade_id 'same', already used by cell 0"):
         run(nb)
 

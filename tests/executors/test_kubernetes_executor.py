@@ -74,25 +74,53 @@ def executor_kubeconfig(cluster, admin_api, tmp_path_factory):
     rbac = client.RbacAuthorizationV1Api(admin_api.api_client)
     admin_api.create_namespace({"metadata": {"name": NAMESPACE}})
     admin_api.create_namespaced_service_account(NAMESPACE, {"metadata": {"name": "grader-executor"}})
-    rbac.create_namespaced_role(NAMESPACE, {"metadata": {"name": "grader-executor"}, "rules": [
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete"]}]})
-    rbac.create_namespaced_role_binding(NAMESPACE, {
-        "metadata": {"name": "grader-executor"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "grader-executor"},
-        "subjects": [{"kind": "ServiceAccount", "name": "grader-executor", "namespace": NAMESPACE}]})
+    rbac.create_namespaced_role(
+        NAMESPACE,
+        {
+            "metadata": {"name": "grader-executor"},
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["pods"],
+                    "verbs": ["create", "get", "list", "watch", "delete"],
+                }
+            ],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        NAMESPACE,
+        {
+            "metadata": {"name": "grader-executor"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "grader-executor"},
+            "subjects": [{"kind": "ServiceAccount", "name": "grader-executor", "namespace": NAMESPACE}],
+        },
+    )
     token = admin_api.create_namespaced_service_account_token(
-        "grader-executor", NAMESPACE, {"spec": {"expirationSeconds": 3600}}).status.token
+        "grader-executor", NAMESPACE, {"spec": {"expirationSeconds": 3600}}
+    ).status.token
     return cluster.write_kubeconfig(tmp_path_factory.mktemp("sa") / "kubeconfig", token, NAMESPACE)
 
 
 @pytest.fixture(scope="module")
 def kube_service(executor_kubeconfig, admin_api, make_db_url, tmp_path_factory):
-    config = Config({"KubernetesExecutor": {"namespace": NAMESPACE, "kubeconfig": str(executor_kubeconfig),
-                                            "image": "registry.example/grading:1", "overall_timeout_margin": 20,
-                                            "images": {"special": "registry.example/special:2"}}})
-    svc = ServiceProcess(db_url=make_db_url("sqlite"), data_dir=tmp_path_factory.mktemp("kdata"), config=config,
-                         executor_class="grader_service.executors.kubernetes.KubernetesExecutor",
-                         autograde_timeout=60)
+    config = Config(
+        {
+            "KubernetesExecutor": {
+                "namespace": NAMESPACE,
+                "kubeconfig": str(executor_kubeconfig),
+                "image": "registry.example/grading:1",
+                "overall_timeout_margin": 20,
+                "images": {"special": "registry.example/special:2"},
+            }
+        }
+    )
+    svc = ServiceProcess(
+        db_url=make_db_url("sqlite"),
+        data_dir=tmp_path_factory.mktemp("kdata"),
+        config=config,
+        executor_class="grader_service.executors.kubernetes.KubernetesExecutor",
+        autograde_timeout=60,
+    )
     svc.start(worker="embedded")
     kubelet = PlayedKubelet(admin_api, NAMESPACE, tmp_path_factory.mktemp("kubelet"))
     kubelet.start()
@@ -107,7 +135,10 @@ def test_sa_permissions_are_only_the_documented_ones(executor_kubeconfig):
 
     api = client.CoreV1Api(config.new_client_from_config(config_file=str(executor_kubeconfig)))
     api.list_namespaced_pod(NAMESPACE)
-    for forbidden in (lambda: api.list_namespaced_secret(NAMESPACE), lambda: api.list_namespaced_pod("default")):
+    for forbidden in (
+        lambda: api.list_namespaced_secret(NAMESPACE),
+        lambda: api.list_namespaced_pod("default"),
+    ):
         with pytest.raises(ApiException) as info:
             forbidden()
         assert info.value.status == 403
@@ -141,12 +172,27 @@ def test_pod_per_submission_graded_through_the_watch(kube_service, admin_api, tm
     assert env["GRADER_JOB_ID"] == job_id and len(env["GRADER_JOB_TOKEN"]) >= 32
     assert "GRADER_DB_URL" not in env
     # deleted after completion
-    svc.wait_for(lambda: not admin_api.list_namespaced_pod(NAMESPACE, label_selector=f"grader-service/job-id={job_id}").items)
+    svc.wait_for(
+        lambda: (
+            not admin_api.list_namespaced_pod(
+                NAMESPACE, label_selector=f"grader-service/job-id={job_id}"
+            ).items
+        )
+    )
     # the job token died with the job: a late or forged post is refused or ignored
-    r = svc.request("POST", f"/api/jobs/{job_id}/result", headers={"Authorization": f"token {env['GRADER_JOB_TOKEN']}"},
-                    json={"ok": False, "error": "late"})
+    r = svc.request(
+        "POST",
+        f"/api/jobs/{job_id}/result",
+        headers={"Authorization": f"token {env['GRADER_JOB_TOKEN']}"},
+        json={"ok": False, "error": "late"},
+    )
     assert r.status_code == 200 and r.json()["recorded"] is False
-    assert w.req("tutor", "GET", f"{w.lecture_path}/assignments/{aid}/submissions/{sub['id']}").json()["auto_score"] == 3.0
+    assert (
+        w.req("tutor", "GET", f"{w.lecture_path}/assignments/{aid}/submissions/{sub['id']}").json()[
+            "auto_score"
+        ]
+        == 3.0
+    )
 
 
 def test_pod_that_never_finishes_is_deleted_at_the_deadline(kube_service, admin_api, tmp_path):
@@ -164,6 +210,7 @@ def test_pod_that_never_finishes_is_deleted_at_the_deadline(kube_service, admin_
             from sqlalchemy import func, select
 
             from grader_service.orm.models import Job
+
             next_id = (s.scalar(select(func.max(Job.id))) or 0) + 1
         kubelet.ignore_jobs.update(str(next_id + i) for i in range(3))
         started = time.monotonic()
@@ -175,7 +222,9 @@ def test_pod_that_never_finishes_is_deleted_at_the_deadline(kube_service, admin_
     assert "time limit" in graded["autograde"]["error"]
     assert time.monotonic() - started < 40
     job_id = str(graded["autograde"]["id"])
-    assert not admin_api.list_namespaced_pod(NAMESPACE, label_selector=f"grader-service/job-id={job_id}").items
+    assert not admin_api.list_namespaced_pod(
+        NAMESPACE, label_selector=f"grader-service/job-id={job_id}"
+    ).items
 
 
 def test_manifest_options(kube_service):
@@ -183,23 +232,45 @@ def test_manifest_options(kube_service):
     from grader_service.executors.kubernetes import KubernetesExecutor
 
     seen = []
-    ex = KubernetesExecutor(namespace="n", images={"special": "img:special", "special/7": "img:seven"},
-                            lecture_resources={"special": {"limits": {"memory": "4Gi"}}},
-                            tolerations=[{"key": "grading", "operator": "Exists"}],
-                            node_selector={"pool": "grading"}, image_pull_secrets=["regcred"],
-                            extra_volumes=[{"name": "data", "configMap": {"name": "d"}}],
-                            extra_volume_mounts=[{"name": "data", "mountPath": "/data", "readOnly": True}],
-                            pre_spawn_hook=lambda executor, pod, spec: seen.append(pod["metadata"]["name"]))
-    spec = JobSpec(job_id=5, submission_id=9, input_dir=None, gradebook={}, cell_timeout=10, timeout=100,
-                   job_token="t", labels={"lecture": "special", "assignment": "7", "attempt": "2"})
+    ex = KubernetesExecutor(
+        namespace="n",
+        images={"special": "img:special", "special/7": "img:seven"},
+        lecture_resources={"special": {"limits": {"memory": "4Gi"}}},
+        tolerations=[{"key": "grading", "operator": "Exists"}],
+        node_selector={"pool": "grading"},
+        image_pull_secrets=["regcred"],
+        extra_volumes=[{"name": "data", "configMap": {"name": "d"}}],
+        extra_volume_mounts=[{"name": "data", "mountPath": "/data", "readOnly": True}],
+        pre_spawn_hook=lambda executor, pod, spec: seen.append(pod["metadata"]["name"]),
+    )
+    spec = JobSpec(
+        job_id=5,
+        submission_id=9,
+        input_dir=None,
+        gradebook={},
+        cell_timeout=10,
+        timeout=100,
+        job_token="t",
+        labels={"lecture": "special", "assignment": "7", "attempt": "2"},
+    )
     pod = ex.pod_manifest(spec)
     c = pod["spec"]["containers"][0]
     assert c["image"] == "img:seven" and c["resources"] == {"limits": {"memory": "4Gi"}}
     assert pod["spec"]["tolerations"] and pod["spec"]["nodeSelector"] == {"pool": "grading"}
     assert pod["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
     assert seen == ["grader-job-5-2"]
-    other = ex.pod_manifest(JobSpec(job_id=6, submission_id=9, input_dir=None, gradebook={}, cell_timeout=10,
-                                    timeout=100, job_token="t", labels={"lecture": "special", "assignment": "8"}))
+    other = ex.pod_manifest(
+        JobSpec(
+            job_id=6,
+            submission_id=9,
+            input_dir=None,
+            gradebook={},
+            cell_timeout=10,
+            timeout=100,
+            job_token="t",
+            labels={"lecture": "special", "assignment": "8"},
+        )
+    )
     assert other["spec"]["containers"][0]["image"] == "img:special"
     assert os.environ.get("KUBERNETES_SERVICE_HOST") is None
 
@@ -209,14 +280,33 @@ def test_options_from_the_service_win_over_the_executors_own_tables():
     from grader_service.executors.base import JobSpec
     from grader_service.executors.kubernetes import KubernetesExecutor
 
-    service_side = KubernetesExecutor(images={"ml": "img:ml"}, lecture_resources={"ml/3": {"limits": {"cpu": "4"}}})
+    service_side = KubernetesExecutor(
+        images={"ml": "img:ml"}, lecture_resources={"ml/3": {"limits": {"cpu": "4"}}}
+    )
     options = service_side.job_options("ml", "3")
     assert options == {"image": "img:ml", "resources": {"limits": {"cpu": "4"}}}
     worker_side = KubernetesExecutor(image="img:worker-default")
-    spec = JobSpec(job_id=1, submission_id=2, input_dir=None, gradebook={}, cell_timeout=10, timeout=100,
-                   job_token="t", labels={"lecture": "ml", "assignment": "3"}, executor_options=options)
+    spec = JobSpec(
+        job_id=1,
+        submission_id=2,
+        input_dir=None,
+        gradebook={},
+        cell_timeout=10,
+        timeout=100,
+        job_token="t",
+        labels={"lecture": "ml", "assignment": "3"},
+        executor_options=options,
+    )
     container = worker_side.pod_manifest(spec)["spec"]["containers"][0]
     assert container["image"] == "img:ml" and container["resources"] == {"limits": {"cpu": "4"}}
-    plain = JobSpec(job_id=1, submission_id=2, input_dir=None, gradebook={}, cell_timeout=10, timeout=100,
-                    job_token="t", labels={"lecture": "ml", "assignment": "3"})
+    plain = JobSpec(
+        job_id=1,
+        submission_id=2,
+        input_dir=None,
+        gradebook={},
+        cell_timeout=10,
+        timeout=100,
+        job_token="t",
+        labels={"lecture": "ml", "assignment": "3"},
+    )
     assert worker_side.pod_manifest(plain)["spec"]["containers"][0]["image"] == "img:worker-default"

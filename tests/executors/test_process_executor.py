@@ -16,8 +16,14 @@ from tests.support.notebooks import answer_release, write_source
 
 pytestmark = pytest.mark.slow
 
-LIMITS = ResourceLimits(memory_bytes=1 << 30, cpu_seconds=60, max_processes=48, max_file_bytes=16 << 20,
-                        max_open_files=256, max_output_bytes=4 << 20)
+LIMITS = ResourceLimits(
+    memory_bytes=1 << 30,
+    cpu_seconds=60,
+    max_processes=48,
+    max_file_bytes=16 << 20,
+    max_open_files=256,
+    max_output_bytes=4 << 20,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +39,28 @@ def executor():
     return ProcessExecutor(overall_timeout_margin=10)
 
 
-def grade(executor, assignment, tmp_path: Path, cells: list[str], *, timeout: float = 30,
-          cell_timeout: float = 5, job_id: int = 1):
+def grade(
+    executor,
+    assignment,
+    tmp_path: Path,
+    cells: list[str],
+    *,
+    timeout: float = 30,
+    cell_timeout: float = 5,
+    job_id: int = 1,
+):
     release, book = assignment
     sub = tmp_path / "submission"
     answer_release(release, sub / "squares.ipynb", extra_cells=cells)
-    spec = JobSpec(job_id=job_id, submission_id=job_id, input_dir=sub, gradebook=book, cell_timeout=cell_timeout,
-                   timeout=timeout, limits=LIMITS)
+    spec = JobSpec(
+        job_id=job_id,
+        submission_id=job_id,
+        input_dir=sub,
+        gradebook=book,
+        cell_timeout=cell_timeout,
+        timeout=timeout,
+        limits=LIMITS,
+    )
     return asyncio.run(executor.run(spec))
 
 
@@ -62,8 +83,14 @@ def test_sleep_past_the_notebook_time_limit_is_stopped(executor, assignment, tmp
     import time
 
     started = time.monotonic()
-    r = grade(executor, assignment, tmp_path, ["import time\nfor _ in range(30):\n    time.sleep(1)"] * 3, timeout=4,
-              cell_timeout=40)
+    r = grade(
+        executor,
+        assignment,
+        tmp_path,
+        ["import time\nfor _ in range(30):\n    time.sleep(1)"] * 3,
+        timeout=4,
+        cell_timeout=40,
+    )
     assert time.monotonic() - started < 20
     assert r.ok and r.result["score"] == 0  # the tests never ran within the notebook's time budget
     assert "timeout" in r.log
@@ -83,9 +110,11 @@ def test_memory_bomb_fails_only_its_cell(executor, assignment, tmp_path):
 
 
 def test_fork_bomb_is_contained(executor, assignment, tmp_path):
-    bomb = ("import os, time\nkids = 0\nfor _ in range(500):\n    try:\n        pid = os.fork()\n"
-            "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
-            "    kids += 1\nprint('forked', kids)")
+    bomb = (
+        "import os, time\nkids = 0\nfor _ in range(500):\n    try:\n        pid = os.fork()\n"
+        "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+        "    kids += 1\nprint('forked', kids)"
+    )
     r = grade(executor, assignment, tmp_path, [bomb])
     assert r.ok
     out = r.files["squares.ipynb"].decode()
@@ -94,7 +123,9 @@ def test_fork_bomb_is_contained(executor, assignment, tmp_path):
 
 
 def test_huge_output_is_capped(executor, assignment, tmp_path):
-    r = grade(executor, assignment, tmp_path, ["for _ in range(2000):\n    print('x' * 50000)"], cell_timeout=20)
+    r = grade(
+        executor, assignment, tmp_path, ["for _ in range(2000):\n    print('x' * 50000)"], cell_timeout=20
+    )
     assert r.ok and r.result["score"] == 3
     assert len(r.files["squares.ipynb"]) < 16 << 20
 
@@ -109,9 +140,11 @@ def test_os_exit_and_segfault_end_cleanly(executor, assignment, tmp_path):
 def test_environment_holds_no_secrets(executor, assignment, tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_DB_URL", "postgresql://secret-user:secret-pass@db/grader")
     monkeypatch.setenv("GRADER_API_TOKEN", "secret-token-value")
-    probe = ("import os, glob\nseen = dict(os.environ)\nfor path in glob.glob('/proc/*/environ'):\n"
-             "    try:\n        seen[path] = open(path, 'rb').read().decode('latin-1')\n    except OSError:\n"
-             "        pass\nprint(repr(seen))")
+    probe = (
+        "import os, glob\nseen = dict(os.environ)\nfor path in glob.glob('/proc/*/environ'):\n"
+        "    try:\n        seen[path] = open(path, 'rb').read().decode('latin-1')\n    except OSError:\n"
+        "        pass\nprint(repr(seen))"
+    )
     r = grade(executor, assignment, tmp_path, [probe])
     assert r.ok
     text = r.files["squares.ipynb"].decode()
@@ -140,9 +173,11 @@ def test_the_data_folder_and_config_files_are_hidden(assignment, tmp_path):
     config = tmp_path / "grader_service_config.py"
     config.write_text("c.GraderService.db_url = 'postgresql://user:config-secret@db/grader'")
     ex = ProcessExecutor(hidden_paths=[str(data), str(config)])
-    probe = (f"import os\nfor p in [{str(data / 'grader.sqlite')!r}, {str(config)!r}]:\n    try:\n"
-             "        print(p, repr(open(p).read()))\n    except OSError as e:\n        print(p, 'refused', e)\n"
-             f"print('listing', os.listdir({str(data)!r}) if os.access({str(data)!r}, os.R_OK) else 'none')")
+    probe = (
+        f"import os\nfor p in [{str(data / 'grader.sqlite')!r}, {str(config)!r}]:\n    try:\n"
+        "        print(p, repr(open(p).read()))\n    except OSError as e:\n        print(p, 'refused', e)\n"
+        f"print('listing', os.listdir({str(data)!r}) if os.access({str(data)!r}, os.R_OK) else 'none')"
+    )
     r = grade(ex, assignment, tmp_path / "job", [probe])
     ex.close()
     assert r.ok
@@ -164,13 +199,26 @@ def test_concurrent_jobs_cannot_see_each_other(executor, assignment, tmp_path):
     """Two jobs at once: each lives in its own PID namespace, so one cannot see or signal the other."""
     release, book = assignment
     specs = []
-    for i, cell in enumerate(["import time\ntime.sleep(3)",
-                              "import os, time\ntime.sleep(1)\nprint('pids', sorted(int(p) for p in os.listdir('/proc')"
-                              " if p.isdigit()))"]):
+    for i, cell in enumerate(
+        [
+            "import time\ntime.sleep(3)",
+            "import os, time\ntime.sleep(1)\nprint('pids', sorted(int(p) for p in os.listdir('/proc')"
+            " if p.isdigit()))",
+        ]
+    ):
         sub = tmp_path / str(i) / "submission"
         answer_release(release, sub / "squares.ipynb", extra_cells=[cell])
-        specs.append(JobSpec(job_id=30 + i, submission_id=30 + i, input_dir=sub, gradebook=book, cell_timeout=10,
-                             timeout=30, limits=LIMITS))
+        specs.append(
+            JobSpec(
+                job_id=30 + i,
+                submission_id=30 + i,
+                input_dir=sub,
+                gradebook=book,
+                cell_timeout=10,
+                timeout=30,
+                limits=LIMITS,
+            )
+        )
 
     async def both():
         return await asyncio.gather(*(executor.run(s) for s in specs))
@@ -200,9 +248,11 @@ def test_the_fork_server_serves_only_its_worker(executor, assignment, tmp_path):
 
     assert grade(executor, assignment, tmp_path, []).ok
     path = executor._server.socket_path
-    code = ("import socket, sys, os\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
-            "r, w = os.pipe()\nsocket.send_fds(s, [b'{\"argv\": [], \"cwd\": \"/\", \"env\": {}, \"writable\": []}\\n'],"
-            " [r, w, w])\nprint(repr(s.recv(100)))")
+    code = (
+        "import socket, sys, os\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+        'r, w = os.pipe()\nsocket.send_fds(s, [b\'{"argv": [], "cwd": "/", "env": {}, "writable": []}\\n\'],'
+        " [r, w, w])\nprint(repr(s.recv(100)))"
+    )
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=30)
     assert out.stdout.strip() in ("b''", "") or "Error" in out.stderr, out
 

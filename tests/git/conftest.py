@@ -65,8 +65,14 @@ class GitServer:
     pushes: list[tuple[RepoRef, dict[str, str]]] = field(default_factory=list)
     access_calls: list[tuple[str | None, RepoRef, bool]] = field(default_factory=list)
 
-    def url(self, kind: str, username: str | None = None, token: str | None = None,
-            lecture: str = LECTURE, assignment: str = ASSIGNMENT) -> str:
+    def url(
+        self,
+        kind: str,
+        username: str | None = None,
+        token: str | None = None,
+        lecture: str = LECTURE,
+        assignment: str = ASSIGNMENT,
+    ) -> str:
         cred = f"x:{token}@" if token else ""
         tail = f"/{username}" if username else ""
         return f"http://{cred}127.0.0.1:{self.port}/git/{lecture}/{assignment}/{kind}{tail}"
@@ -153,12 +159,21 @@ class Git:
         env.update(extra or {})
         return env
 
-    def run(self, *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 120,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(["git", *args], cwd=cwd, env=self.env(env), capture_output=True, text=True,
-                              timeout=timeout)
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        check: bool = True,
+        timeout: float = 120,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, env=self.env(env), capture_output=True, text=True, timeout=timeout
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     def commit_files(self, repo: Path, files: dict[str, bytes | str], message: str = "work") -> str:
@@ -171,8 +186,13 @@ class Git:
         return self.run("rev-parse", "HEAD", cwd=repo).stdout.strip()
 
     def fsck(self, git_dir: Path) -> None:
-        proc = subprocess.run(["git", "--git-dir", str(git_dir), "fsck", "--strict", "--no-dangling"],
-                              env=self.env(), capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "fsck", "--strict", "--no-dangling"],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, f"git fsck {git_dir} failed:\n{proc.stdout}\n{proc.stderr}"
 
 

@@ -46,8 +46,16 @@ def _seed(git_server: GitServer) -> None:
 
 
 @pytest.mark.parametrize(("token", "kind", "username", "may_read", "may_write"), CASES)
-def test_permission_table(git_server: GitServer, git: Git, workdir: Path, token: str, kind: str,
-                          username: str | None, may_read: bool, may_write: bool) -> None:
+def test_permission_table(
+    git_server: GitServer,
+    git: Git,
+    workdir: Path,
+    token: str,
+    kind: str,
+    username: str | None,
+    may_read: bool,
+    may_write: bool,
+) -> None:
     _seed(git_server)
     url = git_server.url(kind, username, token=token)
     clone = git.run("clone", "-q", url, "c", cwd=workdir, check=False)
@@ -78,8 +86,9 @@ def test_denied_request_does_not_create_or_seed_repo(git_server: GitServer, git:
     assert git_server.store.head(alice) is not None
 
 
-def test_no_credentials_gets_basic_challenge_and_git_reports_it(git_server: GitServer, git: Git,
-                                                                workdir: Path) -> None:
+def test_no_credentials_gets_basic_challenge_and_git_reports_it(
+    git_server: GitServer, git: Git, workdir: Path
+) -> None:
     resp = requests.get(git_server.url("release") + "/info/refs?service=git-upload-pack", timeout=10)
     assert resp.status_code == 401
     assert resp.headers["WWW-Authenticate"] == 'Basic realm="Grader Service"'
@@ -93,7 +102,11 @@ def test_wrong_token_is_401_and_token_headers_work(git_server: GitServer, git: G
     proc = git.run("clone", git_server.url("release", token="nope"), "c", cwd=workdir, check=False)
     assert proc.returncode != 0 and "Authentication failed" in proc.stderr
     base = git_server.url("release") + "/info/refs?service=git-upload-pack"
-    for header in ("token tok-alice", "Bearer tok-alice", "Basic " + base64.b64encode(b"anyone:tok-alice").decode()):
+    for header in (
+        "token tok-alice",
+        "Bearer tok-alice",
+        "Basic " + base64.b64encode(b"anyone:tok-alice").decode(),
+    ):
         resp = requests.get(base, headers={"Authorization": header}, timeout=10)
         assert resp.status_code == 200, header
         assert resp.headers["Content-Type"] == "application/x-git-upload-pack-advertisement"
@@ -105,17 +118,24 @@ def test_wrong_token_is_401_and_token_headers_work(git_server: GitServer, git: G
 def test_git_askpass_supplies_token(git_server: GitServer, git: Git, workdir: Path, tmp_path: Path) -> None:
     _seed(git_server)
     askpass = tmp_path / "askpass.sh"
-    askpass.write_text("#!/bin/sh\ncase \"$1\" in Username*) echo student;; *) echo tok-alice;; esac\n")
+    askpass.write_text('#!/bin/sh\ncase "$1" in Username*) echo student;; *) echo tok-alice;; esac\n')
     askpass.chmod(0o755)
     git.run("clone", "-q", git_server.url("release"), "c", cwd=workdir, env={"GIT_ASKPASS": str(askpass)})
     assert (workdir / "c" / "hw1.ipynb").read_text() == "{}"
 
 
 def test_bad_names_are_404(git_server: GitServer) -> None:
-    for path in ("/git/ds101/hw1/secrets/info/refs", "/git/ds101/hw1/source/alice/info/refs",
-                 "/git/ds101/..hw1/source/info/refs", "/git/-x/hw1/release/info/refs"):
-        resp = requests.get(f"http://127.0.0.1:{git_server.port}{path}?service=git-upload-pack",
-                            headers={"Authorization": "token tok-ivan"}, timeout=10)
+    for path in (
+        "/git/ds101/hw1/secrets/info/refs",
+        "/git/ds101/hw1/source/alice/info/refs",
+        "/git/ds101/..hw1/source/info/refs",
+        "/git/-x/hw1/release/info/refs",
+    ):
+        resp = requests.get(
+            f"http://127.0.0.1:{git_server.port}{path}?service=git-upload-pack",
+            headers={"Authorization": "token tok-ivan"},
+            timeout=10,
+        )
         assert resp.status_code == 404, path
     assert not any(git_server.store.root.rglob("secrets*"))
 

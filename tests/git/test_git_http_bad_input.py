@@ -30,8 +30,14 @@ def pushable(git_server: GitServer, git: Git, workdir: Path) -> tuple[str, str, 
     git.run("clone", "-q", git_server.url("user", "alice", token="tok-alice"), "c", cwd=workdir)
     old = git.run("rev-parse", "HEAD", cwd=workdir / "c").stdout.strip()
     new = git.commit_files(workdir / "c", {"answer.py": "print(42)\n" * 200}, "answer")
-    pack = subprocess.run(["git", "pack-objects", "--stdout", "--revs", "-q"], input=f"{new}\n^{old}\n".encode(),
-                          cwd=workdir / "c", capture_output=True, check=True, env=git.env()).stdout
+    pack = subprocess.run(
+        ["git", "pack-objects", "--stdout", "--revs", "-q"],
+        input=f"{new}\n^{old}\n".encode(),
+        cwd=workdir / "c",
+        capture_output=True,
+        check=True,
+        env=git.env(),
+    ).stdout
     assert pack.startswith(b"PACK")
     return old, new, pack
 
@@ -41,9 +47,15 @@ def _receive_body(old: str, new: str, pack: bytes) -> bytes:
     return pkt(command) + b"0000" + pack
 
 
-def _post(git_server: GitServer, service: str, body: bytes, content_type: str, **headers: str) -> requests.Response:
-    return requests.post(f"{git_server.url('user', 'alice')}/{service}", data=body, timeout=30,
-                         headers={**AUTH, "Content-Type": content_type, **headers})
+def _post(
+    git_server: GitServer, service: str, body: bytes, content_type: str, **headers: str
+) -> requests.Response:
+    return requests.post(
+        f"{git_server.url('user', 'alice')}/{service}",
+        data=body,
+        timeout=30,
+        headers={**AUTH, "Content-Type": content_type, **headers},
+    )
 
 
 def _assert_intact(git_server: GitServer, git: Git, head: str) -> None:
@@ -54,22 +66,33 @@ def _assert_intact(git_server: GitServer, git: Git, head: str) -> None:
     git.fsck(repo)
 
 
-def test_gzip_encoded_push_and_fetch(git_server: GitServer, git: Git, pushable: tuple[str, str, bytes]) -> None:
+def test_gzip_encoded_push_and_fetch(
+    git_server: GitServer, git: Git, pushable: tuple[str, str, bytes]
+) -> None:
     old, new, pack = pushable
-    resp = _post(git_server, "git-receive-pack", gzip.compress(_receive_body(old, new, pack)), RECEIVE_TYPE,
-                 **{"Content-Encoding": "gzip"})
+    resp = _post(
+        git_server,
+        "git-receive-pack",
+        gzip.compress(_receive_body(old, new, pack)),
+        RECEIVE_TYPE,
+        **{"Content-Encoding": "gzip"},
+    )
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "application/x-git-receive-pack-result"
     assert b"unpack ok" in resp.content and b"ok refs/heads/main" in resp.content
     assert git_server.store.head(USER) == new
 
     want = pkt(f"want {new} side-band-64k ofs-delta thin-pack\n".encode()) + b"0000" + pkt(b"done\n")
-    resp = _post(git_server, "git-upload-pack", gzip.compress(want), UPLOAD_TYPE, **{"Content-Encoding": "gzip"})
+    resp = _post(
+        git_server, "git-upload-pack", gzip.compress(want), UPLOAD_TYPE, **{"Content-Encoding": "gzip"}
+    )
     assert resp.status_code == 200 and b"PACK" in resp.content
     _assert_intact(git_server, git, new)
 
 
-def test_wrong_content_type_and_encoding(git_server: GitServer, git: Git, pushable: tuple[str, str, bytes]) -> None:
+def test_wrong_content_type_and_encoding(
+    git_server: GitServer, git: Git, pushable: tuple[str, str, bytes]
+) -> None:
     old, new, pack = pushable
     body = _receive_body(old, new, pack)
     for ctype in ("application/x-git-upload-pack-request", "text/plain", "application/octet-stream"):
@@ -81,9 +104,12 @@ def test_wrong_content_type_and_encoding(git_server: GitServer, git: Git, pushab
     _assert_intact(git_server, git, old)
 
 
-@pytest.mark.parametrize("body", [b"hello world", b"\x00" * 64, b"zzzzjunk0000", b"0032" + b"x" * 46 + b"0000"])
-def test_garbage_bodies_are_400(git_server: GitServer, git: Git, pushable: tuple[str, str, bytes],
-                                body: bytes) -> None:
+@pytest.mark.parametrize(
+    "body", [b"hello world", b"\x00" * 64, b"zzzzjunk0000", b"0032" + b"x" * 46 + b"0000"]
+)
+def test_garbage_bodies_are_400(
+    git_server: GitServer, git: Git, pushable: tuple[str, str, bytes], body: bytes
+) -> None:
     old, _, _ = pushable
     for service, ctype in (("git-receive-pack", RECEIVE_TYPE), ("git-upload-pack", UPLOAD_TYPE)):
         resp = _post(git_server, service, body, ctype)
@@ -103,8 +129,9 @@ def test_corrupt_gzip_is_400(git_server: GitServer, git: Git, pushable: tuple[st
 
 
 @pytest.mark.parametrize("cut", [12, 100, -30, -1])
-def test_truncated_or_corrupt_pack_is_refused_cleanly(git_server: GitServer, git: Git,
-                                                     pushable: tuple[str, str, bytes], cut: int) -> None:
+def test_truncated_or_corrupt_pack_is_refused_cleanly(
+    git_server: GitServer, git: Git, pushable: tuple[str, str, bytes], cut: int
+) -> None:
     old, new, pack = pushable
     resp = _post(git_server, "git-receive-pack", _receive_body(old, new, pack[:cut]), RECEIVE_TYPE)
     # a clean protocol error: report-status says the unpack failed and the ref was not updated

@@ -22,7 +22,9 @@ def test_20_concurrent_pushes_to_different_repos(git_server: GitServer, git: Git
     def work(i: int) -> str:
         url = git_server.url("source", token="tok-ivan", assignment=f"a{i}")
         git.run("clone", "-q", url, f"c{i}", cwd=workdir)
-        sha = git.commit_files(workdir / f"c{i}", {f"nb{i}.ipynb": f'{{"n": {i}}}', "d/x.py": os.urandom(3000)})
+        sha = git.commit_files(
+            workdir / f"c{i}", {f"nb{i}.ipynb": f'{{"n": {i}}}', "d/x.py": os.urandom(3000)}
+        )
         git.run("push", "-q", "origin", "main", cwd=workdir / f"c{i}")
         return sha
 
@@ -35,8 +37,9 @@ def test_20_concurrent_pushes_to_different_repos(git_server: GitServer, git: Git
         git.fsck(git_server.store.path(ref))
 
 
-def test_10_concurrent_pushes_to_one_repo_serialise_and_lose_nothing(git_server: GitServer, git: Git,
-                                                                    workdir: Path) -> None:
+def test_10_concurrent_pushes_to_one_repo_serialise_and_lose_nothing(
+    git_server: GitServer, git: Git, workdir: Path
+) -> None:
     source = RepoRef(LECTURE, "hw1", "source")
     base = git_server.store.commit_tree(source, {"README.md": b"base\n"}, "base")
     url = git_server.url("source", token="tok-ivan")
@@ -70,8 +73,18 @@ def test_10_concurrent_pushes_to_one_repo_serialise_and_lose_nothing(git_server:
     assert files == sorted(["README.md", *(f"part{i}.py" for i in range(10))])
     log = git.run("--git-dir", str(git_server.store.path(source)), "rev-list", "--count", head).stdout.strip()
     assert log == "11"
-    assert git.run("--git-dir", str(git_server.store.path(source)), "merge-base", "--is-ancestor", base, head,
-                   check=False).returncode == 0
+    assert (
+        git.run(
+            "--git-dir",
+            str(git_server.store.path(source)),
+            "merge-base",
+            "--is-ancestor",
+            base,
+            head,
+            check=False,
+        ).returncode
+        == 0
+    )
     git.fsck(git_server.store.path(source))
 
 
@@ -121,9 +134,11 @@ def test_large_push_is_streamed_not_buffered(git_server: GitServer, git: Git, wo
         sampler.join()
     elapsed = time.monotonic() - started
     growth = peak - baseline
-    print(f"\npushed {total / 2**20:.0f} MiB in {elapsed:.1f} s; server RSS grew by {growth / 2**20:.1f} MiB "
-          f"(anonymous; baseline {baseline / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB); file-backed "
-          f"(mmap'd packs) grew by {(peak_file - baseline_file) / 2**20:.1f} MiB")
+    print(
+        f"\npushed {total / 2**20:.0f} MiB in {elapsed:.1f} s; server RSS grew by {growth / 2**20:.1f} MiB "
+        f"(anonymous; baseline {baseline / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB); file-backed "
+        f"(mmap'd packs) grew by {(peak_file - baseline_file) / 2**20:.1f} MiB"
+    )
     source = RepoRef(LECTURE, "hw1", "source")
     assert git_server.store.head(source) == sha
     assert growth < total / 4, f"RSS grew by {growth / 2**20:.0f} MiB for a {total / 2**20:.0f} MiB push"

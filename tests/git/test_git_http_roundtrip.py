@@ -9,7 +9,9 @@ from grader_service.git.store import SERVICE_AUTHOR, RepoRef
 from .conftest import ASSIGNMENT, LECTURE, Git, GitServer
 
 
-def test_instructor_push_then_second_clone_sees_commit(git_server: GitServer, git: Git, workdir: Path) -> None:
+def test_instructor_push_then_second_clone_sees_commit(
+    git_server: GitServer, git: Git, workdir: Path
+) -> None:
     url = git_server.url("source", token="tok-ivan")
     git.run("clone", "-q", url, "a", cwd=workdir)
     sha = git.commit_files(workdir / "a", {"hw1.ipynb": '{"cells": []}', "data/x.csv": "1,2\n"}, "first")
@@ -33,7 +35,9 @@ def test_instructor_push_then_second_clone_sees_commit(git_server: GitServer, gi
     git.fsck(git_server.store.path(source))
 
 
-def test_student_repo_is_seeded_from_release_as_one_commit(git_server: GitServer, git: Git, workdir: Path) -> None:
+def test_student_repo_is_seeded_from_release_as_one_commit(
+    git_server: GitServer, git: Git, workdir: Path
+) -> None:
     release = RepoRef(LECTURE, ASSIGNMENT, "release")
     git_server.store.commit_tree(release, {"hw1.ipynb": b"{}"}, "v1", "Ivan <ivan@example.org>")
     git_server.store.commit_tree(release, {"hw1.ipynb": b"{2}", "README.md": b"hi"}, "v2", "Ivan <i@e.org>")
@@ -51,7 +55,9 @@ def test_student_repo_is_seeded_from_release_as_one_commit(git_server: GitServer
     git.fsck(git_server.store.path(user))
 
 
-def test_fetch_of_up_to_date_clone_and_protocol_v2_client(git_server: GitServer, git: Git, workdir: Path) -> None:
+def test_fetch_of_up_to_date_clone_and_protocol_v2_client(
+    git_server: GitServer, git: Git, workdir: Path
+) -> None:
     source = RepoRef(LECTURE, ASSIGNMENT, "source")
     sha = git_server.store.commit_tree(source, {"a.py": b"print(1)\n"}, "init")
     url = git_server.url("source", token="tok-ivan")
@@ -63,7 +69,9 @@ def test_fetch_of_up_to_date_clone_and_protocol_v2_client(git_server: GitServer,
     assert f"{sha}\trefs/heads/main" in ls
 
 
-def test_many_pushes_keep_pack_count_bounded_and_repo_intact(git_server: GitServer, git: Git, workdir: Path) -> None:
+def test_many_pushes_keep_pack_count_bounded_and_repo_intact(
+    git_server: GitServer, git: Git, workdir: Path
+) -> None:
     from grader_service.git.maintenance import MAX_PACKS
 
     url = git_server.url("source", token="tok-ivan")

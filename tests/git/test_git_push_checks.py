@@ -22,7 +22,9 @@ def clone(git_server: GitServer, git: Git, workdir: Path) -> Path:
     return workdir / "c"
 
 
-def _assert_rejected(git_server: GitServer, git: Git, clone: Path, *expected: str, args: tuple[str, ...] = ()) -> str:
+def _assert_rejected(
+    git_server: GitServer, git: Git, clone: Path, *expected: str, args: tuple[str, ...] = ()
+) -> str:
     before = git_server.store.head(USER)
     pushes = len(git_server.pushes)
     proc = git.run("push", *args, "origin", "HEAD:main", cwd=clone, check=False)
@@ -52,8 +54,9 @@ def test_file_too_big(git_server: GitServer, git: Git, clone: Path) -> None:
     assert git_server.store.read_file(USER, git_server.store.head(USER) or "", "small.py") == b"x = 1\n"
 
 
-def test_big_file_added_and_removed_in_later_commit_is_still_rejected(git_server: GitServer, git: Git,
-                                                                      clone: Path) -> None:
+def test_big_file_added_and_removed_in_later_commit_is_still_rejected(
+    git_server: GitServer, git: Git, clone: Path
+) -> None:
     git_server.policy = PushPolicy(max_file_size=10_000)
     git.commit_files(clone, {"big.bin.py": os.urandom(20_000)}, "big")
     git.run("rm", "-q", "big.bin.py", cwd=clone)
@@ -68,9 +71,13 @@ def test_too_many_files(git_server: GitServer, git: Git, clone: Path) -> None:
 
 
 def test_wrong_extension_and_allowed_globs(git_server: GitServer, git: Git, clone: Path) -> None:
-    git_server.policy = PushPolicy(allowed_extensions=frozenset({".ipynb", "py"}), allowed_files=("data/*.csv",))
+    git_server.policy = PushPolicy(
+        allowed_extensions=frozenset({".ipynb", "py"}), allowed_files=("data/*.csv",)
+    )
     git.commit_files(clone, {"tool.exe": b"MZ", "data/ok.csv": "1\n"}, "exe")
-    _assert_rejected(git_server, git, clone, "tool.exe: file type not allowed (allowed: .ipynb, .py, data/*.csv)")
+    _assert_rejected(
+        git_server, git, clone, "tool.exe: file type not allowed (allowed: .ipynb, .py, data/*.csv)"
+    )
     # every commit of the push is checked, so the bad file must leave history, not just the tip
     git.run("rm", "-q", "tool.exe", cwd=clone)
     (clone / "solution.PY").write_text("x = 1\n")
@@ -82,10 +89,15 @@ def test_wrong_extension_and_allowed_globs(git_server: GitServer, git: Git, clon
     assert git_server.store.list_files(USER, head) == ["data/ok.csv", "hw1.ipynb", "solution.PY"]
 
 
-def test_tag_and_non_branch_refs_and_branch_deletion_rejected(git_server: GitServer, git: Git, clone: Path) -> None:
+def test_tag_and_non_branch_refs_and_branch_deletion_rejected(
+    git_server: GitServer, git: Git, clone: Path
+) -> None:
     git.run("tag", "v1", cwd=clone)
     proc = git.run("push", "origin", "refs/tags/v1", cwd=clone, check=False)
-    assert proc.returncode != 0 and "only branches (refs/heads/...) may be pushed, not refs/tags/v1" in proc.stderr
+    assert (
+        proc.returncode != 0
+        and "only branches (refs/heads/...) may be pushed, not refs/tags/v1" in proc.stderr
+    )
     proc = git.run("push", "origin", "HEAD:refs/notes/x", cwd=clone, check=False)
     assert proc.returncode != 0 and "only branches" in proc.stderr
     proc = git.run("push", "origin", ":main", cwd=clone, check=False)
@@ -98,12 +110,14 @@ def test_force_push_rejected_by_default(git_server: GitServer, git: Git, clone: 
     git.commit_files(clone, {"a.py": "1\n"}, "one")
     git.run("push", "-q", "origin", "HEAD:main", cwd=clone)
     git.run("commit", "-q", "--amend", "-m", "rewritten", cwd=clone)
-    _assert_rejected(git_server, git, clone, "non-fast-forward: rewriting history is not allowed",
-                     args=("--force",))
+    _assert_rejected(
+        git_server, git, clone, "non-fast-forward: rewriting history is not allowed", args=("--force",)
+    )
 
 
-def test_force_push_over_submitted_commit_rejected_but_allowed_otherwise(git_server: GitServer, git: Git,
-                                                                         clone: Path) -> None:
+def test_force_push_over_submitted_commit_rejected_but_allowed_otherwise(
+    git_server: GitServer, git: Git, clone: Path
+) -> None:
     git_server.policy = PushPolicy(allow_force_push=True)
     submitted = git.commit_files(clone, {"a.py": "1\n"}, "submitted")
     git.run("push", "-q", "origin", "HEAD:main", cwd=clone)
@@ -116,8 +130,13 @@ def test_force_push_over_submitted_commit_rejected_but_allowed_otherwise(git_ser
     # dropping the submitted commit is not
     git.run("reset", "-q", "--hard", "HEAD~2", cwd=clone)
     git.commit_files(clone, {"c.py": "3\n"}, "replacement")
-    _assert_rejected(git_server, git, clone, f"force push would remove submitted commit {submitted[:12]}",
-                     args=("--force",))
+    _assert_rejected(
+        git_server,
+        git,
+        clone,
+        f"force push would remove submitted commit {submitted[:12]}",
+        args=("--force",),
+    )
 
 
 def test_symlinks_out_of_repo_rejected_inside_allowed(git_server: GitServer, git: Git, clone: Path) -> None:

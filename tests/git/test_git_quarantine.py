@@ -23,8 +23,9 @@ def test_sizes_from_pack_match_git_cat_file(git: Git, tmp_path: Path, delta_flag
     git.commit_files(repo, {"nb.py": text[:1000]}, "three")
     objects = git.run("rev-list", "--objects", "--all", cwd=repo).stdout
     args = ["git", "pack-objects", "-q", str(tmp_path / "p")] + ([delta_flag] if delta_flag else [])
-    name = subprocess.run(args, input=objects, cwd=repo, capture_output=True, text=True, check=True,
-                          env=git.env()).stdout.strip()
+    name = subprocess.run(
+        args, input=objects, cwd=repo, capture_output=True, text=True, check=True, env=git.env()
+    ).stdout.strip()
     idx, pack = tmp_path / f"p-{name}.idx", tmp_path / f"p-{name}.pack"
     verify = git.run("verify-pack", "-v", str(idx), cwd=repo).stdout.splitlines()
     entries = [line.split() for line in verify if len(line.split()) >= 5 and len(line.split()[0]) == 40]

@@ -14,10 +14,22 @@ def test_upload_pack_accepts_a_tip_replaced_since_info_refs(tmp_path):
     repo_path = tmp_path / "r.git"
     Repo.init_bare(str(repo_path), mkdir=True)
     work = tmp_path / "w"
-    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "a",
-           "GIT_COMMITTER_EMAIL": "a@x", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    run = lambda *a, cwd=work: subprocess.run(["git", *a], cwd=cwd, env=env, check=True,  # noqa: E731
-                                              capture_output=True, text=True).stdout.strip()
+    env = {
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@x",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@x",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    run = lambda *a, cwd=work: subprocess.run(
+        ["git", *a],
+        cwd=cwd,
+        env=env,
+        check=True,  # noqa: E731
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True, env=env)
     for n in (1, 2):
         (work / "f").write_text(str(n))
@@ -35,7 +47,11 @@ def test_upload_pack_accepts_a_tip_replaced_since_info_refs(tmp_path):
 
     from grader_service.git.receive import BoundUploadPack, RepoBackend
 
-    request = pkt_line(f"want {first} side-band-64k thin-pack ofs-delta\n".encode()) + pkt_line(None) + pkt_line(b"done\n")
+    request = (
+        pkt_line(f"want {first} side-band-64k thin-pack ofs-delta\n".encode())
+        + pkt_line(None)
+        + pkt_line(b"done\n")
+    )
     out = BytesIO()
     with Repo(str(repo_path)) as repo:
         backend = RepoBackend(repo, None, None, None)  # type: ignore[arg-type]  # upload-pack needs the repo only

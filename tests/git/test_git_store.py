@@ -32,10 +32,19 @@ def test_layout_and_name_validation(store: RepoStore) -> None:
     assert store.path(SRC) == store.root / "ds101" / "hw1" / "source.git"
     assert store.path(RepoRef("ds101", "hw1", "user", "alice")) == store.root / "ds101/hw1/user/alice.git"
     assert store.path(RepoRef("ds101", "hw1", "edit", "42")) == store.root / "ds101/hw1/edit/42.git"
-    bad = [("..", "hw1", "source", None), ("ds101", "a/b", "source", None), ("ds101", "hw1", "secret", None),
-           ("ds101", "hw1", "user", None), ("ds101", "hw1", "source", "alice"), ("ds101", "hw1", "user", "../x"),
-           ("ds101", "hw1", "user", "a..b"), ("-x", "hw1", "source", None), ("ds101", "x" * 65, "source", None),
-           ("ds101", "", "source", None), ("ds101", "hw1", "user", "/etc")]
+    bad = [
+        ("..", "hw1", "source", None),
+        ("ds101", "a/b", "source", None),
+        ("ds101", "hw1", "secret", None),
+        ("ds101", "hw1", "user", None),
+        ("ds101", "hw1", "source", "alice"),
+        ("ds101", "hw1", "user", "../x"),
+        ("ds101", "hw1", "user", "a..b"),
+        ("-x", "hw1", "source", None),
+        ("ds101", "x" * 65, "source", None),
+        ("ds101", "", "source", None),
+        ("ds101", "hw1", "user", "/etc"),
+    ]
     for args in bad:
         with pytest.raises(InvalidRepoName):
             RepoRef(*args)
@@ -45,8 +54,12 @@ def test_layout_and_name_validation(store: RepoStore) -> None:
 
 
 def test_commit_tree_read_file_list_files(store: RepoStore, git: Git) -> None:
-    c1 = store.commit_tree(SRC, {"hw1.ipynb": b"{}", "data/a.csv": b"1\n", "data/deep/b.txt": b"b"}, "one",
-                           "Ivan <ivan@example.org>")
+    c1 = store.commit_tree(
+        SRC,
+        {"hw1.ipynb": b"{}", "data/a.csv": b"1\n", "data/deep/b.txt": b"b"},
+        "one",
+        "Ivan <ivan@example.org>",
+    )
     assert store.head(SRC) == c1
     assert store.list_files(SRC, c1) == ["data/a.csv", "data/deep/b.txt", "hw1.ipynb"]
     assert store.read_file(SRC, c1, "data/deep/b.txt") == b"b"
@@ -103,7 +116,11 @@ def test_seed_user_repo_one_commit_from_release(store: RepoStore, git: Git) -> N
     assert head is not None and store.head(user) == head
     assert store.list_files(user, head) == ["hw1.ipynb", "sub/data.csv"]
     assert store.read_file(user, head, "hw1.ipynb") == b"v2"
-    out = git.run("--git-dir", str(store.path(user)), "log", "--format=%an <%ae>|%P").stdout.strip().splitlines()
+    out = (
+        git.run("--git-dir", str(store.path(user)), "log", "--format=%an <%ae>|%P")
+        .stdout.strip()
+        .splitlines()
+    )
     assert out == [f"{SERVICE_AUTHOR}|"]  # one commit, no parents
     assert store.seed_user_repo("ds101", "hw1", "alice") == head  # idempotent
     git.fsck(store.path(user))
@@ -112,8 +129,10 @@ def test_seed_user_repo_one_commit_from_release(store: RepoStore, git: Git) -> N
 def test_concurrent_seeding_creates_one_commit(store: RepoStore) -> None:
     store.commit_tree(REL, {"hw1.ipynb": b"v1"}, "v1")
     results: list[str | None] = []
-    threads = [threading.Thread(target=lambda: results.append(store.seed_user_repo("ds101", "hw1", "bob")))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(store.seed_user_repo("ds101", "hw1", "bob")))
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -31,9 +31,16 @@ class Seeded:
     names: dict[int, str] = field(default_factory=dict)
 
 
-def seed_lecture(session: Session, *, learners: int, assignments: list[dict[str, Any]],
-                 policy: dict[str, Any] | None = None, rng: random.Random | None = None,
-                 submissions_per: tuple[int, int] = (0, 2), scores: list[float] | None = None) -> Seeded:
+def seed_lecture(
+    session: Session,
+    *,
+    learners: int,
+    assignments: list[dict[str, Any]],
+    policy: dict[str, Any] | None = None,
+    rng: random.Random | None = None,
+    submissions_per: tuple[int, int] = (0, 2),
+    scores: list[float] | None = None,
+) -> Seeded:
     """A released lecture: `learners` students, the given assignments (name, type, points, basis...) and
     random submissions whose final score is drawn from `scores` (fractions of the points) or uniform."""
     rng = rng or random.Random(0)
@@ -45,15 +52,27 @@ def seed_lecture(session: Session, *, learners: int, assignments: list[dict[str,
     session.execute(insert(User), [{"name": n, "admin": False, "created_at": utcnow()} for n in names])
     ids = {name: uid for name, uid in session.execute(select(User.name, User.id).where(User.name.in_(names)))}
     user_ids = [ids[n] for n in names]
-    session.execute(insert(LectureMember), [{"lecture_id": lecture.id, "user_id": uid, "role": Role.student,
-                                             "created_at": utcnow()} for uid in user_ids])
+    session.execute(
+        insert(LectureMember),
+        [
+            {"lecture_id": lecture.id, "user_id": uid, "role": Role.student, "created_at": utcnow()}
+            for uid in user_ids
+        ],
+    )
     made = []
     for pos, spec in enumerate(assignments):
-        a = Assignment(lecture_id=lecture.id, name=spec.get("name", f"A{pos}"), position=pos,
-                       assignment_type=spec.get("type", "Homework"), points=spec.get("points", 10.0),
-                       cell_timeout=30, late_periods=[], allowed_files=[],
-                       status=spec.get("status", AssignmentStatus.released),
-                       grading_basis=spec.get("basis", "best"))
+        a = Assignment(
+            lecture_id=lecture.id,
+            name=spec.get("name", f"A{pos}"),
+            position=pos,
+            assignment_type=spec.get("type", "Homework"),
+            points=spec.get("points", 10.0),
+            cell_timeout=30,
+            late_periods=[],
+            allowed_files=[],
+            status=spec.get("status", AssignmentStatus.released),
+            grading_basis=spec.get("basis", "best"),
+        )
         session.add(a)
         made.append(a)
     session.flush()
@@ -65,10 +84,19 @@ def seed_lecture(session: Session, *, learners: int, assignments: list[dict[str,
                 frac = rng.choice(scores) if scores else rng.randint(0, 100) / 100
                 score = round(a.points * frac, 2)
                 scaling = rng.choice([1.0, 1.0, 0.5])
-                rows.append({"assignment_id": a.id, "user_id": uid, "commit_hash": None,
-                             "submitted_at": now - timedelta(minutes=60 - k), "auto_score": score,
-                             "score": score, "late_scaling": scaling, "final_score": score * scaling,
-                             "updated_at": now})
+                rows.append(
+                    {
+                        "assignment_id": a.id,
+                        "user_id": uid,
+                        "commit_hash": None,
+                        "submitted_at": now - timedelta(minutes=60 - k),
+                        "auto_score": score,
+                        "score": score,
+                        "late_scaling": scaling,
+                        "final_score": score * scaling,
+                        "updated_at": now,
+                    }
+                )
     if rows:
         session.execute(insert(Submission), rows)
     session.commit()

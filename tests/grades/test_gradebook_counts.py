@@ -36,21 +36,36 @@ from grader_service.orm.grades import AssignmentGrade, LectureGrade
 from grader_service.orm.models import Lecture, LectureMember, Role, Submission, User
 from tests.grades.seed import seed_lecture
 
-POLICY = {"GRADER": [{"type": "Homework", "min_count": 2, "drop_count": 0, "weight": 0.7, "short_label": "HW"},
-                     {"type": "Exam", "min_count": 1, "drop_count": 0, "weight": 0.3}],
-          "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5}}
-ROLES = [frozenset(), frozenset({Role.tutor, Role.instructor}), frozenset({Role.student}),
-         frozenset({Role.tutor})]
+POLICY = {
+    "GRADER": [
+        {"type": "Homework", "min_count": 2, "drop_count": 0, "weight": 0.7, "short_label": "HW"},
+        {"type": "Exam", "min_count": 1, "drop_count": 0, "weight": 0.3},
+    ],
+    "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5},
+}
+ROLES = [
+    frozenset(),
+    frozenset({Role.tutor, Role.instructor}),
+    frozenset({Role.student}),
+    frozenset({Role.tutor}),
+]
 
 
 def expected(db, lecture_id: int, f: GradebookFilters) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
     """The total and the filtered usernames, recomputed in Python from the rows (the API's semantics)."""
     with db.session() as s:
-        members = s.execute(select(User.id, User.name, LectureMember.role)
-                            .join(LectureMember, LectureMember.user_id == User.id)
-                            .where(LectureMember.lecture_id == lecture_id)).all()
-        course = dict(s.execute(select(LectureGrade.user_id, LectureGrade.percent_grade)
-                                .where(LectureGrade.lecture_id == lecture_id)).all())
+        members = s.execute(
+            select(User.id, User.name, LectureMember.role)
+            .join(LectureMember, LectureMember.user_id == User.id)
+            .where(LectureMember.lecture_id == lecture_id)
+        ).all()
+        course = dict(
+            s.execute(
+                select(LectureGrade.user_id, LectureGrade.percent_grade).where(
+                    LectureGrade.lecture_id == lecture_id
+                )
+            ).all()
+        )
         views = assignment_grade_views(s, lecture_id, [m[0] for m in members])
     names = []
     for uid, name, role in members:
@@ -76,16 +91,22 @@ def expected(db, lecture_id: int, f: GradebookFilters) -> tuple[int, list[str]]:
 
 def filter_cases(assignment_ids: list[int]) -> list[GradebookFilters]:
     a = assignment_ids[0]
-    cases = [GradebookFilters(username_contains="-0001"), GradebookFilters(username_contains="LEARNER"),
-             GradebookFilters(username_contains="zz%_"),
-             GradebookFilters(course_grade_min=40, course_grade_max=60), GradebookFilters(course_grade_min=50),
-             GradebookFilters(course_grade_max=30), GradebookFilters(course_grade_min=0, course_grade_max=0),
-             GradebookFilters(assignment_id=a, assignment_grade_min=80),
-             GradebookFilters(assignment_id=a, assignment_grade_max=20),
-             GradebookFilters(assignment_id=a, assignment_grade_min=0, assignment_grade_max=100),
-             GradebookFilters(assignment_id=a, assignment_grade_min=30, assignment_grade_max=70,
-                              course_grade_min=20),
-             GradebookFilters(username_contains="1", course_grade_max=70)]
+    cases = [
+        GradebookFilters(username_contains="-0001"),
+        GradebookFilters(username_contains="LEARNER"),
+        GradebookFilters(username_contains="zz%_"),
+        GradebookFilters(course_grade_min=40, course_grade_max=60),
+        GradebookFilters(course_grade_min=50),
+        GradebookFilters(course_grade_max=30),
+        GradebookFilters(course_grade_min=0, course_grade_max=0),
+        GradebookFilters(assignment_id=a, assignment_grade_min=80),
+        GradebookFilters(assignment_id=a, assignment_grade_max=20),
+        GradebookFilters(assignment_id=a, assignment_grade_min=0, assignment_grade_max=100),
+        GradebookFilters(
+            assignment_id=a, assignment_grade_min=30, assignment_grade_max=70, course_grade_min=20
+        ),
+        GradebookFilters(username_contains="1", course_grade_max=70),
+    ]
     out = [GradebookFilters(excluded_roles=r) for r in ROLES]
     for case, roles in itertools.product(cases, ROLES[:3]):
         out.append(GradebookFilters(**{**case.__dict__, "excluded_roles": roles}))
@@ -99,7 +120,9 @@ def check_all(db, seeded, label: str) -> None:  # type: ignore[no-untyped-def]
             lecture = s.get(Lecture, seeded.lecture_id)
             page = gradebook_page(s, lecture, f, None, 1000)
             s.commit()
-        assert (page["total_users_count"], page["filtered_users_count"]) == (total, len(names)), f"{label}: {f}"
+        assert (page["total_users_count"], page["filtered_users_count"]) == (total, len(names)), (
+            f"{label}: {f}"
+        )
         assert [e["username"] for e in page["results"]] == names, f"{label}: {f}"
 
 
@@ -107,16 +130,31 @@ def check_all(db, seeded, label: str) -> None:  # type: ignore[no-untyped-def]
 def world(grades_db):  # type: ignore[no-untyped-def]
     specs = [{"type": "Homework"}, {"type": "Homework", "points": 0.0}, {"type": "Exam", "points": 40}]
     with grades_db.session() as s:
-        seeded = seed_lecture(s, learners=40, assignments=specs, policy=POLICY, rng=random.Random(3),
-                              submissions_per=(0, 2))
+        seeded = seed_lecture(
+            s, learners=40, assignments=specs, policy=POLICY, rng=random.Random(3), submissions_per=(0, 2)
+        )
         staff = [User(name=f"staff-{seeded.lecture_id}-{i}") for i in range(3)]
         s.add_all(staff)
         s.flush()
-        s.add_all([LectureMember(lecture_id=seeded.lecture_id, user_id=u.id, role=role)
-                   for u, role in zip(staff, [Role.tutor, Role.instructor, Role.tutor], strict=True)])
+        s.add_all(
+            [
+                LectureMember(lecture_id=seeded.lecture_id, user_id=u.id, role=role)
+                for u, role in zip(staff, [Role.tutor, Role.instructor, Role.tutor], strict=True)
+            ]
+        )
         # staff with submissions get grades too: the default excluded_roles must leave them out
-        s.add(Submission(assignment_id=seeded.assignment_ids[0], user_id=staff[0].id, submitted_at=utcnow(),
-                         auto_score=9.0, score=9.0, late_scaling=1.0, final_score=9.0, updated_at=utcnow()))
+        s.add(
+            Submission(
+                assignment_id=seeded.assignment_ids[0],
+                user_id=staff[0].id,
+                submitted_at=utcnow(),
+                auto_score=9.0,
+                score=9.0,
+                late_scaling=1.0,
+                final_score=9.0,
+                updated_at=utcnow(),
+            )
+        )
         job = create_recompute_job(s, seeded.lecture_id, reason="seed", assignment_ids=seeded.assignment_ids)
         s.commit()
         seeded.user_ids.extend(u.id for u in staff)
@@ -134,10 +172,19 @@ def test_counts_follow_memberships_overrides_and_regrades(grades_db, world):  # 
         snaps = ensure_snapshots(s, counted_assignments(s, lid))
         lock_learners(s, lid, learners[:6])
         for i, uid in enumerate(learners[:6]):
-            grade = get_or_create_grade(s, lid, uid, seeded.assignment_ids[0], snaps[seeded.assignment_ids[0]])
+            grade = get_or_create_grade(
+                s, lid, uid, seeded.assignment_ids[0], snaps[seeded.assignment_ids[0]]
+            )
             before = (grade.earned_graded, grade.possible_graded)
-            set_override(s, grade, {"earned_graded_override": float(i * 2), "possible_graded_override": 10.0}
-                         if i % 2 else {"earned_graded_override": 9.5}, actor_id=None, system="api")
+            set_override(
+                s,
+                grade,
+                {"earned_graded_override": float(i * 2), "possible_graded_override": 10.0}
+                if i % 2
+                else {"earned_graded_override": 9.5},
+                actor_id=None,
+                system="api",
+            )
             s.flush()
             s.refresh(grade)
             assert (grade.earned_graded, grade.possible_graded) == before
@@ -145,11 +192,23 @@ def test_counts_follow_memberships_overrides_and_regrades(grades_db, world):  # 
     check_all(grades_db, seeded, "overrides")
     # a stream update of an overridden grade keeps the override in its effective percent
     with grades_db.session() as s:
-        s.execute(update(Submission).where(Submission.user_id == learners[1],
-                                           Submission.assignment_id == seeded.assignment_ids[0])
-                  .values(final_score=1.0, score=1.0, auto_score=1.0))
-        s.add(Submission(assignment_id=seeded.assignment_ids[0], user_id=learners[1], submitted_at=utcnow(),
-                         auto_score=3.0, score=3.0, late_scaling=1.0, final_score=3.0, updated_at=utcnow()))
+        s.execute(
+            update(Submission)
+            .where(Submission.user_id == learners[1], Submission.assignment_id == seeded.assignment_ids[0])
+            .values(final_score=1.0, score=1.0, auto_score=1.0)
+        )
+        s.add(
+            Submission(
+                assignment_id=seeded.assignment_ids[0],
+                user_id=learners[1],
+                submitted_at=utcnow(),
+                auto_score=3.0,
+                score=3.0,
+                late_scaling=1.0,
+                final_score=3.0,
+                updated_at=utcnow(),
+            )
+        )
         s.commit()
     recompute_learner(grades_db.session_factory, lid, learners[1])
     check_all(grades_db, seeded, "stream")
@@ -166,17 +225,30 @@ def test_counts_follow_memberships_overrides_and_regrades(grades_db, world):  # 
     check_all(grades_db, seeded, "re-added")
     # memberships through plain SQL (a path the ORM never sees)
     with grades_db.session() as s:
-        s.execute(delete(LectureMember).where(LectureMember.lecture_id == lid,
-                                              LectureMember.user_id.in_(learners[4:7])))
-        s.execute(update(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == learners[8])
-                  .values(role=Role.instructor))
+        s.execute(
+            delete(LectureMember).where(
+                LectureMember.lecture_id == lid, LectureMember.user_id.in_(learners[4:7])
+            )
+        )
+        s.execute(
+            update(LectureMember)
+            .where(LectureMember.lecture_id == lid, LectureMember.user_id == learners[8])
+            .values(role=Role.instructor)
+        )
         s.commit()
     check_all(grades_db, seeded, "sql membership")
     with grades_db.session() as s:
-        s.execute(insert(LectureMember), [{"lecture_id": lid, "user_id": uid, "role": Role.student,
-                                           "created_at": utcnow()} for uid in learners[4:6]])
-        s.execute(text("UPDATE lecture_members SET role = 'student' WHERE lecture_id = :l AND user_id = :u"),
-                  {"l": lid, "u": learners[8]})
+        s.execute(
+            insert(LectureMember),
+            [
+                {"lecture_id": lid, "user_id": uid, "role": Role.student, "created_at": utcnow()}
+                for uid in learners[4:6]
+            ],
+        )
+        s.execute(
+            text("UPDATE lecture_members SET role = 'student' WHERE lecture_id = :l AND user_id = :u"),
+            {"l": lid, "u": learners[8]},
+        )
         s.commit()
     check_all(grades_db, seeded, "sql re-added")
     # a regrade moves possible scores; grades created by an override move with them
@@ -185,7 +257,9 @@ def test_counts_follow_memberships_overrides_and_regrades(grades_db, world):  # 
         for a in counted_assignments(s, lid):
             if a.id == seeded.assignment_ids[0]:
                 a.points = 20.0
-        job = create_recompute_job(s, lid, reason="regrade", assignment_ids=seeded.assignment_ids, regrade=True)
+        job = create_recompute_job(
+            s, lid, reason="regrade", assignment_ids=seeded.assignment_ids, regrade=True
+        )
         s.commit()
     run_lecture_recompute(grades_db.session_factory, job.id)
     check_all(grades_db, seeded, "regrade")
@@ -193,9 +267,11 @@ def test_counts_follow_memberships_overrides_and_regrades(grades_db, world):  # 
 
 def test_effective_percent_is_the_override_aware_percent(grades_db, world):  # type: ignore[no-untyped-def]
     with grades_db.session() as s:
-        rows = s.execute(select(AssignmentGrade.user_id, AssignmentGrade.assignment_id,
-                                AssignmentGrade.effective_percent)
-                         .where(AssignmentGrade.lecture_id == world.lecture_id)).all()
+        rows = s.execute(
+            select(
+                AssignmentGrade.user_id, AssignmentGrade.assignment_id, AssignmentGrade.effective_percent
+            ).where(AssignmentGrade.lecture_id == world.lecture_id)
+        ).all()
         views = assignment_grade_views(s, world.lecture_id, world.user_ids)
     assert rows
     for uid, aid, stored in rows:
@@ -210,10 +286,19 @@ def test_member_role_is_kept_on_postgres(grades_db, world):  # type: ignore[no-u
 
     def roles() -> set[str | None]:
         with grades_db.session() as s:
-            return (set(s.scalars(select(AssignmentGrade.member_role).where(AssignmentGrade.lecture_id == lid,
-                                                                            AssignmentGrade.user_id == uid)))
-                    | set(s.scalars(select(LectureGrade.member_role).where(LectureGrade.lecture_id == lid,
-                                                                           LectureGrade.user_id == uid))))
+            return set(
+                s.scalars(
+                    select(AssignmentGrade.member_role).where(
+                        AssignmentGrade.lecture_id == lid, AssignmentGrade.user_id == uid
+                    )
+                )
+            ) | set(
+                s.scalars(
+                    select(LectureGrade.member_role).where(
+                        LectureGrade.lecture_id == lid, LectureGrade.user_id == uid
+                    )
+                )
+            )
 
     assert roles() == ({"student"} if postgres else {None})
     with grades_db.session() as s:
@@ -253,9 +338,14 @@ def pages(db, lecture_id: int, f: GradebookFilters, size: int) -> list[list[str]
     return forward
 
 
-@pytest.mark.parametrize(("drive", "hashed"), [(0, 0), (10**9, 10**9), (10**9, 0)],
-                         ids=["from-grade-index", "hashed-walk", "walk-names"])
-def test_grade_filters_holding_zero_count_learners_without_grade_rows(grades_db, world, monkeypatch, drive, hashed):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("drive", "hashed"),
+    [(0, 0), (10**9, 10**9), (10**9, 0)],
+    ids=["from-grade-index", "hashed-walk", "walk-names"],
+)
+def test_grade_filters_holding_zero_count_learners_without_grade_rows(
+    grades_db, world, monkeypatch, drive, hashed
+):  # type: ignore[no-untyped-def]
     """Members with no lecture grade and no assignment grade row show 0 and pass a range that holds 0, whether
     the page walks the names, walks them against a hash of the passing ids (PostgreSQL, once every member
     has a grade row) or (PostgreSQL, few passing) starts from the grade index; pages join up."""
@@ -274,17 +364,25 @@ def test_grade_filters_holding_zero_count_learners_without_grade_rows(grades_db,
         late = [User(name=f"late-{lid}-{i}") for i in range(5)] + [User(name=f"Late-{lid}-staff")]
         s.add_all(late)
         s.flush()
-        s.add_all([LectureMember(lecture_id=lid, user_id=u.id, role=Role.student) for u in late[:5]]
-                  + [LectureMember(lecture_id=lid, user_id=late[5].id, role=Role.tutor)])
+        s.add_all(
+            [LectureMember(lecture_id=lid, user_id=u.id, role=Role.student) for u in late[:5]]
+            + [LectureMember(lecture_id=lid, user_id=late[5].id, role=Role.tutor)]
+        )
         s.commit()
         late_names = sorted(u.name for u in late[:5])
-        assert not s.scalars(select(LectureGrade.id).where(LectureGrade.user_id.in_([u.id for u in late]))).all()
-    cases = [GradebookFilters(course_grade_max=30), GradebookFilters(course_grade_min=0, course_grade_max=0),
-             GradebookFilters(course_grade_max=100), GradebookFilters(course_grade_min=60),
-             GradebookFilters(assignment_id=a, assignment_grade_max=20),
-             GradebookFilters(assignment_id=a, assignment_grade_min=50),
-             GradebookFilters(course_grade_max=30, excluded_roles=frozenset({Role.student})),
-             GradebookFilters(course_grade_max=30, excluded_roles=frozenset())]
+        assert not s.scalars(
+            select(LectureGrade.id).where(LectureGrade.user_id.in_([u.id for u in late]))
+        ).all()
+    cases = [
+        GradebookFilters(course_grade_max=30),
+        GradebookFilters(course_grade_min=0, course_grade_max=0),
+        GradebookFilters(course_grade_max=100),
+        GradebookFilters(course_grade_min=60),
+        GradebookFilters(assignment_id=a, assignment_grade_max=20),
+        GradebookFilters(assignment_id=a, assignment_grade_min=50),
+        GradebookFilters(course_grade_max=30, excluded_roles=frozenset({Role.student})),
+        GradebookFilters(course_grade_max=30, excluded_roles=frozenset()),
+    ]
     for f in cases:
         total, names = expected(grades_db, lid, f)
         with grades_db.session() as s:
@@ -295,7 +393,11 @@ def test_grade_filters_holding_zero_count_learners_without_grade_rows(grades_db,
             # (a page read grades its learners that have no lecture grade yet; assignment grade rows stay absent)
             assert counts.ungraded or not (f is cases[0] or f.assignment_grade_max == 20)
         assert sum(pages(grades_db, lid, f, 3), []) == names, f
-        if f.course_grade_min is None and f.assignment_grade_min is None and Role.student not in f.excluded_roles:
+        if (
+            f.course_grade_min is None
+            and f.assignment_grade_min is None
+            and Role.student not in f.excluded_roles
+        ):
             assert set(late_names) <= set(names), f  # no grade row: counted as 0
     # once they are graded, the "no grade row" part of the range is empty (and skipped on PostgreSQL)
     with grades_db.session() as s:
@@ -307,7 +409,8 @@ def test_grade_filters_holding_zero_count_learners_without_grade_rows(grades_db,
         assert set(plans) == {"walk"}
     else:
         assert {"from-grade-index": "driven", "hashed-walk": "hashed", "walk-names": "walk"}[
-            "from-grade-index" if drive == 0 else "hashed-walk" if hashed else "walk-names"] in plans, plans
+            "from-grade-index" if drive == 0 else "hashed-walk" if hashed else "walk-names"
+        ] in plans, plans
 
 
 def test_one_and_two_character_username_filters_are_case_insensitive(grades_db, world):  # type: ignore[no-untyped-def]
@@ -324,7 +427,9 @@ def test_one_and_two_character_username_filters_are_case_insensitive(grades_db, 
         with grades_db.session() as s:
             assert gradebook_counts(s, lid, f) == (total, len(names)), part
         assert sum(pages(grades_db, lid, f, 7), []) == names, part
-    assert expected(grades_db, lid, GradebookFilters(username_contains="zq"))[1] == sorted([f"Zq-{lid}", f"zQ_{lid}"])
+    assert expected(grades_db, lid, GradebookFilters(username_contains="zq"))[1] == sorted(
+        [f"Zq-{lid}", f"zQ_{lid}"]
+    )
 
 
 def test_member_names_are_kept_on_postgres(grades_db, world):  # type: ignore[no-untyped-def]
@@ -335,14 +440,20 @@ def test_member_names_are_kept_on_postgres(grades_db, world):  # type: ignore[no
 
     def names() -> dict[int, tuple[str | None, str | None]]:
         with grades_db.session() as s:
-            rows = s.execute(select(LectureMember.user_id, LectureMember.username, LectureMember.username_lower)
-                             .where(LectureMember.lecture_id == lid)).all()
+            rows = s.execute(
+                select(LectureMember.user_id, LectureMember.username, LectureMember.username_lower).where(
+                    LectureMember.lecture_id == lid
+                )
+            ).all()
         return {uid: (name, lower) for uid, name, lower in rows}
 
     def users() -> dict[int, tuple[str | None, str | None]]:
         with grades_db.session() as s:
-            rows = s.execute(select(User.id, User.name).join(LectureMember, LectureMember.user_id == User.id)
-                             .where(LectureMember.lecture_id == lid)).all()
+            rows = s.execute(
+                select(User.id, User.name)
+                .join(LectureMember, LectureMember.user_id == User.id)
+                .where(LectureMember.lecture_id == lid)
+            ).all()
         return {uid: ((name, name.lower()) if postgres else (None, None)) for uid, name in rows}
 
     assert names() == users()
@@ -358,13 +469,20 @@ def test_member_names_are_kept_on_postgres(grades_db, world):  # type: ignore[no
     assert names() == users()
     assert names()[new_id] == ((f"Newcomer-{lid}", f"newcomer-{lid}") if postgres else (None, None))
     with grades_db.session() as s:
-        s.execute(text("UPDATE users SET name = 'Sql-Renamed-' || id WHERE id = :u"), {"u": world.user_ids[2]})
+        s.execute(
+            text("UPDATE users SET name = 'Sql-Renamed-' || id WHERE id = :u"), {"u": world.user_ids[2]}
+        )
         if postgres:  # (SQLite never reads the copies, and has no trigger to overwrite them)
-            s.execute(update(LectureMember).where(LectureMember.lecture_id == lid,
-                                                  LectureMember.user_id == world.user_ids[3])
-                      .values(username="forged", username_lower="forged"))
-        s.execute(delete(LectureMember).where(LectureMember.lecture_id == lid,
-                                              LectureMember.user_id == world.user_ids[4]))
+            s.execute(
+                update(LectureMember)
+                .where(LectureMember.lecture_id == lid, LectureMember.user_id == world.user_ids[3])
+                .values(username="forged", username_lower="forged")
+            )
+        s.execute(
+            delete(LectureMember).where(
+                LectureMember.lecture_id == lid, LectureMember.user_id == world.user_ids[4]
+            )
+        )
         s.commit()
     assert names() == users()
     assert world.user_ids[4] not in names()

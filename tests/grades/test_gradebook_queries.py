@@ -14,9 +14,13 @@ from grader_service.grades.reports import ReportContext, chunk
 from grader_service.orm.models import Lecture
 from tests.grades.seed import seed_lecture
 
-POLICY = {"GRADER": [{"type": "Homework", "min_count": 3, "drop_count": 1, "weight": 0.6, "short_label": "HW"},
-                     {"type": "Exam", "min_count": 1, "drop_count": 0, "weight": 0.4}],
-          "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5}}
+POLICY = {
+    "GRADER": [
+        {"type": "Homework", "min_count": 3, "drop_count": 1, "weight": 0.6, "short_label": "HW"},
+        {"type": "Exam", "min_count": 1, "drop_count": 0, "weight": 0.4},
+    ],
+    "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5},
+}
 NEW_POLICY = {**POLICY, "GRADE_CUTOFFS": {"A": 0.7, "B": 0.4}}
 
 
@@ -55,9 +59,16 @@ def test_page_queries_do_not_grow_with_the_page(grades_db):
         job = create_recompute_job(s, seeded.lecture_id, reason="seed", assignment_ids=seeded.assignment_ids)
         s.commit()
     run_lecture_recompute(grades_db.session_factory, job.id)
-    filters = [GradebookFilters(), GradebookFilters(username_contains="learner"),
-               GradebookFilters(course_grade_min=0, course_grade_max=100,
-                                assignment_id=seeded.assignment_ids[0], assignment_grade_min=0)]
+    filters = [
+        GradebookFilters(),
+        GradebookFilters(username_contains="learner"),
+        GradebookFilters(
+            course_grade_min=0,
+            course_grade_max=100,
+            assignment_id=seeded.assignment_ids[0],
+            assignment_grade_min=0,
+        ),
+    ]
     for f in filters:
         small, n_small = page_queries(grades_db, seeded.lecture_id, 5, f)
         large, n_large = page_queries(grades_db, seeded.lecture_id, 50, f)
@@ -114,8 +125,11 @@ def test_later_pages_carry_the_first_pages_counts(grades_db):
     with grades_db.session() as s:
         seeded = seed_lecture(s, learners=12, assignments=[{"type": "Homework"}] * 2, policy=POLICY)
         s.commit()
-    for f in (GradebookFilters(), GradebookFilters(username_contains="learner"),
-              GradebookFilters(course_grade_max=100)):
+    for f in (
+        GradebookFilters(),
+        GradebookFilters(username_contains="learner"),
+        GradebookFilters(course_grade_max=100),
+    ):
         with grades_db.session() as s, counting(grades_db) as first_statements:
             first = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, None, 5)
             s.commit()
@@ -129,11 +143,16 @@ def test_later_pages_carry_the_first_pages_counts(grades_db):
             later = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, first["next"], 5)
             s.commit()
         assert (later["total_users_count"], later["filtered_users_count"]) == (
-            first["total_users_count"], first["filtered_users_count"])
+            first["total_users_count"],
+            first["filtered_users_count"],
+        )
         assert any("count(" in st for st in first_statements)
         assert not any("count(" in st for st in later_statements), later_statements
         assert len(later_statements) < len(first_statements)
-        assert later["previous"] and decode_page_cursor(later["previous"])[2] == decode_page_cursor(first["next"])[2]
+        assert (
+            later["previous"]
+            and decode_page_cursor(later["previous"])[2] == decode_page_cursor(first["next"])[2]
+        )
         with grades_db.session() as s:  # a new first page counts again
             fresh = gradebook_page(s, s.get(Lecture, seeded.lecture_id), f, None, 5)
         assert fresh["total_users_count"] == first["total_users_count"] + 1

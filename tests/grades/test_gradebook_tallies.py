@@ -19,15 +19,19 @@ from grader_service.orm.models import Lecture, LectureMember, Role, User
 from grader_service.orm.session import Database
 from tests.grades.seed import seed_lecture
 
-POLICY = {"GRADER": [{"type": "Homework", "min_count": 2, "drop_count": 0, "weight": 1.0, "short_label": "HW"}],
-          "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5}}
+POLICY = {
+    "GRADER": [{"type": "Homework", "min_count": 2, "drop_count": 0, "weight": 1.0, "short_label": "HW"}],
+    "GRADE_CUTOFFS": {"A": 0.8, "B": 0.5},
+}
 RECOUNT = text("""
 SELECT lecture_id, 0, role, count(*) FROM lecture_members GROUP BY 1, 2, 3
 UNION ALL SELECT lecture_id, -1, member_role, count(*) FROM lecture_grades WHERE member_role IS NOT NULL GROUP BY 1, 2, 3
 UNION ALL SELECT lecture_id, assignment_id, member_role, count(*) FROM assignment_grades
            WHERE member_role IS NOT NULL GROUP BY 1, 2, 3
 """)
-SUMS = text("SELECT lecture_id, scope, role, sum(n) FROM gradebook_tallies GROUP BY 1, 2, 3 HAVING sum(n) <> 0")
+SUMS = text(
+    "SELECT lecture_id, scope, role, sum(n) FROM gradebook_tallies GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +52,16 @@ def assert_tallies_agree(db: Database, when: str) -> None:
 
 def seeded(db: Database, learners: int = 12) -> tuple[int, list[int], list[int]]:
     with db.session() as s:
-        lecture = seed_lecture(s, learners=learners, assignments=[{"type": "Homework"}] * 3, policy=POLICY,
-                               submissions_per=(1, 2))
-        job = create_recompute_job(s, lecture.lecture_id, reason="seed", assignment_ids=lecture.assignment_ids)
+        lecture = seed_lecture(
+            s,
+            learners=learners,
+            assignments=[{"type": "Homework"}] * 3,
+            policy=POLICY,
+            submissions_per=(1, 2),
+        )
+        job = create_recompute_job(
+            s, lecture.lecture_id, reason="seed", assignment_ids=lecture.assignment_ids
+        )
         s.commit()
     run_lecture_recompute(db.session_factory, job.id)
     return lecture.lecture_id, lecture.user_ids, lecture.assignment_ids
@@ -62,12 +73,17 @@ def test_tallies_follow_every_kind_of_write(pg):  # type: ignore[no-untyped-def]
     assert_tallies_agree(pg, "seeded (bulk inserts, the recompute's upserts)")
     with pg.session() as s:  # role changes through the ORM move the member and their grade rows
         for uid in users[:2]:
-            s.execute(update(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == uid)
-                      .values(role=Role.tutor))
+            s.execute(
+                update(LectureMember)
+                .where(LectureMember.lecture_id == lid, LectureMember.user_id == uid)
+                .values(role=Role.tutor)
+            )
         s.commit()
     assert_tallies_agree(pg, "two students became tutors")
     with pg.session() as s:  # a removal leaves the grade rows, no longer counted (member_role NULL)
-        s.execute(delete(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == users[2]))
+        s.execute(
+            delete(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == users[2])
+        )
         s.commit()
     assert_tallies_agree(pg, "a learner removed")
     with pg.session() as s:  # ... and rejoining counts them again
@@ -75,10 +91,17 @@ def test_tallies_follow_every_kind_of_write(pg):  # type: ignore[no-untyped-def]
         s.commit()
     assert_tallies_agree(pg, "the learner rejoined")
     with pg.session() as s:  # plain SQL, and the same user in a second lecture
-        s.execute(text("INSERT INTO lecture_members (lecture_id, user_id, role, created_at) "
-                       "VALUES (:l, :u, 'instructor', now())"), {"l": other, "u": users[3]})
-        s.execute(text("UPDATE lecture_members SET role = 'student' WHERE lecture_id = :l AND role = 'tutor'"),
-                  {"l": lid})
+        s.execute(
+            text(
+                "INSERT INTO lecture_members (lecture_id, user_id, role, created_at) "
+                "VALUES (:l, :u, 'instructor', now())"
+            ),
+            {"l": other, "u": users[3]},
+        )
+        s.execute(
+            text("UPDATE lecture_members SET role = 'student' WHERE lecture_id = :l AND role = 'tutor'"),
+            {"l": lid},
+        )
         s.commit()
     assert_tallies_agree(pg, "plain SQL")
     with pg.session() as s:  # COPY (how the benchmark loads a lecture)
@@ -88,8 +111,10 @@ def test_tallies_follow_every_kind_of_write(pg):  # type: ignore[no-untyped-def]
         s.flush()
         ids = list(s.scalars(select(User.id).where(User.name.in_(names))))
         raw = s.connection().connection.dbapi_connection
-        with raw.cursor() as cur, cur.copy("COPY lecture_members (lecture_id, user_id, role, created_at) "
-                                           "FROM STDIN") as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy("COPY lecture_members (lecture_id, user_id, role, created_at) FROM STDIN") as copy,
+        ):
             for uid in ids:
                 copy.write_row((lid, uid, "student", "2026-11-23T00:00:00+00:00"))
         s.commit()
@@ -113,11 +138,17 @@ def test_folding_keeps_the_sums_alongside_writers_and_other_folds(pg):  # type: 
     with pg.session() as s:  # many statements: a tally row each
         for uid in users:
             for role in (Role.tutor, Role.student) * 10:
-                s.execute(update(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == uid)
-                          .values(role=role))
+                s.execute(
+                    update(LectureMember)
+                    .where(LectureMember.lecture_id == lid, LectureMember.user_id == uid)
+                    .values(role=role)
+                )
                 s.commit()
-        pieces = s.scalar(select(text("count(*)")).select_from(GradebookTally).where(
-            GradebookTally.lecture_id == lid, GradebookTally.scope == TALLY_MEMBERS))
+        pieces = s.scalar(
+            select(text("count(*)"))
+            .select_from(GradebookTally)
+            .where(GradebookTally.lecture_id == lid, GradebookTally.scope == TALLY_MEMBERS)
+        )
     assert pieces > FOLD_AT
     errors: list[BaseException] = []
 
@@ -133,14 +164,20 @@ def test_folding_keeps_the_sums_alongside_writers_and_other_folds(pg):  # type: 
         try:
             for i in range(20):
                 with pg.session() as s:
-                    s.execute(update(LectureMember).where(LectureMember.lecture_id == lid,
-                                                          LectureMember.user_id == users[i % 4])
-                              .values(role=Role.tutor if i % 2 == 0 else Role.student))
+                    s.execute(
+                        update(LectureMember)
+                        .where(LectureMember.lecture_id == lid, LectureMember.user_id == users[i % 4])
+                        .values(role=Role.tutor if i % 2 == 0 else Role.student)
+                    )
                     s.commit()
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=folder), threading.Thread(target=folder), threading.Thread(target=writer)]
+    threads = [
+        threading.Thread(target=folder),
+        threading.Thread(target=folder),
+        threading.Thread(target=writer),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -149,18 +186,32 @@ def test_folding_keeps_the_sums_alongside_writers_and_other_folds(pg):  # type: 
     assert_tallies_agree(pg, "folded while writing")
     with pg.session() as s:  # a read that finds them piled up folds them aside
         for _ in range(FOLD_AT + 1):
-            s.execute(update(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == users[0])
-                      .values(role=Role.tutor))
-            s.execute(update(LectureMember).where(LectureMember.lecture_id == lid, LectureMember.user_id == users[0])
-                      .values(role=Role.student))
+            s.execute(
+                update(LectureMember)
+                .where(LectureMember.lecture_id == lid, LectureMember.user_id == users[0])
+                .values(role=Role.tutor)
+            )
+            s.execute(
+                update(LectureMember)
+                .where(LectureMember.lecture_id == lid, LectureMember.user_id == users[0])
+                .values(role=Role.student)
+            )
         s.commit()
-        roles = dict(s.execute(select(LectureMember.role, text("count(*)")).where(LectureMember.lecture_id == lid)
-                               .group_by(LectureMember.role)).all())
+        roles = dict(
+            s.execute(
+                select(LectureMember.role, text("count(*)"))
+                .where(LectureMember.lecture_id == lid)
+                .group_by(LectureMember.role)
+            ).all()
+        )
         assert tallies(s, lid)[TALLY_MEMBERS] == {role.value: n for role, n in roles.items()}
     for _ in range(50):
         with pg.session() as s:
-            rows = s.scalar(select(text("count(*)")).select_from(GradebookTally).where(
-                GradebookTally.lecture_id == lid, GradebookTally.scope == TALLY_MEMBERS))
+            rows = s.scalar(
+                select(text("count(*)"))
+                .select_from(GradebookTally)
+                .where(GradebookTally.lecture_id == lid, GradebookTally.scope == TALLY_MEMBERS)
+            )
         if rows <= 2:  # one per role
             break
         threading.Event().wait(0.1)

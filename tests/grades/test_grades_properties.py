@@ -200,8 +200,11 @@ def test_any_input_is_either_valid_or_a_policy_error(policy: Any) -> None:
 
 
 @PROPERTY
-@given(policies(), st.lists(st.floats(0, 1.5, allow_nan=False), min_size=1, max_size=20),
-       st.lists(st.decimals(0, 1, places=4).map(float), max_size=3, unique=True))
+@given(
+    policies(),
+    st.lists(st.floats(0, 1.5, allow_nan=False), min_size=1, max_size=20),
+    st.lists(st.decimals(0, 1, places=4).map(float), max_size=3, unique=True),
+)
 def test_stored_percent_passes_as_the_exact_cutoff_comparison_says(policy, percents, odd_cutoffs):  # type: ignore[no-untyped-def]
     """LectureGrader.passed compares whole percents with the lowest non-zero cutoff in integers; it must agree
     with the exact comparison, for cutoffs on whole percents and between them (0.855)."""
@@ -216,4 +219,7 @@ def test_stored_percent_passes_as_the_exact_cutoff_comparison_says(policy, perce
     grader = LectureGrader(policy, [])
     parsed = parse_policy(policy).cutoffs
     for percent in [*percents, *(c for c in cutoffs.values()), *(c - 0.01 for c in cutoffs.values())]:
-        assert grader.passed(percent) == is_passed(Fraction(round(percent * 100), 100), parsed), (percent, cutoffs)
+        assert grader.passed(percent) == is_passed(Fraction(round(percent * 100), 100), parsed), (
+            percent,
+            cutoffs,
+        )

@@ -23,29 +23,49 @@ from grader_service.orm.grades import AssignmentGrade, LectureGrade
 from grader_service.orm.models import Assignment, Job, JobState, Lecture, Submission
 from tests.grades.seed import seed_lecture
 
-POLICY = {"GRADER": [{"type": "Homework", "min_count": 0, "drop_count": 0, "weight": 1.0}],
-          "GRADE_CUTOFFS": {"Pass": 0.5}}
+POLICY = {
+    "GRADER": [{"type": "Homework", "min_count": 0, "drop_count": 0, "weight": 1.0}],
+    "GRADE_CUTOFFS": {"Pass": 0.5},
+}
 
 
 def add_submission(db, aid: int, uid: int, score: float, minutes_ago: int = 0) -> None:  # type: ignore[no-untyped-def]
     with db.session() as s:
-        s.add(Submission(assignment_id=aid, user_id=uid, submitted_at=utcnow() - timedelta(minutes=minutes_ago),
-                         auto_score=score, score=score, final_score=score, late_scaling=1.0))
+        s.add(
+            Submission(
+                assignment_id=aid,
+                user_id=uid,
+                submitted_at=utcnow() - timedelta(minutes=minutes_ago),
+                auto_score=score,
+                score=score,
+                final_score=score,
+                late_scaling=1.0,
+            )
+        )
         s.commit()
 
 
 def rows(db, lecture_id: int, uid: int):  # type: ignore[no-untyped-def]
     with db.session() as s:
-        grades = {g.assignment_id: g for g in s.scalars(select(AssignmentGrade).where(
-            AssignmentGrade.lecture_id == lecture_id, AssignmentGrade.user_id == uid))}
-        lecture = s.scalars(select(LectureGrade).where(LectureGrade.lecture_id == lecture_id,
-                                                      LectureGrade.user_id == uid)).first()
+        grades = {
+            g.assignment_id: g
+            for g in s.scalars(
+                select(AssignmentGrade).where(
+                    AssignmentGrade.lecture_id == lecture_id, AssignmentGrade.user_id == uid
+                )
+            )
+        }
+        lecture = s.scalars(
+            select(LectureGrade).where(LectureGrade.lecture_id == lecture_id, LectureGrade.user_id == uid)
+        ).first()
         return grades, lecture
 
 
 def test_idempotent_and_set_once_fields(grades_db):
     with grades_db.session() as s:
-        seeded = seed_lecture(s, learners=1, assignments=[{"points": 10}], policy=POLICY, submissions_per=(0, 0))
+        seeded = seed_lecture(
+            s, learners=1, assignments=[{"points": 10}], policy=POLICY, submissions_per=(0, 0)
+        )
     uid, aid = seeded.user_ids[0], seeded.assignment_ids[0]
     assert recompute_learner(grades_db.session_factory, seeded.lecture_id, uid).percent == 0.0
     add_submission(grades_db, aid, uid, 3, minutes_ago=30)
@@ -56,7 +76,9 @@ def test_idempotent_and_set_once_fields(grades_db):
     again = recompute_learner(grades_db.session_factory, seeded.lecture_id, uid)
     grades2, lecture2 = rows(grades_db, seeded.lecture_id, uid)
     assert again == first
-    assert grades2[aid].modified == grades[aid].modified and lecture2.modified == lecture.modified  # no rewrite
+    assert (
+        grades2[aid].modified == grades[aid].modified and lecture2.modified == lecture.modified
+    )  # no rewrite
     first_attempted, passed_at = grades[aid].first_attempted, lecture.passed_timestamp
     assert first_attempted is not None and passed_at is not None
     # a later, lower score under `latest`: drops below passing; first_attempted and passed_timestamp stay
@@ -75,7 +97,9 @@ def test_a_caller_s_unflushed_score_counts(grades_db):
     """recompute_learner on the caller's session reads what that session changed and has not flushed (the
     upsert runs on the session's connection, past the ORM's autoflush: it flushes first itself)."""
     with grades_db.session() as s:
-        seeded = seed_lecture(s, learners=1, assignments=[{"points": 10}], policy=POLICY, submissions_per=(0, 0))
+        seeded = seed_lecture(
+            s, learners=1, assignments=[{"points": 10}], policy=POLICY, submissions_per=(0, 0)
+        )
     uid, aid = seeded.user_ids[0], seeded.assignment_ids[0]
     add_submission(grades_db, aid, uid, 3)
     with grades_db.session() as s:
@@ -124,8 +148,10 @@ def test_concurrent_updates_of_one_learner_lose_nothing(grades_db, monkeypatch):
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(aid, float((i + round_) % 10 + 1)))
-                   for i, aid in enumerate(seeded.assignment_ids)]
+        threads = [
+            threading.Thread(target=work, args=(aid, float((i + round_) % 10 + 1)))
+            for i, aid in enumerate(seeded.assignment_ids)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -133,24 +159,40 @@ def test_concurrent_updates_of_one_learner_lose_nothing(grades_db, monkeypatch):
         assert errors == []
         grades, lecture = rows(grades_db, seeded.lecture_id, uid)
         with grades_db.session() as s:
-            best = {aid: max(sub.final_score for sub in s.scalars(select(Submission).where(
-                Submission.assignment_id == aid, Submission.user_id == uid))) for aid in seeded.assignment_ids}
+            best = {
+                aid: max(
+                    sub.final_score
+                    for sub in s.scalars(
+                        select(Submission).where(Submission.assignment_id == aid, Submission.user_id == uid)
+                    )
+                )
+                for aid in seeded.assignment_ids
+            }
         assert {aid: g.earned_graded for aid, g in grades.items()} == best
-        want = grade_lecture(POLICY, [{"type": "Homework", "earned": best[aid], "possible": 10, "graded": True}
-                                      for aid in seeded.assignment_ids])
+        want = grade_lecture(
+            POLICY,
+            [
+                {"type": "Homework", "earned": best[aid], "possible": 10, "graded": True}
+                for aid in seeded.assignment_ids
+            ],
+        )
         assert lecture.percent_grade == want["percent"]
 
 
 def test_batch_job_lifecycle_and_duplicate_delivery(grades_db):
     with grades_db.session() as s:
         seeded = seed_lecture(s, learners=30, assignments=[{"points": 10}, {"points": 5}], policy=POLICY)
-        job = create_recompute_job(s, seeded.lecture_id, reason="policy", assignment_ids=seeded.assignment_ids)
+        job = create_recompute_job(
+            s, seeded.lecture_id, reason="policy", assignment_ids=seeded.assignment_ids
+        )
         s.commit()
         assert job.state == JobState.queued
     run_lecture_recompute(grades_db.session_factory, job.id, chunk_size=7)
     with grades_db.session() as s:
         done = s.get(Job, job.id)
-        assert done.state == JobState.succeeded and done.attempts == 1 and done.started_at and done.finished_at
+        assert (
+            done.state == JobState.succeeded and done.attempts == 1 and done.started_at and done.finished_at
+        )
         assert done.result["progress"] == {"done": 30, "total": 30}
         finished_at = done.finished_at
         count = len(s.scalars(select(LectureGrade).where(LectureGrade.lecture_id == seeded.lecture_id)).all())
@@ -211,8 +253,9 @@ def test_concurrent_overrides_and_recomputes_of_one_learner_lose_nothing(grades_
     specs = [{"points": 10, "type": "Homework"} for _ in range(6)]
     with grades_db.session() as s:
         seeded = seed_lecture(s, learners=1, assignments=specs, policy=POLICY, submissions_per=(0, 0))
-        snapshots = ensure_snapshots(s, s.scalars(select(Assignment).where(
-            Assignment.id.in_(seeded.assignment_ids))).all())
+        snapshots = ensure_snapshots(
+            s, s.scalars(select(Assignment).where(Assignment.id.in_(seeded.assignment_ids))).all()
+        )
         s.commit()
     uid = seeded.user_ids[0]
     barrier = threading.Barrier(len(specs))
@@ -229,13 +272,20 @@ def test_concurrent_overrides_and_recomputes_of_one_learner_lose_nothing(grades_
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(aid, float(i + 4))) for i, aid in enumerate(seeded.assignment_ids)]
+    threads = [
+        threading.Thread(target=work, args=(aid, float(i + 4))) for i, aid in enumerate(seeded.assignment_ids)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
     assert errors == []
     _, lecture = rows(grades_db, seeded.lecture_id, uid)
-    want = grade_lecture(POLICY, [{"type": "Homework", "earned": float(i + 4), "possible": 10, "graded": True}
-                                  for i in range(len(specs))])
+    want = grade_lecture(
+        POLICY,
+        [
+            {"type": "Homework", "earned": float(i + 4), "possible": 10, "graded": True}
+            for i in range(len(specs))
+        ],
+    )
     assert lecture.percent_grade == want["percent"]

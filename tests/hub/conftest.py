@@ -32,13 +32,19 @@ def relay_service(tmp_path_factory, make_db_url) -> Iterator[ServiceProcess]:
 def jupyter_for(tmp_path, relay_service) -> Iterator:
     started: list[JupyterServer] = []
 
-    def start(who: str | None = None, *, env: dict[str, str] | None = None, service_url: str | None = None,
-              args: tuple[str, ...] = ()) -> JupyterServer:
+    def start(
+        who: str | None = None,
+        *,
+        env: dict[str, str] | None = None,
+        service_url: str | None = None,
+        args: tuple[str, ...] = (),
+    ) -> JupyterServer:
         full_env = dict(env or {})
         if who is not None:
             full_env["GRADER_API_TOKEN"] = relay_service.world.tokens[who]
-        server = JupyterServer(tmp_path / f"home-{who or 'x'}-{len(started)}", service_url or relay_service.url,
-                               full_env, *args)
+        server = JupyterServer(
+            tmp_path / f"home-{who or 'x'}-{len(started)}", service_url or relay_service.url, full_env, *args
+        )
         started.append(server.start())
         return server
 

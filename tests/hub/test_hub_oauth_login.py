@@ -60,12 +60,23 @@ def recorded_sequence() -> list[str]:
 def stack(tmp_path_factory, make_db_url):
     hub_port = free_port()
     svc = ServiceProcess(
-        db_url=make_db_url("sqlite"), data_dir=tmp_path_factory.mktemp("hub-grader"),
+        db_url=make_db_url("sqlite"),
+        data_dir=tmp_path_factory.mktemp("hub-grader"),
         authenticator_class="grader_service.auth.authenticators.DevAuthenticator",
-        oauth_clients=[{"client_id": "jupyterhub", "client_secret": SECRET, "name": "JupyterHub",
-                        "redirect_uri": f"http://127.0.0.1:{hub_port}/hub/oauth_callback", "skip_consent": True}])
+        oauth_clients=[
+            {
+                "client_id": "jupyterhub",
+                "client_secret": SECRET,
+                "name": "JupyterHub",
+                "redirect_uri": f"http://127.0.0.1:{hub_port}/hub/oauth_callback",
+                "skip_consent": True,
+            }
+        ],
+    )
     svc.start(worker="embedded")
-    hub = Hub(CONFIG, tmp_path_factory.mktemp("hub"), {"GRADER_URL": svc.url, "GRADER_OAUTH_CLIENT_SECRET": SECRET})
+    hub = Hub(
+        CONFIG, tmp_path_factory.mktemp("hub"), {"GRADER_URL": svc.url, "GRADER_OAUTH_CLIENT_SECRET": SECRET}
+    )
     hub.port, hub.url = hub_port, f"http://127.0.0.1:{hub_port}"
     hub.env["HUB_PORT"] = str(hub_port)
     try:
@@ -87,11 +98,16 @@ def test_student_logs_in_through_the_grader_and_works_through_the_relay(stack, t
     browser = Browser()
     page = browser.get(hub.url + "/hub/login")
     assert page.url.startswith(svc.url + "/login") and "Sign in to the Grader Service" in page.text
-    landed = browser.submit(page, {"username": student, "password": ""},
-                            stop=lambda loc: "/spawn" in loc or loc.rstrip("/").endswith("/hub/home"))
+    landed = browser.submit(
+        page,
+        {"username": student, "password": ""},
+        stop=lambda loc: "/spawn" in loc or loc.rstrip("/").endswith("/hub/home"),
+    )
     origins = {hub.url: "{hub}", svc.url: "{grader}"}
-    seen = [f"{s.method} {normalise(s.url, origins)} -> {s.status} {normalise(s.location, origins)}"
-            for s in browser.steps]
+    seen = [
+        f"{s.method} {normalise(s.url, origins)} -> {s.status} {normalise(s.location, origins)}"
+        for s in browser.steps
+    ]
     assert seen == recorded_sequence(), "\n".join(seen)
     assert "grader-session" in browser.http.cookies
     assert landed.headers["Location"] == "/hub/spawn"
@@ -113,7 +129,7 @@ def test_student_logs_in_through_the_grader_and_works_through_the_relay(stack, t
         assert time.monotonic() < deadline, f"relay not reachable: {status.status_code} {status.url}"
         time.sleep(0.5)
     assert status.json()["authenticated"] is True and status.json()["user"] == student
-    assert status.json()["token_source"] == "env"            # GRADER_API_TOKEN from the auth state hook
+    assert status.json()["token_source"] == "env"  # GRADER_API_TOKEN from the auth state hook
 
     # -- through the relay: list lectures, fetch, edit on disk, submit, see the submission graded --
     server_xsrf = browser.http.cookies.get("_xsrf", path=f"/user/{student}/")

@@ -61,10 +61,16 @@ def hub_and_grader(tmp_path_factory, make_db_url):
     config = data / "jupyterhub_config.py"
     config.write_text(HUB_CONFIG)
     hub = Hub(config, data, {"SVC_TOKEN": SVC_TOKEN, "ADMIN_TOKEN": ADMIN_TOKEN})
-    svc = ServiceProcess(db_url=make_db_url("sqlite"), data_dir=tmp_path_factory.mktemp("tokgrader"),
-                         hub_token_auth=True, hub_api_url=f"{hub.url}/hub/api", hub_api_token=SVC_TOKEN,
-                         hub_service_name="grader", hub_token_cache_ttl=TTL,
-                         load_roles=[{"lecture": "hubtok2", "role": "tutor", "groups": ["hub-tutors"]}])
+    svc = ServiceProcess(
+        db_url=make_db_url("sqlite"),
+        data_dir=tmp_path_factory.mktemp("tokgrader"),
+        hub_token_auth=True,
+        hub_api_url=f"{hub.url}/hub/api",
+        hub_api_token=SVC_TOKEN,
+        hub_service_name="grader",
+        hub_token_cache_ttl=TTL,
+        load_roles=[{"lecture": "hubtok2", "role": "tutor", "groups": ["hub-tutors"]}],
+    )
     hub.env["GRADER_URL"] = svc.url
     svc.start()
     with svc.db.session() as s:
@@ -105,7 +111,9 @@ def test_hub_token_is_accepted_cached_and_mapped_to_roles(hub_and_grader, tmp_pa
     # the same token works for git (the release repo of a released assignment)
     admin = svc.make_user("tok-admin", admin=True)
     lid = next(lec["id"] for lec in body["lectures"] if lec["code"] == "hubtok")
-    aid = svc.request("POST", f"/api/lectures/{lid}/assignments", token=admin, json={"name": "A"}).json()["id"]
+    aid = svc.request("POST", f"/api/lectures/{lid}/assignments", token=admin, json={"name": "A"}).json()[
+        "id"
+    ]
     work = tmp_path / "w"
     work.mkdir()
     out = git("ls-remote", authed(f"{svc.url}/git/hubtok/{aid}/user/alice", token), cwd=work, check=False)
@@ -136,15 +144,20 @@ def test_relay_of_a_spawned_server_uses_the_hub_token(hub_and_grader):
     assert r.status_code in (201, 202), r.text
     deadline = time.monotonic() + 60
     while True:
-        status = requests.get(f"{hub.url}/user/dave/grader/status", headers={"Authorization": f"token {token}"},
-                              timeout=30, allow_redirects=False)
+        status = requests.get(
+            f"{hub.url}/user/dave/grader/status",
+            headers={"Authorization": f"token {token}"},
+            timeout=30,
+            allow_redirects=False,
+        )
         if status.status_code == 200:
             break
         assert time.monotonic() < deadline, (status.status_code, status.text[:200])
         time.sleep(0.3)
     assert status.json()["authenticated"] is True and status.json()["user"] == "dave", status.json()
-    lectures = requests.get(f"{hub.url}/user/dave/grader/api/lectures", headers={"Authorization": f"token {token}"},
-                            timeout=30).json()
+    lectures = requests.get(
+        f"{hub.url}/user/dave/grader/api/lectures", headers={"Authorization": f"token {token}"}, timeout=30
+    ).json()
     assert [lec["code"] for lec in lectures] == ["hubtok"]
     hub.api("DELETE", "users/dave/server", ADMIN_TOKEN)
 

@@ -17,11 +17,11 @@ def test_service_answers_and_errors_pass_through_unchanged(relay_service, jupyte
     relayed = server.request("GET", "grader/api/lectures")
     assert relayed.status_code == 200 and relayed.json() == direct.json()
     for method, path, body in [
-        ("GET", f"{w.lecture_path}/assignments/{w.unreleased_id}", None),      # 404 hidden
-        ("PATCH", w.released_path, {"points": 1}),                              # 403 student
-        ("POST", w.lecture_path + "/assignments", {"name": ""}),               # 403 before validation
-        ("GET", "/api/nope", None),                                             # 404 unknown route
-        ("POST", f"{w.released_path}/submissions", {"commit": "xyz"}),         # 400 naming the field
+        ("GET", f"{w.lecture_path}/assignments/{w.unreleased_id}", None),  # 404 hidden
+        ("PATCH", w.released_path, {"points": 1}),  # 403 student
+        ("POST", w.lecture_path + "/assignments", {"name": ""}),  # 403 before validation
+        ("GET", "/api/nope", None),  # 404 unknown route
+        ("POST", f"{w.released_path}/submissions", {"commit": "xyz"}),  # 400 naming the field
     ]:
         d = w.req("student", method, path, json=body)
         r = server.request(method, "grader" + path, json=body)
@@ -46,7 +46,9 @@ def test_unreachable_slow_and_tokenless_services_get_json_errors(relay_service, 
             s.wait()
         r = down.request("GET", "grader/api/lectures")
         assert r.status_code == 502 and r.json() == {
-            "status": 502, "message": f"the grader service at {closed} cannot be reached"}
+            "status": 502,
+            "message": f"the grader service at {closed} cannot be reached",
+        }
         r = slow.request("GET", "grader/api/lectures")
         assert r.status_code == 504 and r.json()["message"] == "the grader service did not answer within 1 s"
         r = none.request("GET", "grader/api/lectures")
@@ -60,11 +62,17 @@ def test_unreachable_slow_and_tokenless_services_get_json_errors(relay_service, 
 def test_every_relay_route_needs_jupyter_authentication(relay_service, jupyter_for):
     server = jupyter_for("student").wait()
     w = relay_service.world
-    for method, path in [("GET", "grader/status"), ("GET", "grader/api/lectures"),
-                         ("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/fetch"), ("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/submit")]:
+    for method, path in [
+        ("GET", "grader/status"),
+        ("GET", "grader/api/lectures"),
+        ("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/fetch"),
+        ("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/submit"),
+    ]:
         r = requests.request(method, f"{server.url}/{path}", timeout=30)
         assert r.status_code in (401, 403), (path, r.status_code)
-        r = requests.request(method, f"{server.url}/{path}", headers={"Authorization": "token wrong"}, timeout=30)
+        r = requests.request(
+            method, f"{server.url}/{path}", headers={"Authorization": "token wrong"}, timeout=30
+        )
         assert r.status_code in (401, 403), (path, r.status_code)
 
 
@@ -80,15 +88,17 @@ def test_token_is_absent_from_logs_files_and_messages(relay_service, jupyter_for
     submitted = server.request("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/submit")
     assert submitted.status_code == 201, submitted.text
     # failures whose messages come from git and from the service
-    missing = server.request("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/source/pull")
+    missing = server.request(
+        "POST", f"grader/lectures/{w.lecture_id}/assignments/{w.released_id}/source/pull"
+    )
     assert missing.status_code == 404 and "git clone failed" in missing.json()["message"]
     assert token not in missing.text
     hidden = server.request("POST", f"grader/lectures/{w.lecture_id}/assignments/{w.unreleased_id}/fetch")
     assert hidden.status_code == 404 and token not in hidden.text
     server.stop()
     log = server.log.read_bytes()
-    assert b"grader relay: POST /api/lectures" in log       # the relay logs what it does...
-    assert token.encode() not in log                            # ...never with the token
+    assert b"grader relay: POST /api/lectures" in log  # the relay logs what it does...
+    assert token.encode() not in log  # ...never with the token
     for path in server.root.rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), f"token written to {path}"

@@ -42,10 +42,17 @@ def test_author_release_fetch_submit_grade_reset_through_the_relay(relay_service
     assert pushed.status_code == 200 and pushed.json()["committed"] is True, pushed.text
     job = teacher.request("POST", f"{act}/generate")
     assert job.status_code == 202, job.text
-    done = _poll(lambda: (j := teacher.request("GET", f"grader/api/lectures/{lid}/jobs/{job.json()['id']}").json())
-                 ["state"] in ("succeeded", "failed") and j)
+    done = _poll(
+        lambda: (
+            (j := teacher.request("GET", f"grader/api/lectures/{lid}/jobs/{job.json()['id']}").json())[
+                "state"
+            ]
+            in ("succeeded", "failed")
+            and j
+        )
+    )
     assert done["state"] == "succeeded", done
-    assert student.request("POST", f"{act}/fetch").status_code == 404       # not released yet: hidden
+    assert student.request("POST", f"{act}/fetch").status_code == 404  # not released yet: hidden
     released = teacher.request("POST", f"{act}/release")
     assert released.status_code == 200 and released.json()["status"] == "released"
 
@@ -57,16 +64,24 @@ def test_author_release_fetch_submit_grade_reset_through_the_relay(relay_service
     body = fetched.json()
     assert body["action"] == "cloned" and body["files"] == ["squares.ipynb"]
     nb_path = student.root / body["path"] / "squares.ipynb"
-    assert "return x * x" not in nb_path.read_text()      # the release has no solution
+    assert "return x * x" not in nb_path.read_text()  # the release has no solution
     answer_release(nb_path, nb_path)
     (student.root / body["path"] / ".ipynb_checkpoints").mkdir()
     (student.root / body["path"] / ".ipynb_checkpoints" / "squares-checkpoint.ipynb").write_text("{}")
     sub = student.request("POST", f"{act}/submit")
     assert sub.status_code == 201, sub.text
     sub_id = sub.json()["id"]
-    graded = _poll(lambda: (s := student.request(
-        "GET", f"grader/api/lectures/{lid}/assignments/{aid}/submissions/{sub_id}").json())["auto_status"]
-        in ("automatically_graded", "grading_failed") and s)
+    graded = _poll(
+        lambda: (
+            (
+                s := student.request(
+                    "GET", f"grader/api/lectures/{lid}/assignments/{aid}/submissions/{sub_id}"
+                ).json()
+            )["auto_status"]
+            in ("automatically_graded", "grading_failed")
+            and s
+        )
+    )
     assert graded["auto_status"] == "automatically_graded" and graded["auto_score"] == 3.0, graded
     # fetching again pulls (nothing new); the checkpoint folder was never committed
     again = student.request("POST", f"{act}/fetch").json()

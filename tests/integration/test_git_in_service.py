@@ -82,10 +82,14 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "owner", "caller", "write", "expected"), CASES,
-                         ids=[f"{c[2]}-{'push' if c[3] else 'pull'}-{c[0]}" for c in CASES])
-def test_repo_permissions_with_real_git(lecture_world: LectureWorld, tmp_path: Path, kind, owner, caller, write,
-                                        expected):
+@pytest.mark.parametrize(
+    ("kind", "owner", "caller", "write", "expected"),
+    CASES,
+    ids=[f"{c[2]}-{'push' if c[3] else 'pull'}-{c[0]}" for c in CASES],
+)
+def test_repo_permissions_with_real_git(
+    lecture_world: LectureWorld, tmp_path: Path, kind, owner, caller, write, expected
+):
     w = lecture_world
     user = str(w.submission_id) if owner == "SUB" else (w.names[owner] if owner else None)
     url = authed(_url(w, kind, user), w.tokens[caller])

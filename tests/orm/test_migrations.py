@@ -27,14 +27,24 @@ def test_upgrade_from_empty_to_head(engine):
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
     tables = set(inspect(engine).get_table_names())
-    assert {"users", "lectures", "lecture_members", "assignments", "submissions", "jobs", "api_tokens"} <= tables
+    assert {
+        "users",
+        "lectures",
+        "lecture_members",
+        "assignments",
+        "submissions",
+        "jobs",
+        "api_tokens",
+    } <= tables
 
 
 def test_downgrade_one_step_and_up_again_keeps_data(engine):
     migrate.upgrade(engine)
     head = migrate.head_revision()
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO users (name, admin, created_at) VALUES ('keep-me', false, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text("INSERT INTO users (name, admin, created_at) VALUES ('keep-me', false, CURRENT_TIMESTAMP)")
+        )
     migrate.downgrade(engine, "-1")
     assert migrate.current_revision(engine) != head
     migrate.upgrade(engine)
@@ -55,7 +65,9 @@ def test_models_and_migrations_agree(engine):
 def test_refuses_to_start_on_an_older_schema_with_the_command_to_run(engine):
     migrate.upgrade(engine, "0001")
     with pytest.raises(migrate.SchemaBehind) as info:
-        migrate.ensure_schema(engine, auto_upgrade=False, upgrade_command="grader-service db upgrade -f /x.py")
+        migrate.ensure_schema(
+            engine, auto_upgrade=False, upgrade_command="grader-service db upgrade -f /x.py"
+        )
     assert "grader-service db upgrade -f /x.py" in str(info.value)
     assert migrate.current_revision(engine) == "0001"
 

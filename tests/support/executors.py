@@ -18,7 +18,9 @@ class FlakyExecutor(ProcessExecutor):
     async def run(self, spec: JobSpec) -> ExecutorResult:
         FlakyExecutor.calls[spec.job_id] += 1
         if FlakyExecutor.calls[spec.job_id] <= self.failures_per_job:
-            raise InfrastructureError(f"scratch disk unavailable (simulated, call {FlakyExecutor.calls[spec.job_id]})")
+            raise InfrastructureError(
+                f"scratch disk unavailable (simulated, call {FlakyExecutor.calls[spec.job_id]})"
+            )
         return await super().run(spec)
 
 

@@ -17,14 +17,22 @@ from tests.support.server import free_port
 BIN = Path(sys.executable).parent
 
 
-def wait_http(url: str, timeout: float, ok: tuple[int, ...] = (200,), proc: subprocess.Popen | None = None,
-              log: Path | None = None, **kw: Any) -> requests.Response:
+def wait_http(
+    url: str,
+    timeout: float,
+    ok: tuple[int, ...] = (200,),
+    proc: subprocess.Popen | None = None,
+    log: Path | None = None,
+    **kw: Any,
+) -> requests.Response:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited ({proc.returncode}) before {url} answered:\n"
-                                 f"{log.read_text()[-3000:] if log else ''}")
+            raise AssertionError(
+                f"process exited ({proc.returncode}) before {url} answered:\n"
+                f"{log.read_text()[-3000:] if log else ''}"
+            )
         try:
             r = requests.get(url, timeout=5, **kw)
             if r.status_code in ok:
@@ -33,8 +41,9 @@ def wait_http(url: str, timeout: float, ok: tuple[int, ...] = (200,), proc: subp
         except requests.ConnectionError as exc:
             last = exc
         time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout}s (last: {last}):\n"
-                         f"{log.read_text()[-3000:] if log else ''}")
+    raise AssertionError(
+        f"{url} did not answer within {timeout}s (last: {last}):\n{log.read_text()[-3000:] if log else ''}"
+    )
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
@@ -67,19 +76,35 @@ class JupyterServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "GRADER_"))}
         env.update(self.env)
         env["HOME"] = str(self.root)
-        cmd = [str(BIN / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-               f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}", "--log-level=DEBUG",
-               f"--GraderRelay.service_url={self.service_url}", *self.args]
+        cmd = [
+            str(BIN / "jupyter"),
+            "server",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--log-level=DEBUG",
+            f"--GraderRelay.service_url={self.service_url}",
+            *self.args,
+        ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
         self._logfile = open(self.log, "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._logfile, stderr=subprocess.STDOUT, cwd=self.root)
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=self._logfile, stderr=subprocess.STDOUT, cwd=self.root
+        )
         return self
 
     def wait(self, timeout: float = 60) -> "JupyterServer":
         assert self.proc is not None
-        wait_http(f"{self.url}/api/status", timeout, proc=self.proc, log=self.log,
-                  headers={"Authorization": f"token {self.token}"})
+        wait_http(
+            f"{self.url}/api/status",
+            timeout,
+            proc=self.proc,
+            log=self.log,
+            headers={"Authorization": f"token {self.token}"},
+        )
         return self
 
     def stop(self) -> None:
@@ -101,9 +126,15 @@ class Hub:
         self.port, self.api_port, self.proxy_api_port = free_port(), free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "jupyterhub.log"
-        self.env = {"HUB_IP": "127.0.0.1", "HUB_PORT": str(self.port), "HUB_API_PORT": str(self.api_port),
-                    "PROXY_API_PORT": str(self.proxy_api_port), "HUB_DATA_DIR": str(data_dir),
-                    "JUPYTERHUB_CRYPT_KEY": os.urandom(32).hex(), **(env or {})}
+        self.env = {
+            "HUB_IP": "127.0.0.1",
+            "HUB_PORT": str(self.port),
+            "HUB_API_PORT": str(self.api_port),
+            "PROXY_API_PORT": str(self.proxy_api_port),
+            "HUB_DATA_DIR": str(data_dir),
+            "JUPYTERHUB_CRYPT_KEY": os.urandom(32).hex(),
+            **(env or {}),
+        }
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "Hub":
@@ -112,8 +143,14 @@ class Hub:
         env.update(self.env)
         env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
         self._logfile = open(self.log, "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(self.config)], env=env, cwd=self.data_dir,
-                                     stdout=self._logfile, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(BIN / "jupyterhub"), "-f", str(self.config)],
+            env=env,
+            cwd=self.data_dir,
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_http(f"{self.url}/hub/api/", timeout, proc=self.proc, log=self.log)
         return self
 
@@ -128,5 +165,10 @@ class Hub:
                 pass
 
     def api(self, method: str, path: str, token: str, **kw: Any) -> requests.Response:
-        return requests.request(method, f"{self.url}/hub/api/{path.lstrip('/')}",
-                                headers={"Authorization": f"token {token}"}, timeout=30, **kw)
+        return requests.request(
+            method,
+            f"{self.url}/hub/api/{path.lstrip('/')}",
+            headers={"Authorization": f"token {token}"},
+            timeout=30,
+            **kw,
+        )

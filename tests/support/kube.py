@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+
 class KubeUnavailable(RuntimeError):
     pass
 
@@ -47,31 +48,77 @@ class KubeCluster:
     def start(self, apiserver: str) -> None:
         pki = self.dir / "pki"
         pki.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True)
-        subprocess.run(["openssl", "rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub")],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True
+        )
+        subprocess.run(
+            ["openssl", "rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub")],
+            check=True,
+            capture_output=True,
+        )
         (pki / "tokens.csv").write_text("test-admin-token,admin,admin-uid,system:masters\n")
         e = self.etcd_port
-        self.procs.append(subprocess.Popen(
-            ["etcd", "--name", "default", "--data-dir", str(self.dir / "etcd"), "--listen-metrics-urls", "",
-             "--listen-client-urls", f"http://127.0.0.1:{e}", "--advertise-client-urls", f"http://127.0.0.1:{e}",
-             "--listen-peer-urls", f"http://127.0.0.1:{e + 1}",
-             "--initial-advertise-peer-urls", f"http://127.0.0.1:{e + 1}",
-             "--initial-cluster", f"default=http://127.0.0.1:{e + 1}"],
-            stdout=(self.dir / "etcd.log").open("w"), stderr=subprocess.STDOUT))
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    "etcd",
+                    "--name",
+                    "default",
+                    "--data-dir",
+                    str(self.dir / "etcd"),
+                    "--listen-metrics-urls",
+                    "",
+                    "--listen-client-urls",
+                    f"http://127.0.0.1:{e}",
+                    "--advertise-client-urls",
+                    f"http://127.0.0.1:{e}",
+                    "--listen-peer-urls",
+                    f"http://127.0.0.1:{e + 1}",
+                    "--initial-advertise-peer-urls",
+                    f"http://127.0.0.1:{e + 1}",
+                    "--initial-cluster",
+                    f"default=http://127.0.0.1:{e + 1}",
+                ],
+                stdout=(self.dir / "etcd.log").open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
         self._wait(lambda: requests.get(f"http://127.0.0.1:{e}/health", timeout=1).ok, "etcd")
-        self.procs.append(subprocess.Popen(
-            [apiserver, f"--etcd-servers=http://127.0.0.1:{e}", "--bind-address=127.0.0.1",
-             "--advertise-address=127.0.0.1", f"--secure-port={self.api_port}", "--insecure-port=0",
-             f"--cert-dir={pki / 'serving'}", "--service-cluster-ip-range=10.96.0.0/16",
-             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-             f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
-             f"--token-auth-file={pki / 'tokens.csv'}", "--authorization-mode=RBAC",
-             "--disable-admission-plugins=ServiceAccount"],
-            stdout=(self.dir / "apiserver.log").open("w"), stderr=subprocess.STDOUT))
-        self._wait(lambda: self.ca.exists() and requests.get(
-            f"{self.server}/readyz", verify=str(self.ca), headers={"Authorization": "Bearer test-admin-token"},
-            timeout=1).ok, "kube-apiserver", timeout=120)
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    apiserver,
+                    f"--etcd-servers=http://127.0.0.1:{e}",
+                    "--bind-address=127.0.0.1",
+                    "--advertise-address=127.0.0.1",
+                    f"--secure-port={self.api_port}",
+                    "--insecure-port=0",
+                    f"--cert-dir={pki / 'serving'}",
+                    "--service-cluster-ip-range=10.96.0.0/16",
+                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                    f"--service-account-key-file={pki / 'sa.pub'}",
+                    f"--service-account-signing-key-file={pki / 'sa.key'}",
+                    f"--token-auth-file={pki / 'tokens.csv'}",
+                    "--authorization-mode=RBAC",
+                    "--disable-admission-plugins=ServiceAccount",
+                ],
+                stdout=(self.dir / "apiserver.log").open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        self._wait(
+            lambda: (
+                self.ca.exists()
+                and requests.get(
+                    f"{self.server}/readyz",
+                    verify=str(self.ca),
+                    headers={"Authorization": "Bearer test-admin-token"},
+                    timeout=1,
+                ).ok
+            ),
+            "kube-apiserver",
+            timeout=120,
+        )
         self.write_kubeconfig(self.kubeconfig, "test-admin-token")
 
     def write_kubeconfig(self, path: Path, token: str, namespace: str = "default") -> Path:
@@ -80,7 +127,8 @@ class KubeCluster:
             f"clusters: [{{name: local, cluster: {{server: '{self.server}', certificate-authority: '{self.ca}'}}}}]\n"
             f"users: [{{name: u, user: {{token: '{token}'}}}}]\n"
             f"contexts: [{{name: local, context: {{cluster: local, user: u, namespace: {namespace}}}}}]\n"
-            "current-context: local\n")
+            "current-context: local\n"
+        )
         return path
 
     def _wait(self, probe: Any, what: str, timeout: float = 30) -> None:
@@ -140,18 +188,39 @@ class PlayedKubelet(threading.Thread):
         work.mkdir(parents=True, exist_ok=True)
         env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
         for var in container.env:
-            env[var.name] = var.value.replace("/work", str(work), 1) if var.value.startswith("/work") else var.value
+            env[var.name] = (
+                var.value.replace("/work", str(work), 1) if var.value.startswith("/work") else var.value
+            )
         for sub in ("home", "tmp"):
             (work / sub).mkdir(exist_ok=True)
-        command = [sys.executable if container.command[0] == "python" else container.command[0],
-                   *container.command[1:]]
+        command = [
+            sys.executable if container.command[0] == "python" else container.command[0],
+            *container.command[1:],
+        ]
         proc = subprocess.run(command, env=env, cwd=work, capture_output=True, text=True, timeout=300)
         (work / "pod.log").write_text(proc.stdout + proc.stderr)
         phase = "Succeeded" if proc.returncode == 0 else "Failed"
-        self._status(name, {"phase": phase, "containerStatuses": [{
-            "name": container.name, "image": container.image, "imageID": "", "ready": False, "restartCount": 0,
-            "state": {"terminated": {"exitCode": proc.returncode, "reason": "Completed" if phase == "Succeeded"
-                                     else "Error"}}}]})
+        self._status(
+            name,
+            {
+                "phase": phase,
+                "containerStatuses": [
+                    {
+                        "name": container.name,
+                        "image": container.image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": proc.returncode,
+                                "reason": "Completed" if phase == "Succeeded" else "Error",
+                            }
+                        },
+                    }
+                ],
+            },
+        )
 
     def _status(self, name: str, status: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException

@@ -19,11 +19,18 @@ def source_notebook() -> nbformat.NotebookNode:
     nb.cells = [
         new_markdown_cell("# Squares\nWrite `square(x)`.", metadata=nbgrader_cell_meta("intro", locked=True)),
         new_code_cell(SOLUTION, metadata=nbgrader_cell_meta("answer", solution=True)),
-        new_code_cell("assert square(3) == 9", metadata=nbgrader_cell_meta("test_square", grade=True, locked=True, points=2)),
-        new_code_cell("assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(-1) == 1\n"
-                      "### END HIDDEN TESTS", metadata=nbgrader_cell_meta("test_hidden", grade=True, locked=True, points=1)),
-        new_markdown_cell("### BEGIN SOLUTION\nSquares grow fast.\n### END SOLUTION",
-                          metadata=nbgrader_cell_meta("explain", grade=True, solution=True, points=2)),
+        new_code_cell(
+            "assert square(3) == 9",
+            metadata=nbgrader_cell_meta("test_square", grade=True, locked=True, points=2),
+        ),
+        new_code_cell(
+            "assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(-1) == 1\n### END HIDDEN TESTS",
+            metadata=nbgrader_cell_meta("test_hidden", grade=True, locked=True, points=1),
+        ),
+        new_markdown_cell(
+            "### BEGIN SOLUTION\nSquares grow fast.\n### END SOLUTION",
+            metadata=nbgrader_cell_meta("explain", grade=True, solution=True, points=2),
+        ),
     ]
     return nb
 
@@ -35,8 +42,13 @@ def write_source(folder: Path, name: str = "squares.ipynb") -> Path:
     return path
 
 
-def answer_release(release_nb: Path, dest: Path, answer: str = "def square(x):\n    return x * x\n",
-                   extra_cells: list[str] | None = None, markdown: str | None = None) -> Path:
+def answer_release(
+    release_nb: Path,
+    dest: Path,
+    answer: str = "def square(x):\n    return x * x\n",
+    extra_cells: list[str] | None = None,
+    markdown: str | None = None,
+) -> Path:
     """A student's copy of the released notebook with `answer` in the solution cell (and extra code cells)."""
     nb = nbformat.read(release_nb, as_version=4)
     for cell in nb.cells:

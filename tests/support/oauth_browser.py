@@ -74,8 +74,15 @@ class Browser:
     def get(self, url: str, stop: Any = None, **kw: Any) -> requests.Response:
         return self.follow(self.request("GET", url, **kw), stop=stop)
 
-    def submit(self, r: requests.Response, values: dict[str, str], *, index: int = 0,
-               follow: bool = True, stop: Any = None) -> requests.Response:
+    def submit(
+        self,
+        r: requests.Response,
+        values: dict[str, str],
+        *,
+        index: int = 0,
+        follow: bool = True,
+        stop: Any = None,
+    ) -> requests.Response:
         form = forms(r.text)[index]
         data = {**form["fields"], **values}
         post = self.request("POST", urljoin(r.url, form["action"]), data=data)
@@ -86,8 +93,14 @@ class Browser:
         return self.submit(page, {"username": username, "password": password})
 
 
-def authorize_url(service_url: str, client_id: str, redirect_uri: str, challenge: str | None,
-                  state: str = "st-123", **extra: str) -> str:
+def authorize_url(
+    service_url: str,
+    client_id: str,
+    redirect_uri: str,
+    challenge: str | None,
+    state: str = "st-123",
+    **extra: str,
+) -> str:
     params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state}
     if challenge:
         params.update(code_challenge=challenge, code_challenge_method="S256")
@@ -95,8 +108,16 @@ def authorize_url(service_url: str, client_id: str, redirect_uri: str, challenge
     return f"{service_url}/oauth2/authorize?{urlencode(params)}"
 
 
-def token_request(service_url: str, client_id: str, secret: str, code: str, redirect_uri: str,
-                  verifier: str | None, *, basic: bool = True) -> requests.Response:
+def token_request(
+    service_url: str,
+    client_id: str,
+    secret: str,
+    code: str,
+    redirect_uri: str,
+    verifier: str | None,
+    *,
+    basic: bool = True,
+) -> requests.Response:
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     if verifier is not None:
         data["code_verifier"] = verifier

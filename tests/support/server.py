@@ -28,11 +28,18 @@ def free_port() -> int:
 class ServiceProcess:
     """The service's web app on 127.0.0.1:<free port>, configured like `grader-service -f ...` would be."""
 
-    def __init__(self, db_url: str, data_dir: Path, admin_users: set[str] | None = None,
-                 **traits: Any) -> None:
+    def __init__(
+        self, db_url: str, data_dir: Path, admin_users: set[str] | None = None, **traits: Any
+    ) -> None:
         self.port = free_port()
-        self.app = GraderService(db_url=db_url, data_dir=str(data_dir), port=self.port, ip="127.0.0.1",
-                                 admin_users=admin_users or set(), **traits)
+        self.app = GraderService(
+            db_url=db_url,
+            data_dir=str(data_dir),
+            port=self.port,
+            ip="127.0.0.1",
+            admin_users=admin_users or set(),
+            **traits,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = requests.Session()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,10 +113,19 @@ class ServiceProcess:
         with self.db.session() as session:
             return int(session.scalars(select(User.id).where(User.name == name)).one())
 
-    def request(self, method: str, path: str, token: str | None = None, json: Any = None,
-                data: bytes | str | None = None, headers: dict[str, str] | None = None,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        json: Any = None,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"token {token}"
-        return self.http.request(method, self.url + path, json=json, data=data, headers=h, timeout=30, **kwargs)
+        return self.http.request(
+            method, self.url + path, json=json, data=data, headers=h, timeout=30, **kwargs
+        )

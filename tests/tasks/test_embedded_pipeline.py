@@ -36,8 +36,13 @@ def author_and_release(w: LectureWorld, tmp: Path, assignment_id: int) -> None:
     git("push", "origin", "main", cwd=src)
     path = f"{w.lecture_path}/assignments/{assignment_id}"
     job = w.req("instructor", "POST", path + "/generate").json()
-    done = w.service.wait_for(lambda: (j := w.req("instructor", "GET", f"{w.lecture_path}/jobs/{job['id']}")
-                                       .json())["state"] in ("succeeded", "failed") and j)
+    done = w.service.wait_for(
+        lambda: (
+            (j := w.req("instructor", "GET", f"{w.lecture_path}/jobs/{job['id']}").json())["state"]
+            in ("succeeded", "failed")
+            and j
+        )
+    )
     assert done["state"] == "succeeded", done
     assert done["result"]["max_score"] == 5
     r = w.req("instructor", "PATCH", path, json={"status": "released"})
@@ -63,8 +68,13 @@ def student_submits(w: LectureWorld, tmp: Path, assignment_id: int, who: str, **
 
 def wait_graded(w: LectureWorld, assignment_id: int, sub_id: int, who: str = "tutor") -> dict:
     path = f"{w.lecture_path}/assignments/{assignment_id}/submissions/{sub_id}"
-    return w.service.wait_for(lambda: (s := w.req(who, "GET", path).json())["auto_status"] in (
-        "automatically_graded", "grading_failed") and s, timeout=90)
+    return w.service.wait_for(
+        lambda: (
+            (s := w.req(who, "GET", path).json())["auto_status"] in ("automatically_graded", "grading_failed")
+            and s
+        ),
+        timeout=90,
+    )
 
 
 def test_push_submit_score_on_the_embedded_default(embedded, tmp_path):
@@ -83,17 +93,29 @@ def test_push_submit_score_on_the_embedded_default(embedded, tmp_path):
     # the graded notebook is in the autograde repo, readable by the tutor
     grades_repo = tmp_path / "autograde"
     url = f"{embedded.url}/git/{w.lecture_code}/{aid}/autograde/{w.names['student']}"
-    git("clone", "-b", f"submission-{sub['id']}", authed(url, w.tokens["tutor"]), str(grades_repo), cwd=tmp_path)
+    git(
+        "clone",
+        "-b",
+        f"submission-{sub['id']}",
+        authed(url, w.tokens["tutor"]),
+        str(grades_repo),
+        cwd=tmp_path,
+    )
     graded_nb = nbformat.read(grades_repo / "squares.ipynb", as_version=4)
-    assert any("square(-1)" in "".join(c.source) for c in graded_nb.cells), "hidden tests were not re-inserted"
+    assert any("square(-1)" in "".join(c.source) for c in graded_nb.cells), (
+        "hidden tests were not re-inserted"
+    )
 
 
 def test_wrong_answer_and_failing_notebook_statuses(embedded, tmp_path):
     w = build_world(embedded)
-    aid = w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Squares 2"}).json()["id"]
+    aid = w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Squares 2"}).json()[
+        "id"
+    ]
     author_and_release(w, tmp_path, aid)
-    wrong = student_submits(w, tmp_path, aid, "student", answer="def square(x):\n    return x + x\n",
-                            markdown="They grow.")
+    wrong = student_submits(
+        w, tmp_path, aid, "student", answer="def square(x):\n    return x + x\n", markdown="They grow."
+    )
     graded = wait_graded(w, aid, wrong["id"], who="student")
     assert graded["auto_status"] == "automatically_graded"
     # x + x: square(3) == 9 fails; square(2) == 4 passes but the hidden square(-1) == 1 fails
@@ -108,8 +130,12 @@ def test_wrong_answer_and_failing_notebook_statuses(embedded, tmp_path):
 def test_autograde_result_flows_into_the_gradebook(embedded, tmp_path):
     """The stream queue: an autograde result recomputes the learner's assignment and lecture grade."""
     w = build_world(embedded)
-    aid = w.req("instructor", "POST", w.lecture_path + "/assignments",
-                json={"name": "Graded", "assignment_type": "Homework"}).json()["id"]
+    aid = w.req(
+        "instructor",
+        "POST",
+        w.lecture_path + "/assignments",
+        json={"name": "Graded", "assignment_type": "Homework"},
+    ).json()["id"]
     author_and_release(w, tmp_path, aid)
     sub = student_submits(w, tmp_path, aid, "student")
     assert wait_graded(w, aid, sub["id"])["auto_score"] == 3.0

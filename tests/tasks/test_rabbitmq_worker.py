@@ -39,10 +39,24 @@ class WorkerProcess:
     def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader_service.worker", "-f", str(config), "--pool", "solo",
-             "--concurrency", "1", "--name", f"test-{uuid.uuid4().hex[:6]}@localhost"],
-            stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, **(env or {})})
+            [
+                sys.executable,
+                "-m",
+                "grader_service.worker",
+                "-f",
+                str(config),
+                "--pool",
+                "solo",
+                "--concurrency",
+                "1",
+                "--name",
+                f"test-{uuid.uuid4().hex[:6]}@localhost",
+            ],
+            stdout=log.open("a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -67,14 +81,18 @@ class WorkerProcess:
 @pytest.fixture(scope="module")
 def broker_setup(tmp_path_factory, make_db_url):
     if not _rabbit_up():
-        pytest.skip("!!! RabbitMQ is not reachable on 127.0.0.1:5672 (scripts/services.sh starts it); "
-                    "the RabbitMQ worker tests are SKIPPED !!!")
+        pytest.skip(
+            "!!! RabbitMQ is not reachable on 127.0.0.1:5672 (scripts/services.sh starts it); "
+            "the RabbitMQ worker tests are SKIPPED !!!"
+        )
     tmp = tmp_path_factory.mktemp("broker")
     db_url = make_db_url("postgresql")
     prefix = f"test-{uuid.uuid4().hex[:8]}-"
     config = tmp / "grader_service_config.py"
-    config.write_text(f"c.GraderService.db_url = {db_url!r}\nc.GraderService.data_dir = {str(tmp / 'data')!r}\n"
-                      f"c.GraderService.broker_url = {BROKER!r}\nc.GraderService.queue_prefix = {prefix!r}\n")
+    config.write_text(
+        f"c.GraderService.db_url = {db_url!r}\nc.GraderService.data_dir = {str(tmp / 'data')!r}\n"
+        f"c.GraderService.broker_url = {BROKER!r}\nc.GraderService.queue_prefix = {prefix!r}\n"
+    )
     svc = ServiceProcess(db_url=db_url, data_dir=tmp / "data", broker_url=BROKER, queue_prefix=prefix)
     svc.start(worker="broker")
     yield svc, config, tmp
@@ -87,7 +105,9 @@ def test_push_submit_score_with_rabbitmq_and_a_separate_worker(broker_setup, tmp
     try:
         worker.wait_ready()
         w = build_world(svc)
-        aid = w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Squares"}).json()["id"]
+        aid = w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Squares"}).json()[
+            "id"
+        ]
         author_and_release(w, tmp_path, aid)
         sub = student_submits(w, tmp_path, aid, "student")
         graded = wait_graded(w, aid, sub["id"])
@@ -108,7 +128,9 @@ def test_sigkilled_worker_job_is_redelivered_and_graded_once(broker_setup, tmp_p
         author_and_release(w, tmp_path, aid)
         sub = student_submits(w, tmp_path, aid, "student", extra_cells=["import time\ntime.sleep(8)"])
         path = f"{w.released_path.rsplit('/', 1)[0]}/{aid}/submissions/{sub['id']}"
-        svc.wait_for(lambda: w.req("tutor", "GET", path).json()["autograde"]["state"] == "running", timeout=60)
+        svc.wait_for(
+            lambda: w.req("tutor", "GET", path).json()["autograde"]["state"] == "running", timeout=60
+        )
         os.killpg(first.proc.pid, signal.SIGKILL)
         first.proc.wait()
         second = WorkerProcess(config, tmp / "second.log")
@@ -118,8 +140,11 @@ def test_sigkilled_worker_job_is_redelivered_and_graded_once(broker_setup, tmp_p
         with svc.db.session() as s:
             assert s.scalar(select(func.count()).select_from(Job).where(Job.submission_id == sub["id"])) == 1
         # a duplicate delivery of the finished job changes nothing
-        svc.app_celery.send_task("autograde.run", kwargs={"job_id": graded["autograde"]["id"]},
-                                 queue=svc.app.queue_prefix + "autograde")
+        svc.app_celery.send_task(
+            "autograde.run",
+            kwargs={"job_id": graded["autograde"]["id"]},
+            queue=svc.app.queue_prefix + "autograde",
+        )
         time.sleep(2)
         again = w.req("tutor", "GET", path).json()
         assert again["autograde"] == graded["autograde"] and again["auto_score"] == 3.0

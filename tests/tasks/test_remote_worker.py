@@ -59,11 +59,16 @@ class Setup:
     config: Path
 
     def pods_of(self, job_id: int) -> list[Any]:
-        return [p for p in self.kubelet.seen.values() if p.metadata.labels.get("grader-service/job-id") == str(job_id)]
+        return [
+            p
+            for p in self.kubelet.seen.values()
+            if p.metadata.labels.get("grader-service/job-id") == str(job_id)
+        ]
 
 
 def remote_config(svc: ServiceProcess, prefix: str, kubeconfig: Path, nowhere: Path) -> str:
-    return textwrap.dedent(f"""
+    return (
+        textwrap.dedent(f"""
         c.GraderService.broker_url = {BROKER!r}
         c.GraderService.queue_prefix = {prefix!r}
         c.GraderService.db_url = {UNREACHABLE_DB!r}
@@ -74,41 +79,55 @@ def remote_config(svc: ServiceProcess, prefix: str, kubeconfig: Path, nowhere: P
         c.KubernetesExecutor.image = "registry.example/worker-default:9"
         c.KubernetesExecutor.overall_timeout_margin = 20
         c.GraderWorker.service_url = {svc.url!r}
-        """) + CRASH_HOOK
+        """)
+        + CRASH_HOOK
+    )
 
 
 @pytest.fixture(scope="module")
 def remote(executor_kubeconfig, admin_api, make_db_url, tmp_path_factory):  # noqa: F811
     if not _rabbit_up():
-        pytest.skip("!!! RabbitMQ is not reachable on 127.0.0.1:5672 (scripts/services.sh starts it); "
-                    "the remote worker tests are SKIPPED !!!")
+        pytest.skip(
+            "!!! RabbitMQ is not reachable on 127.0.0.1:5672 (scripts/services.sh starts it); "
+            "the remote worker tests are SKIPPED !!!"
+        )
     tmp = tmp_path_factory.mktemp("remote")
     db_url = make_db_url("postgresql")
     prefix = f"test-{uuid.uuid4().hex[:8]}-"
     data, nowhere = tmp / "data", tmp / "no-data-dir-here"
     # the service's config decides the pod image (the remote worker's own default must not be used)
-    svc = ServiceProcess(db_url=db_url, data_dir=data, broker_url=BROKER, queue_prefix=prefix,
-                         executor_class=KUBE, autograde_timeout=60,
-                         config=Config({"KubernetesExecutor": {"image": "registry.example/service-default:1"}}))
+    svc = ServiceProcess(
+        db_url=db_url,
+        data_dir=data,
+        broker_url=BROKER,
+        queue_prefix=prefix,
+        executor_class=KUBE,
+        autograde_timeout=60,
+        config=Config({"KubernetesExecutor": {"image": "registry.example/service-default:1"}}),
+    )
     svc.start(worker="broker")
     kubelet = PlayedKubelet(admin_api, NAMESPACE, tmp_path_factory.mktemp("kubelet"))
     kubelet.start()
     db_config = tmp / "db_worker_config.py"
-    db_config.write_text(f"c.GraderService.db_url = {db_url!r}\nc.GraderService.data_dir = {str(data)!r}\n"
-                         f"c.GraderService.broker_url = {BROKER!r}\nc.GraderService.queue_prefix = {prefix!r}\n"
-                         "c.GraderWorker.queues = ['generate', 'grades', 'batch']\n")
+    db_config.write_text(
+        f"c.GraderService.db_url = {db_url!r}\nc.GraderService.data_dir = {str(data)!r}\n"
+        f"c.GraderService.broker_url = {BROKER!r}\nc.GraderService.queue_prefix = {prefix!r}\n"
+        "c.GraderWorker.queues = ['generate', 'grades', 'batch']\n"
+    )
     config = tmp / "remote_worker_config.py"
     config.write_text(remote_config(svc, prefix, executor_kubeconfig, nowhere))
     db_worker = WorkerProcess(db_config, tmp / "db-worker.log")
     token = make_worker_token(svc)
-    worker = WorkerProcess(config, tmp / "remote-worker.log",
-                           env={"GRADER_WORKER_TOKEN": token, "GRADER_DB_URL": UNREACHABLE_DB})
+    worker = WorkerProcess(
+        config, tmp / "remote-worker.log", env={"GRADER_WORKER_TOKEN": token, "GRADER_DB_URL": UNREACHABLE_DB}
+    )
     try:
         db_worker.wait_ready()
         worker.wait_ready()
         world = build_world(svc)
-        aid = world.req("instructor", "POST", world.lecture_path + "/assignments",
-                        json={"name": "Remote"}).json()["id"]
+        aid = world.req(
+            "instructor", "POST", world.lecture_path + "/assignments", json={"name": "Remote"}
+        ).json()["id"]
         author_and_release(world, tmp, aid)  # the generate queue: the database worker
         setup = Setup(svc, kubelet, worker, tmp, nowhere, world, aid, token, config)
         yield setup
@@ -122,7 +141,9 @@ def remote(executor_kubeconfig, admin_api, make_db_url, tmp_path_factory):  # no
 
 
 def _job_of(s: Setup, sub_id: int) -> dict:
-    return s.world.req("tutor", "GET", f"{s.world.lecture_path}/assignments/{s.aid}/submissions/{sub_id}").json()
+    return s.world.req(
+        "tutor", "GET", f"{s.world.lecture_path}/assignments/{s.aid}/submissions/{sub_id}"
+    ).json()
 
 
 def test_remote_worker_grades_with_only_the_service_url(remote, tmp_path):
@@ -139,10 +160,15 @@ def test_remote_worker_grades_with_only_the_service_url(remote, tmp_path):
     assert pods[0].spec.containers[0].image == "registry.example/service-default:1"
     env = {e.name: e.value for e in pods[0].spec.containers[0].env}
     assert env["GRADER_SERVICE_URL"].rstrip("/") == s.svc.url and "GRADER_DB_URL" not in env
+
     # the grade update ran on the database worker (the grades queue)
     def entry():
-        r = s.world.req("instructor", "GET", s.world.lecture_path + f"/gradebook?username={s.world.names['student']}")
-        return any(b["assignment_id"] == s.aid and b["score_earned"] == 3.0 for b in r.json()["section_breakdown"])
+        r = s.world.req(
+            "instructor", "GET", s.world.lecture_path + f"/gradebook?username={s.world.names['student']}"
+        )
+        return any(
+            b["assignment_id"] == s.aid and b["score_earned"] == 3.0 for b in r.json()["section_breakdown"]
+        )
 
     s.svc.wait_for(entry, timeout=30)
     log = s.remote.log.read_text()
@@ -166,8 +192,9 @@ def test_job_delivered_twice_runs_once(remote, tmp_path):
     s = remote
     sub = student_submits(s.world, tmp_path, s.aid, "tutor")
     job_id = _job_of(s, sub["id"])["autograde"]["id"]
-    s.svc.app_celery.send_task("autograde.run", kwargs={"job_id": job_id},
-                               queue=s.svc.app.queue_prefix + "autograde")
+    s.svc.app_celery.send_task(
+        "autograde.run", kwargs={"job_id": job_id}, queue=s.svc.app.queue_prefix + "autograde"
+    )
     graded = wait_graded(s.world, s.aid, sub["id"])
     assert graded["auto_status"] == "automatically_graded" and graded["auto_score"] == 3.0
     s.svc.wait_for(lambda: "skipped: the job is already finished" in s.remote.log.read_text(), timeout=30)
@@ -189,7 +216,9 @@ def test_remote_worker_refuses_to_start_without_a_valid_token_or_a_remote_execut
     assert admin.proc.wait(60) == 2
     assert "only a worker token" in admin.log.read_text()
     local = s.tmp / "local_executor_config.py"
-    local.write_text(config.read_text().replace(repr(KUBE), repr("grader_service.executors.local.LocalExecutor")))
+    local.write_text(
+        config.read_text().replace(repr(KUBE), repr("grader_service.executors.local.LocalExecutor"))
+    )
     wrong = WorkerProcess(local, s.tmp / "local.log", env={"GRADER_WORKER_TOKEN": "x"})
     assert wrong.proc.wait(60) == 2
     assert "needs a remote executor" in wrong.log.read_text()
@@ -201,13 +230,17 @@ def test_infrastructure_errors_are_requeued_then_given_up_over_http(remote, tmp_
     backoff, and after the last retry the worker gives up: the submission shows a clear failed state."""
     s = remote
     dead = s.tmp / "dead-kubeconfig"
-    dead.write_text("apiVersion: v1\nkind: Config\n"
-                    "clusters: [{name: d, cluster: {server: 'https://127.0.0.1:9', insecure-skip-tls-verify: true}}]\n"
-                    "users: [{name: u, user: {token: 'x'}}]\n"
-                    "contexts: [{name: d, context: {cluster: d, user: u}}]\ncurrent-context: d\n")
+    dead.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        "clusters: [{name: d, cluster: {server: 'https://127.0.0.1:9', insecure-skip-tls-verify: true}}]\n"
+        "users: [{name: u, user: {token: 'x'}}]\n"
+        "contexts: [{name: d, context: {cluster: d, user: u}}]\ncurrent-context: d\n"
+    )
     config = s.tmp / "dead_cluster_config.py"
-    config.write_text(s.config.read_text() + f"\nc.KubernetesExecutor.kubeconfig = {str(dead)!r}\n"
-                      "c.GraderService.task_retry_delay = 0.2\n")
+    config.write_text(
+        s.config.read_text() + f"\nc.KubernetesExecutor.kubeconfig = {str(dead)!r}\n"
+        "c.GraderService.task_retry_delay = 0.2\n"
+    )
     s.remote.stop()  # the healthy remote worker steps aside, so the broken one gets the job
     broken = WorkerProcess(config, s.tmp / "dead-cluster.log", env={"GRADER_WORKER_TOKEN": s.token})
     try:
@@ -216,10 +249,14 @@ def test_infrastructure_errors_are_requeued_then_given_up_over_http(remote, tmp_
         graded = wait_graded(s.world, s.aid, sub["id"])
     finally:
         broken.stop()
-        s.remote = WorkerProcess(s.config, s.tmp / "remote-worker-2.log", env={"GRADER_WORKER_TOKEN": s.token})
+        s.remote = WorkerProcess(
+            s.config, s.tmp / "remote-worker-2.log", env={"GRADER_WORKER_TOKEN": s.token}
+        )
     assert graded["auto_status"] == "grading_failed", graded
     job = graded["autograde"]
     assert job["state"] == "failed" and job["attempts"] == 4  # the first try and 3 retries
-    assert job["error"].startswith("infrastructure error after 3 retries: the Kubernetes API cannot be reached")
+    assert job["error"].startswith(
+        "infrastructure error after 3 retries: the Kubernetes API cannot be reached"
+    )
     assert not s.pods_of(job["id"])
     assert not s.nowhere.exists()

@@ -33,12 +33,22 @@ GRADEBOOK = {"notebooks": {"a.ipynb": {"cells": {}}}, "max_score": 0}
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory, make_db_url):
-    config = Config({"KubernetesExecutor": {"image": "registry.example/default:1",
-                                            "images": {CODE: "registry.example/special:2"},
-                                            "lecture_resources": {CODE: {"limits": {"memory": "4Gi"}}}}})
-    service = ServiceProcess(db_url=make_db_url("postgresql"), data_dir=tmp_path_factory.mktemp("wapi"),
-                             executor_class="grader_service.executors.kubernetes.KubernetesExecutor",
-                             config=config, autograde_timeout=123)
+    config = Config(
+        {
+            "KubernetesExecutor": {
+                "image": "registry.example/default:1",
+                "images": {CODE: "registry.example/special:2"},
+                "lecture_resources": {CODE: {"limits": {"memory": "4Gi"}}},
+            }
+        }
+    )
+    service = ServiceProcess(
+        db_url=make_db_url("postgresql"),
+        data_dir=tmp_path_factory.mktemp("wapi"),
+        executor_class="grader_service.executors.kubernetes.KubernetesExecutor",
+        config=config,
+        autograde_timeout=123,
+    )
     service.start()
     service.worker_token = make_worker_token(service)  # type: ignore[attr-defined]
     service.admin_token = service.make_user("wapi-admin", admin=True)  # type: ignore[attr-defined]
@@ -54,21 +64,41 @@ def _job(svc: ServiceProcess, *, gradebook: dict | None = GRADEBOOK, kind: str =
     name = f"stud-{uuid.uuid4().hex[:6]}"
     with svc.db.session() as s:
         lecture = s.query(Lecture).filter_by(code=CODE).one()
-        assignment = Assignment(lecture_id=lecture.id, name="A", cell_timeout=17, late_periods=[], allowed_files=[],
-                                status=AssignmentStatus.released, gradebook=gradebook)
+        assignment = Assignment(
+            lecture_id=lecture.id,
+            name="A",
+            cell_timeout=17,
+            late_periods=[],
+            allowed_files=[],
+            status=AssignmentStatus.released,
+            gradebook=gradebook,
+        )
         s.add(assignment)
         s.flush()
         user = get_or_create_user(s, name)
-        commit = svc.store.commit_tree(RepoRef(CODE, str(assignment.id), "user", name),
-                                       {"a.ipynb": b'{"cells": []}'}, "work")
+        commit = svc.store.commit_tree(
+            RepoRef(CODE, str(assignment.id), "user", name), {"a.ipynb": b'{"cells": []}'}, "work"
+        )
         sub = Submission(assignment_id=assignment.id, user_id=user.id, commit_hash=commit)
         s.add(sub)
         s.flush()
-        job = Job(kind=kind, state=JobState.queued, lecture_id=lecture.id, assignment_id=assignment.id,
-                  submission_id=sub.id, attempts=0)
+        job = Job(
+            kind=kind,
+            state=JobState.queued,
+            lecture_id=lecture.id,
+            assignment_id=assignment.id,
+            submission_id=sub.id,
+            attempts=0,
+        )
         s.add(job)
         s.commit()
-        return {"job": job.id, "sub": sub.id, "lecture": lecture.id, "assignment": assignment.id, "user": name}
+        return {
+            "job": job.id,
+            "sub": sub.id,
+            "lecture": lecture.id,
+            "assignment": assignment.id,
+            "user": name,
+        }
 
 
 def _w(svc: ServiceProcess, what: str, job_id: int, body: dict) -> dict:
@@ -90,11 +120,18 @@ def test_claim_hands_out_the_job_spec_and_a_working_job_token(svc):
     assert claim["submission_id"] == ids["sub"] and claim["gradebook"] == GRADEBOOK
     assert claim["cell_timeout"] == 17.0 and claim["timeout"] == 123.0
     assert claim["limits"]["memory_bytes"] > 0 and claim["limits"]["max_processes"] > 0
-    assert claim["labels"] == {"lecture": CODE, "assignment": str(ids["assignment"]), "user": ids["user"],
-                               "submission": str(ids["sub"]), "attempt": "1"}
+    assert claim["labels"] == {
+        "lecture": CODE,
+        "assignment": str(ids["assignment"]),
+        "user": ids["user"],
+        "submission": str(ids["sub"]),
+        "attempt": "1",
+    }
     # per-lecture pod settings come from the service's config, not the worker's
-    assert claim["executor_options"] == {"image": "registry.example/special:2",
-                                         "resources": {"limits": {"memory": "4Gi"}}}
+    assert claim["executor_options"] == {
+        "image": "registry.example/special:2",
+        "resources": {"limits": {"memory": "4Gi"}},
+    }
     assert claim["input_url"] == f"{svc.url}/api/jobs/{ids['job']}/input"
     assert claim["result_url"] == f"{svc.url}/api/jobs/{ids['job']}/result"
     assert _state(svc, ids) == ("running", 1, None, "running")
@@ -112,34 +149,49 @@ def test_second_delivery_takes_over_and_the_first_attempt_is_shut_out(svc):
     assert (first["attempt"], second["attempt"]) == (1, 2)
     # the first attempt's pod can neither fetch nor post; its worker's failure report is discarded
     assert svc.request("GET", f"/api/jobs/{ids['job']}/input", token=first["job_token"]).status_code == 401
-    assert _w(svc, "fail", ids["job"], {"attempt": 1, "error": "pod of attempt 1 failed"}) == {"recorded": False}
+    assert _w(svc, "fail", ids["job"], {"attempt": 1, "error": "pod of attempt 1 failed"}) == {
+        "recorded": False
+    }
     assert _w(svc, "requeue", ids["job"], {"attempt": 1, "error": "stale"}) == {"requeued": False}
     assert _state(svc, ids) == ("running", 2, None, "running")
     # the current attempt's failure is recorded once: a clear failed state through the API
-    assert _w(svc, "fail", ids["job"], {"attempt": 2, "error": "the grading pod failed: Error (exit code 3)",
-                                        "log": "pod log"}) == {"recorded": True}
+    assert _w(
+        svc,
+        "fail",
+        ids["job"],
+        {"attempt": 2, "error": "the grading pod failed: Error (exit code 3)", "log": "pod log"},
+    ) == {"recorded": True}
     assert _w(svc, "fail", ids["job"], {"attempt": 2, "error": "again"}) == {"recorded": False}
-    sub = svc.request("GET", f"/api/lectures/{ids['lecture']}/assignments/{ids['assignment']}/submissions/"
-                             f"{ids['sub']}", token=svc.admin_token).json()
+    sub = svc.request(
+        "GET",
+        f"/api/lectures/{ids['lecture']}/assignments/{ids['assignment']}/submissions/{ids['sub']}",
+        token=svc.admin_token,
+    ).json()
     assert sub["auto_status"] == "grading_failed"
     assert sub["autograde"]["state"] == "failed"
     assert sub["autograde"]["error"] == "the grading pod failed: Error (exit code 3)"
     # a duplicate delivery of the finished job runs nothing
     again = _w(svc, "claim", ids["job"], {"worker": "c:3"})
-    assert again == {"claimed": False, "job_id": ids["job"],
-                     "reason": "skipped: the job is already finished or cancelled"}
+    assert again == {
+        "claimed": False,
+        "job_id": ids["job"],
+        "reason": "skipped: the job is already finished or cancelled",
+    }
     assert _state(svc, ids)[:2] == ("failed", 2)
 
 
 def test_requeue_then_give_up(svc):
     ids = _job(svc)
     claim = _w(svc, "claim", ids["job"], {"worker": "a:1"})
-    assert _w(svc, "requeue", ids["job"], {"attempt": claim["attempt"], "error": "no cluster"}) == {"requeued": True}
+    assert _w(svc, "requeue", ids["job"], {"attempt": claim["attempt"], "error": "no cluster"}) == {
+        "requeued": True
+    }
     state, attempts, error, auto = _state(svc, ids)
     assert (state, attempts, auto) == ("queued", 1, "running") and "no cluster" in error
     assert _w(svc, "give-up", ids["job"], {"attempt": 2, "error": "not mine"}) == {"failed": False}
-    assert _w(svc, "give-up", ids["job"], {"attempt": None, "error": "infrastructure error after 3 retries: x"}) \
-        == {"failed": True}
+    assert _w(
+        svc, "give-up", ids["job"], {"attempt": None, "error": "infrastructure error after 3 retries: x"}
+    ) == {"failed": True}
     assert _state(svc, ids) == ("failed", 1, "infrastructure error after 3 retries: x", "grading_failed")
     assert _w(svc, "give-up", ids["job"], {"attempt": None, "error": "again"}) == {"failed": False}
 
@@ -154,7 +206,9 @@ def test_job_that_cannot_run_fails_at_the_claim(svc):
 def test_unknown_and_non_autograde_jobs_are_404(svc):
     other = _job(svc, kind="generate")
     for job_id in (other["job"], 999_999_999):
-        r = svc.request("POST", f"/api/worker/jobs/{job_id}/claim", token=svc.worker_token, json={"worker": "w"})
+        r = svc.request(
+            "POST", f"/api/worker/jobs/{job_id}/claim", token=svc.worker_token, json={"worker": "w"}
+        )
         assert r.status_code == 404 and "not found" in r.json()["message"]
     assert _state(svc, other)[:2] == ("queued", 0)
 
@@ -163,8 +217,11 @@ def test_worker_token_opens_no_lecture_and_no_repo(svc):
     ids = _job(svc)
     auth = ("x", svc.worker_token)
     for kind in ("release", f"user/{ids['user']}"):
-        r = svc.http.get(f"{svc.url}/git/{CODE}/{ids['assignment']}/{kind}/info/refs?service=git-upload-pack",
-                         auth=auth, timeout=30)
+        r = svc.http.get(
+            f"{svc.url}/git/{CODE}/{ids['assignment']}/{kind}/info/refs?service=git-upload-pack",
+            auth=auth,
+            timeout=30,
+        )
         assert r.status_code == 404, (kind, r.status_code)
     r = svc.request("GET", f"/api/lectures/{ids['lecture']}", token=svc.worker_token)
     assert r.status_code == 403 and "worker token" in r.json()["message"]
@@ -182,7 +239,8 @@ def test_cli_creates_a_hashed_worker_token(tmp_path: Path):
 
         auth = {"Authorization": f"token {token}"}
         assert requests.get(server.url + "/api/worker", headers=auth, timeout=10).json() == {
-            "worker": "grader-worker"}
+            "worker": "grader-worker"
+        }
         assert requests.get(server.url + "/api/user", headers=auth, timeout=10).status_code == 403
     finally:
         server.stop()

@@ -26,7 +26,9 @@ class Autograde(Converter):
     def _default_preprocessors(self) -> list[type]:
         return [OverwriteCells, Execute, LimitOutput, ComputeScores]
 
-    def run(self, submission_dir: str | Path, graded_dir: str | Path, gradebook: dict[str, Any]) -> dict[str, Any]:
+    def run(
+        self, submission_dir: str | Path, graded_dir: str | Path, gradebook: dict[str, Any]
+    ) -> dict[str, Any]:
         """Grade every gradebook notebook of the submission; graded copies go to `graded_dir`.
 
         The submission's files are copied to `graded_dir` first and each notebook runs there (its own
@@ -83,14 +85,21 @@ class Autograde(Converter):
         result["needs_manual"] = any(nb["needs_manual"] for nb in notebooks)
         timings["total"] = time.perf_counter() - started
         # "other" = everything except waiting for the kernel, running cells and stopping the kernel.
-        timings["other"] = timings["total"] - timings["kernel_wait"] - timings["execute"] - timings["kernel_stop"]
+        timings["other"] = (
+            timings["total"] - timings["kernel_wait"] - timings["execute"] - timings["kernel_stop"]
+        )
         result["timings"] = {k: round(v, 4) for k, v in timings.items()}
         return result
 
     @staticmethod
     def _zero(entry: dict[str, Any], status: str, reason: str) -> dict[str, Any]:
         cells = {
-            c["grade_id"]: {"score": 0.0, "max_score": float(c["points"]), "status": status, "role": c["role"]}
+            c["grade_id"]: {
+                "score": 0.0,
+                "max_score": float(c["points"]),
+                "status": status,
+                "role": c["role"],
+            }
             for c in entry["cells"]
             if c["role"] in ("tests", "manual", "task")
         }

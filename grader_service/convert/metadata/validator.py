@@ -106,7 +106,9 @@ def upgrade_and_validate(nb: NotebookNode, name: str) -> list[str]:
         upgraded = upgrade_cell_metadata(dict(raw), index, cell.cell_type, cells.source_text(cell))
         if upgraded != raw:
             cell.metadata["nbgrader"] = NotebookNode(upgraded)
-            log.append(f"{describe_cell(name, index, cell)}: nbgrader metadata upgraded from version {old} to 3")
+            log.append(
+                f"{describe_cell(name, index, cell)}: nbgrader metadata upgraded from version {old} to 3"
+            )
         validate_cell(cell, index, name)
         if not cells.has_role(cell):
             continue

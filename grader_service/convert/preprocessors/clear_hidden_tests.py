@@ -21,7 +21,9 @@ class ClearHiddenTests(Preprocessor):
     begin_delimiter = Unicode("BEGIN HIDDEN TESTS", help="Marker that opens a hidden-test block.").tag(
         config=True
     )
-    end_delimiter = Unicode("END HIDDEN TESTS", help="Marker that closes a hidden-test block.").tag(config=True)
+    end_delimiter = Unicode("END HIDDEN TESTS", help="Marker that closes a hidden-test block.").tag(
+        config=True
+    )
     enforce_metadata = Bool(True, help="Reject hidden-test blocks in cells that are not test cells.").tag(
         config=True
     )
@@ -30,9 +32,15 @@ class ClearHiddenTests(Preprocessor):
         self, cell: NotebookNode, resources: Resources, index: int
     ) -> tuple[NotebookNode, Resources]:
         grade_id = remove_marked_blocks(
-            cell, resources, index, self.begin_delimiter, self.end_delimiter, belongs=cells.is_test,
+            cell,
+            resources,
+            index,
+            self.begin_delimiter,
+            self.end_delimiter,
+            belongs=cells.is_test,
             misplaced="hidden tests found in a cell that is not an autograder test cell",
-            enforce=self.enforce_metadata)
+            enforce=self.enforce_metadata,
+        )
         if grade_id is not None:
             resources.setdefault("hidden_tests", []).append(grade_id)
         return cell, resources

@@ -20,12 +20,21 @@ class ClearMarkScheme(Preprocessor):
 
     begin_delimiter = Unicode("BEGIN MARK SCHEME", help="Marker that opens a mark scheme.").tag(config=True)
     end_delimiter = Unicode("END MARK SCHEME", help="Marker that closes a mark scheme.").tag(config=True)
-    enforce_metadata = Bool(True, help="Reject mark schemes in cells that are not task cells.").tag(config=True)
+    enforce_metadata = Bool(True, help="Reject mark schemes in cells that are not task cells.").tag(
+        config=True
+    )
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: Resources, index: int
     ) -> tuple[NotebookNode, Resources]:
-        remove_marked_blocks(cell, resources, index, self.begin_delimiter, self.end_delimiter,
-                             belongs=cells.is_task, misplaced="mark scheme found in a cell that is not a task cell",
-                             enforce=self.enforce_metadata)
+        remove_marked_blocks(
+            cell,
+            resources,
+            index,
+            self.begin_delimiter,
+            self.end_delimiter,
+            belongs=cells.is_task,
+            misplaced="mark scheme found in a cell that is not a task cell",
+            enforce=self.enforce_metadata,
+        )
         return cell, resources

@@ -26,7 +26,7 @@ class ClearSolutions(Preprocessor):
         default_value={
             "python": "# YOUR CODE HERE\nraise NotImplementedError()",
             "r": '# YOUR CODE HERE\nstop("No Answer Given!")',
-            "julia": "# YOUR CODE HERE\nerror(\"No Answer Given!\")",
+            "julia": '# YOUR CODE HERE\nerror("No Answer Given!")',
             "matlab": "% YOUR CODE HERE\nerror('No Answer Given!')",
             "octave": "% YOUR CODE HERE\nerror('No Answer Given!')",
             "java": "// YOUR CODE HERE",
@@ -34,15 +34,15 @@ class ClearSolutions(Preprocessor):
         },
         help="Stub that replaces a solution region, per kernel language (lower case).",
     ).tag(config=True)
-    default_code_stub = Unicode(
-        "# YOUR CODE HERE", help="Stub for a language missing from `code_stub`."
-    ).tag(config=True)
+    default_code_stub = Unicode("# YOUR CODE HERE", help="Stub for a language missing from `code_stub`.").tag(
+        config=True
+    )
     text_stub = Unicode("YOUR ANSWER HERE", help="Text that replaces a markdown answer.").tag(config=True)
     begin_delimiter = Unicode("BEGIN SOLUTION", help="Marker that opens a solution region.").tag(config=True)
     end_delimiter = Unicode("END SOLUTION", help="Marker that closes a solution region.").tag(config=True)
-    enforce_metadata = Bool(
-        True, help="Reject solution regions in cells that are not solution cells."
-    ).tag(config=True)
+    enforce_metadata = Bool(True, help="Reject solution regions in cells that are not solution cells.").tag(
+        config=True
+    )
 
     def preprocess(self, nb: NotebookNode, resources: Resources) -> tuple[NotebookNode, Resources]:
         language = notebook_language(nb)

@@ -27,9 +27,9 @@ class ComputeScores(Preprocessor):
     is not changed.
     """
 
-    no_response_comment = Unicode("No response.", help="Comment on an answer the student left as released.").tag(
-        config=True
-    )
+    no_response_comment = Unicode(
+        "No response.", help="Comment on an answer the student left as released."
+    ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: Resources) -> tuple[NotebookNode, Resources]:
         entries = resources["gradebook_notebook"]["cells"]
@@ -52,7 +52,12 @@ class ComputeScores(Preprocessor):
 
     def _score(self, entry: dict[str, Any], cell: NotebookNode | None) -> dict[str, Any]:
         points = float(entry["points"])
-        verdict: dict[str, Any] = {"score": None, "max_score": points, "status": "needs_manual", "role": entry["role"]}
+        verdict: dict[str, Any] = {
+            "score": None,
+            "max_score": points,
+            "status": "needs_manual",
+            "role": entry["role"],
+        }
         if cell is None:
             verdict.update(score=0.0, status="missing")
             return verdict

@@ -37,9 +37,9 @@ class Execute(Preprocessor):
     )
     timeout = Float(600.0, help="Seconds the whole notebook may run (0: no limit).").tag(config=True)
     startup_timeout = Float(60.0, help="Seconds to wait for a kernel to start.").tag(config=True)
-    interrupt_grace = Float(5.0, help="Seconds an interrupted cell gets to stop before the kernel is killed.").tag(
-        config=True
-    )
+    interrupt_grace = Float(
+        5.0, help="Seconds an interrupted cell gets to stop before the kernel is killed."
+    ).tag(config=True)
     max_kernel_restarts = Int(3, help="Kernels started again after one dies, per notebook.").tag(config=True)
     kernel_argv = List(
         Unicode(),
@@ -84,7 +84,9 @@ class Execute(Preprocessor):
         try:
             spec = KernelSpecManager().get_kernel_spec(name)
         except NoSuchKernel:
-            raise KernelStartError(f"no kernel installed for language {language!r} (kernelspec {name!r})") from None
+            raise KernelStartError(
+                f"no kernel installed for language {language!r} (kernelspec {name!r})"
+            ) from None
         return list(spec.argv)
 
     def _env(self, resources: Resources) -> dict[str, str]:
@@ -130,7 +132,9 @@ class Execute(Preprocessor):
             raise
         timings = resources.setdefault("timings", {})
         timings["kernel_wait"] = timings.get("kernel_wait", 0.0) + time.perf_counter() - started
-        timings["kernel_start"] = timings.get("kernel_start", 0.0) + self._kernel.ready_at - self._kernel.launched_at
+        timings["kernel_start"] = (
+            timings.get("kernel_start", 0.0) + self._kernel.ready_at - self._kernel.launched_at
+        )
 
     # -- running ----------------------------------------------------------------------------------------
     def preprocess(self, nb: NotebookNode, resources: Resources) -> tuple[NotebookNode, Resources]:
@@ -149,8 +153,12 @@ class Execute(Preprocessor):
             cell.execution_count = None
             remaining = None if deadline is None else deadline - time.perf_counter()
             if remaining is not None and remaining <= 0 or self._kernel is None:
-                self._not_run(cell, "the notebook's time limit was reached before this cell ran"
-                              if self._kernel is not None else "no kernel was left to run this cell")
+                self._not_run(
+                    cell,
+                    "the notebook's time limit was reached before this cell ran"
+                    if self._kernel is not None
+                    else "no kernel was left to run this cell",
+                )
                 continue
             if not cell.source.strip():
                 cell.metadata[RUN_KEY] = {"status": "ok", "stderr": False, "duration": 0.0}
@@ -168,8 +176,11 @@ class Execute(Preprocessor):
                 "truncated": run.truncated,
             }
             if run.status in ("timeout", "kernel_died"):
-                self.note(resources, f"cell {index}: {run.status.replace('_', ' ')} after {run.duration:.1f} s",
-                          logging.WARNING)
+                self.note(
+                    resources,
+                    f"cell {index}: {run.status.replace('_', ' ')} after {run.duration:.1f} s",
+                    logging.WARNING,
+                )
             if run.kernel_lost:
                 self._kernel.shutdown()
                 self._kernel = None
@@ -184,6 +195,9 @@ class Execute(Preprocessor):
 
     @staticmethod
     def _not_run(cell: NotebookNode, reason: str) -> None:
-        cell.outputs = [NotebookNode(output_type="error", ename="CellNotRun", evalue=reason,
-                                     traceback=[f"CellNotRun: {reason}"])]
+        cell.outputs = [
+            NotebookNode(
+                output_type="error", ename="CellNotRun", evalue=reason, traceback=[f"CellNotRun: {reason}"]
+            )
+        ]
         cell.metadata[RUN_KEY] = {"status": "not_run", "stderr": False, "duration": 0.0}

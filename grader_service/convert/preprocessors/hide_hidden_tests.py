@@ -21,7 +21,8 @@ class HideHiddenTests(Preprocessor):
     """
 
     hidden_message = Unicode(
-        "a hidden test failed (hidden tests are not shown)", help="Shown instead of a hidden test's error message."
+        "a hidden test failed (hidden tests are not shown)",
+        help="Shown instead of a hidden test's error message.",
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: Resources) -> tuple[NotebookNode, Resources]:

@@ -43,8 +43,11 @@ class LimitOutput(Preprocessor):
             before = sum(output_size(o) for o in cell.outputs)
             if before > allowance:
                 cell.outputs = self._fit(cell.outputs, allowance)
-                self.note(resources, f"cell {index}: output cut from {before} to at most {allowance} characters",
-                          logging.WARNING)
+                self.note(
+                    resources,
+                    f"cell {index}: output cut from {before} to at most {allowance} characters",
+                    logging.WARNING,
+                )
             budget -= sum(output_size(o) for o in cell.outputs)
         return nb, resources
 
@@ -88,6 +91,11 @@ class LimitOutput(Preprocessor):
             else:
                 dropped = True
         if dropped:
-            kept.append(NotebookNode(output_type="stream", name="stdout",
-                                     text=f"{LINES_MARK} (outputs over the size limit were removed)\n"))
+            kept.append(
+                NotebookNode(
+                    output_type="stream",
+                    name="stdout",
+                    text=f"{LINES_MARK} (outputs over the size limit were removed)\n",
+                )
+            )
         return kept

@@ -17,12 +17,12 @@ class LockCells(Preprocessor):
     """
 
     lock_solution_cells = Bool(True, help="Make answer cells undeletable.").tag(config=True)
-    lock_protected_cells = Bool(True, help="Make test, task and read-only cells undeletable and uneditable.").tag(
-        config=True
-    )
-    lock_all_cells = Bool(False, help="Make every cell undeletable and uneditable (answers stay editable).").tag(
-        config=True
-    )
+    lock_protected_cells = Bool(
+        True, help="Make test, task and read-only cells undeletable and uneditable."
+    ).tag(config=True)
+    lock_all_cells = Bool(
+        False, help="Make every cell undeletable and uneditable (answers stay editable)."
+    ).tag(config=True)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: Resources, index: int

@@ -44,10 +44,18 @@ class OverwriteCells(Preprocessor):
                 self._restore(cell, by_id[grade_id], nb, resources)
                 continue
             if isinstance(grade_id, str) and grade_id in chosen:
-                self._tamper(resources, grade_id, f"cell {index} repeats grade_id {grade_id!r}: run as an ordinary cell")
+                self._tamper(
+                    resources,
+                    grade_id,
+                    f"cell {index} repeats grade_id {grade_id!r}: run as an ordinary cell",
+                )
             elif isinstance(meta, dict) and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
-                self._tamper(resources, str(grade_id), f"cell {index} has grade_id {grade_id!r}, which the release "
-                             "does not have: run as an ordinary cell")
+                self._tamper(
+                    resources,
+                    str(grade_id),
+                    f"cell {index} has grade_id {grade_id!r}, which the release "
+                    "does not have: run as an ordinary cell",
+                )
             del cell.metadata["nbgrader"]
         self._insert_missing(nb, entries, claimed, resources)
         return nb, resources
@@ -71,17 +79,22 @@ class OverwriteCells(Preprocessor):
                 chosen.setdefault(grade_id, cell)
         return chosen
 
-    def _restore(self, cell: NotebookNode, entry: dict[str, Any], nb: NotebookNode, resources: Resources) -> None:
+    def _restore(
+        self, cell: NotebookNode, entry: dict[str, Any], nb: NotebookNode, resources: Resources
+    ) -> None:
         grade_id = entry["grade_id"]
         if cell.cell_type != entry["cell_type"]:
             self._tamper(
-                resources, grade_id,
+                resources,
+                grade_id,
                 f"cell {grade_id!r}: type changed from {entry['cell_type']} to {cell.cell_type}; restored",
             )
             change_cell_type(cell, entry["cell_type"], nb)
         if entry["role"] in ("tests", "task", "readonly"):
             if cell.source != entry["release_source"]:
-                self._tamper(resources, grade_id, f"cell {grade_id!r}: a protected cell was changed; restored")
+                self._tamper(
+                    resources, grade_id, f"cell {grade_id!r}: a protected cell was changed; restored"
+                )
             cell.source = entry["source"]
             cell.metadata = copy_node(entry["metadata"])
         else:
@@ -90,7 +103,11 @@ class OverwriteCells(Preprocessor):
             self.note(resources, f"cell {grade_id!r}: hidden tests put back")
 
     def _insert_missing(
-        self, nb: NotebookNode, entries: list[dict[str, Any]], claimed: dict[str, NotebookNode], resources: Resources
+        self,
+        nb: NotebookNode,
+        entries: list[dict[str, Any]],
+        claimed: dict[str, NotebookNode],
+        resources: Resources,
     ) -> None:
         previous: NotebookNode | None = None
         for entry in entries:
@@ -113,11 +130,12 @@ class OverwriteCells(Preprocessor):
         cell = NotebookNode(
             cell_type=entry["cell_type"],
             metadata=copy_node(entry["metadata"]),
-            source=entry["source"] if entry["role"] in ("tests", "task", "readonly") else entry["release_source"],
+            source=entry["source"]
+            if entry["role"] in ("tests", "task", "readonly")
+            else entry["release_source"],
         )
         return normalise_cell(cell, nb)
 
     def _tamper(self, resources: Resources, grade_id: str, message: str) -> None:
         resources.setdefault("tampering", []).append({"grade_id": grade_id, "message": message})
         self.note(resources, message, logging.WARNING)
-

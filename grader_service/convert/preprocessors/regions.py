@@ -59,8 +59,17 @@ def replace_regions(source: str, regions: list[tuple[int, int]], stub: str | Non
     return "\n".join(out)
 
 
-def remove_marked_blocks(cell: NotebookNode, resources: dict[str, Any], index: int, begin: str, end: str, *,
-                         belongs: Callable[[NotebookNode], bool], misplaced: str, enforce: bool) -> str | None:
+def remove_marked_blocks(
+    cell: NotebookNode,
+    resources: dict[str, Any],
+    index: int,
+    begin: str,
+    end: str,
+    *,
+    belongs: Callable[[NotebookNode], bool],
+    misplaced: str,
+    enforce: bool,
+) -> str | None:
     """Delete the `begin` … `end` blocks of `cell` (delimiters included) when `belongs(cell)`; returns the
     cell's grade_id, or None when nothing was removed. The full source is kept in
     ``resources["instructor_sources"][grade_id]``. Markers in a cell of the wrong kind raise MetadataError

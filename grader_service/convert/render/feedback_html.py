@@ -103,7 +103,7 @@ def render_cell(cell: NotebookNode, verdict: dict[str, Any] | None, comment: str
         grade_id = html.escape(cells.nbgrader_meta(cell).get("grade_id", ""))
         parts.append(
             f'<div class="score"><span>{grade_id}</span><b>{_fmt(verdict.get("score"))} / '
-            f'{_fmt(verdict.get("max_score"))} points</b><span>{html.escape(STATUS_TEXT.get(status, status))}</span></div>'
+            f"{_fmt(verdict.get('max_score'))} points</b><span>{html.escape(STATUS_TEXT.get(status, status))}</span></div>"
         )
     if comment:
         parts.append(f'<div class="comment">{html.escape(comment)}</div>')
@@ -133,10 +133,10 @@ def render_feedback(nb: NotebookNode, scores: dict[str, Any], title: str) -> str
         else ""
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Feedback: {html.escape(title)}</title><style>{STYLE}</style></head><body><main>"
         f"<header><h1>Feedback: {html.escape(title)}</h1>"
-        f"<div class=\"total\">Score: {_fmt(scores.get('score'))} / {_fmt(scores.get('max_score'))}</div>{pending}"
+        f'<div class="total">Score: {_fmt(scores.get("score"))} / {_fmt(scores.get("max_score"))}</div>{pending}'
         "</header>" + "\n".join(body) + "</main></body></html>\n"
     )

@@ -70,7 +70,9 @@ def render_markdown(source: str) -> str:
         elif heading := _HEADING.match(line):
             flush()
             level = len(heading.group(1))
-            out.append(f"<h{level + 1 if level < 6 else 6}>{_inline(heading.group(2))}</h{level + 1 if level < 6 else 6}>")
+            out.append(
+                f"<h{level + 1 if level < 6 else 6}>{_inline(heading.group(2))}</h{level + 1 if level < 6 else 6}>"
+            )
         elif re.fullmatch(r"\s*([-*_])(\s*\1){2,}\s*", line):
             flush()
             out.append("<hr>")
