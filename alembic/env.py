@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine
 
-from grader_service.orm import models  # noqa: F401  (registers every table on the metadata)
-from grader_service.orm import grades  # noqa: F401  (the grades tables)
-from grader_service.orm import auth  # noqa: F401  (login sessions, password users, OAuth codes)
+from alembic import context
+from grader_service.orm import (
+    auth,  # noqa: F401  (login sessions, password users, OAuth codes)
+    grades,  # noqa: F401  (the grades tables)
+    models,  # noqa: F401  (registers every table on the metadata)
+)
 from grader_service.orm.base import Base
 from grader_service.orm.grades import include_object  # leaves out the indexes models cannot express
 

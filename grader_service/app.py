@@ -361,10 +361,10 @@ class GraderService(Application):
     def make_app(self, db: Database) -> web.Application:
         from grader_service.api import default_handlers
         from grader_service.api.base import NotFoundHandler
-        from grader_service.git.smart_http import git_handlers
-        from grader_service.git.store import RepoStore
         from grader_service.auth.login_handlers import default_handlers as login_routes
         from grader_service.auth.oauth_handlers import default_handlers as oauth_routes
+        from grader_service.git.smart_http import git_handlers
+        from grader_service.git.store import RepoStore
 
         auth_handlers = [*login_routes, *oauth_routes]
         auth_settings = self.auth_settings(db)

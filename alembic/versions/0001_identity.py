@@ -8,10 +8,9 @@ Create Date: 2026-11-22 19:34:17.828313
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
-
 
 import grader_service.orm.base  # noqa: F401  (column types)
+from alembic import op
 
 revision = "0001"
 down_revision = None

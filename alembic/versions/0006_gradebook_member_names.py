@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0006"

@@ -21,6 +21,7 @@ Create Date: 2026-11-23 01:20:00.000000
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0007"

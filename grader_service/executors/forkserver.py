@@ -81,8 +81,8 @@ def _kernel_modules() -> list[str]:
             null = os.open(os.devnull, os.O_RDWR)
             os.dup2(null, 1)
             os.dup2(null, 2)
-            from jupyter_client.connect import write_connection_file
             from ipykernel.kernelapp import IPKernelApp
+            from jupyter_client.connect import write_connection_file
 
             folder = tempfile.mkdtemp(prefix="grader-warm-")
             connection = os.path.join(folder, "kernel.json")

@@ -292,7 +292,7 @@ class ProcessExecutor(Executor):
                 pid = int(started.get("pid", 0))
                 finished = json.loads(await events.readline() or b"{}")
                 rc = finished.get("exit")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             timed_out = True
         except ValueError:
             rc = None
@@ -305,7 +305,7 @@ class ProcessExecutor(Executor):
                 out, out_cut = await stdout_task
                 err, _ = await stderr_task
                 await feed
-        except asyncio.TimeoutError:
+        except TimeoutError:
             stdout_task.cancel()
             stderr_task.cancel()
             raise InfrastructureError("the grading process's pipes stayed open after it ended") from None

@@ -12,7 +12,6 @@ from dulwich.repo import Repo
 from dulwich.server import Backend, BackendRepo, ReceivePackHandler, UploadPackHandler
 
 from . import recent_tips
-
 from .access import GitAccessDecision
 from .checks import ZERO_SHA, ContentChecker, PushPolicy, RefCommand, check_ref_update
 from .names import RepoRef

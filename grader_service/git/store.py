@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dulwich.errors import NotGitRepository
-from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.object_store import BaseObjectStore
+from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.repo import Repo
 
 from . import recent_tips

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -62,7 +62,7 @@ def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits
             raise BadRequest("points may not be null", field="points")
         assignment.points = body.points
     if "deadline" in given:
-        assignment.deadline = body.deadline.astimezone(timezone.utc) if body.deadline else None
+        assignment.deadline = body.deadline.astimezone(UTC) if body.deadline else None
     if "late_periods" in given:
         assignment.late_periods = _late_periods(body)
     if "max_submissions" in given:

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ class Workspace:
         )
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             raise GitError(504, f"git {args[0]} did not finish within {self.timeout:g} s") from None
         text = out.decode("utf-8", "replace").replace(ctx.token, "***")
@@ -261,7 +261,7 @@ def json_body(payload: Any) -> bytes:
 
 
 def _now(compact: bool = False) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.strftime("%Y%m%dT%H%M%SZ") if compact else now.isoformat(timespec="seconds")
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from grader_service.git.names import RepoRef
 
 
 def _iso(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).isoformat()
+    return (datetime.now(UTC) + delta).isoformat()
 
 
 def test_student_hands_in_and_sees_only_their_own(lecture_world):

@@ -75,8 +75,8 @@ def test_admin_sets_a_password_and_the_user_logs_in_with_mapped_roles(password_s
     b = _login(svc, "Pat", "correct horse")  # user names are case-insensitive
     assert "signed in as pat" in b.last.text
     with svc.db.session() as s:
-        from grader_service.services.users import get_or_create_user
         from grader_service.auth.tokens import create_token
+        from grader_service.services.users import get_or_create_user
 
         token = create_token(s, get_or_create_user(s, "pat"))
         s.commit()
@@ -109,6 +109,7 @@ def test_post_auth_hook_can_refuse_and_admin_users_become_admins(password_servic
     assert "signed in as root-by-login" in _login(svc, "root-by-login", "password-123").last.text
     with svc.db.session() as s:
         from sqlalchemy import select
+
         from grader_service.orm.models import User
 
         assert s.scalar(select(User.admin).where(User.name == "root-by-login")) is True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-from pathlib import Path
 
 import pytest
 from traitlets.config import Config

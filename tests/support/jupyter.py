@@ -71,7 +71,7 @@ class JupyterServer:
         self.args = args
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "JupyterServer":
+    def start(self) -> JupyterServer:
         self.root.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "GRADER_"))}
         env.update(self.env)
@@ -96,7 +96,7 @@ class JupyterServer:
         )
         return self
 
-    def wait(self, timeout: float = 60) -> "JupyterServer":
+    def wait(self, timeout: float = 60) -> JupyterServer:
         assert self.proc is not None
         wait_http(
             f"{self.url}/api/status",
@@ -137,7 +137,7 @@ class Hub:
         }
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> "Hub":
+    def start(self, timeout: float = 60) -> Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "GRADER_"))}
         env.update(self.env)

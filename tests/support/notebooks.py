@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader_service.demo_notebook import nbgrader_cell_meta
-
 
 SOLUTION = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n"
 

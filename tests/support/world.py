@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from grader_service.git.names import RepoRef
 from grader_service.orm.models import (
     Assignment,
     AssignmentStatus,
@@ -16,7 +17,6 @@ from grader_service.orm.models import (
     Submission,
 )
 from grader_service.services.users import get_or_create_user
-from grader_service.git.names import RepoRef
 from tests.support.server import ServiceProcess
 
 

@@ -16,7 +16,6 @@ from grader_service.git.names import RepoRef
 from grader_service.orm.models import (
     Assignment,
     AssignmentStatus,
-    AutoStatus,
     Job,
     JobState,
     Lecture,

@@ -7,7 +7,6 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from grader_service.convert import cells
 from grader_service.convert.notebook_io import change_cell_type, copy_node, normalise_cell
 from grader_service.convert.preprocessors.base import Preprocessor, Resources
 
