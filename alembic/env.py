@@ -8,6 +8,7 @@ from alembic import context
 from grader_service.orm import (
     auth,  # noqa: F401  (login sessions, password users, OAuth codes)
     grades,  # noqa: F401  (the grades tables)
+    grading,  # noqa: F401  (the grading record)
     models,  # noqa: F401  (registers every table on the metadata)
 )
 from grader_service.orm.base import Base

@@ -42,3 +42,11 @@ class Conflict(GraderError):
     """The request is valid but the resource's state refuses it (deadline passed, has submissions...)."""
 
     status = 409
+
+
+class JobConflict(Conflict):
+    """The same work is already queued or running: the answer carries that job (so a client can follow it)."""
+
+    def __init__(self, message: str, job: dict[str, object]) -> None:
+        super().__init__(message)
+        self.job = job

@@ -167,6 +167,8 @@ class ApiHandler(web.RequestHandler):
         body: dict[str, Any] = {"status": status_code, "message": message}
         if field:
             body["field"] = field
+        if getattr(exc, "job", None) is not None:
+            body["job"] = exc.job  # type: ignore[union-attr]
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps(body))
 

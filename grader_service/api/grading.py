@@ -12,6 +12,8 @@ from grader_service.api.lectures import LID
 from grader_service.api.submissions import BASE, SID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
+from grader_service.git.store import RepoStore
+from grader_service.schemas.grading_record import AutogradeRequest
 from grader_service.services import grading as svc
 from grader_service.services import jobs
 from grader_service.services.settings import Limits
@@ -23,8 +25,20 @@ def _generate(session: Session, actor: Actor, lid: int, aid: int) -> dict[str, A
     return jobs.job_view(svc.request_generate(session, actor, lid, aid), with_log=False)
 
 
-def _rerun(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> dict[str, Any]:
-    return jobs.job_view(svc.rerun_autograde(session, actor, lid, aid, sid, limits), with_log=False)
+def _rerun(
+    session: Session,
+    actor: Actor,
+    lid: int,
+    aid: int,
+    sid: int,
+    limits: Limits,
+    body: AutogradeRequest,
+    store: RepoStore,
+) -> dict[str, Any]:
+    job = svc.rerun_autograde(session, actor, lid, aid, sid, limits, body, store)
+    view = jobs.job_view(job, with_log=False)
+    view["payload"] = job.payload or {}
+    return view
 
 
 def _cancel(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
@@ -51,8 +65,15 @@ class GenerateHandler(ApiHandler):
 class AutogradeHandler(ApiHandler):
     docs = {
         "post": {
-            "summary": "Re-run autograde on this submission (a new job)",
-            "responses": {"202": "queued", "409": "a job of this submission is still queued or running"},
+            "summary": 'Re-run autograde on this submission (a new job). No body or {"version": '
+            '"original"}: the student\'s commit; {"version": "edit"[, "commit"]}: a tutor\'s '
+            "corrected version pushed to the submission's `edit` repo (its newest commit by default); the "
+            "student's commit stays untouched and the grading record names the version graded",
+            "body": AutogradeRequest,
+            "responses": {
+                "202": "queued",
+                "409": "a job of this submission is still queued or running, or the edit repo is empty",
+            },
         },
         "delete": {
             "summary": "Cancel the queued or running autograde job of this submission",
@@ -62,7 +83,7 @@ class AutogradeHandler(ApiHandler):
 
     @requires("submissions:grade")
     async def post(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:
-        self.no_body()
+        body = self.parse_body(AutogradeRequest) if self.request.body.strip() else AutogradeRequest()
         self.write_json(
             await self.call(
                 _rerun,
@@ -71,6 +92,8 @@ class AutogradeHandler(ApiHandler):
                 int(assignment_id),
                 int(submission_id),
                 self.settings["limits"],
+                body,
+                self.settings["git_store"],
             ),
             status=202,
         )

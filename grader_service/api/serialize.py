@@ -44,6 +44,8 @@ def assignment(a: Assignment, *, staff: bool = False) -> dict[str, Any]:
         "allowed_files": list(a.allowed_files or []),
         "status": a.status.value,
         "grading_basis": a.grading_basis.value if a.grading_basis else "best",
+        "feedback_release": a.feedback_release.value if a.feedback_release else "manual",
+        "score_visibility": a.score_visibility.value if a.score_visibility else "immediate",
         "created_at": iso(a.created_at),
         "updated_at": iso(a.updated_at),
         "generated": a.release_commit is not None,
@@ -59,8 +61,12 @@ def assignment(a: Assignment, *, staff: bool = False) -> dict[str, Any]:
     return out
 
 
-def submission(s: Submission, username: str, lecture_id: int) -> dict[str, Any]:
-    return {
+SCORE_FIELDS = ("auto_score", "manual_score", "score", "final_score")
+
+
+def submission(s: Submission, username: str, lecture_id: int, *, hide_scores: bool = False) -> dict[str, Any]:
+    """`hide_scores`: a student's view while the assignment shows scores only with released feedback."""
+    out = {
         "id": s.id,
         "lecture_id": lecture_id,
         "assignment_id": s.assignment_id,
@@ -76,4 +82,8 @@ def submission(s: Submission, username: str, lecture_id: int) -> dict[str, Any]:
         "late_scaling": s.late_scaling,
         "final_score": s.final_score,
         "updated_at": iso(s.updated_at),
+        "scores_visible": not hide_scores,
     }
+    if hide_scores:
+        out.update(dict.fromkeys(SCORE_FIELDS))
+    return out

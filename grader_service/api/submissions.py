@@ -13,22 +13,36 @@ from grader_service.api.lectures import LID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
 from grader_service.git.store import RepoStore
+from grader_service.orm.models import Submission
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services import submissions as svc
 from grader_service.services.grading import autograde_state
+from grader_service.services.manual_grading import scores_visible
 from grader_service.services.settings import Limits
 
 SID = r"(?P<submission_id>\d{1,18})"
 BASE = rf"/api/lectures/{LID}/assignments/{AID}/submissions"
 
 
+def _view(actor: Actor, s: Submission, name: str, lid: int) -> dict[str, Any]:
+    hide = not actor.is_staff(lid) and not scores_visible(s)
+    return serialize.submission(s, name, lid, hide_scores=hide)
+
+
 def _list(
-    session: Session, actor: Actor, lid: int, aid: int, user: str | None, filter_: str | None
+    session: Session,
+    actor: Actor,
+    lid: int,
+    aid: int,
+    user: str | None,
+    filter_: str | None,
+    needs_manual: bool | None,
+    auto_status: str | None,
 ) -> list[dict[str, Any]]:
-    return [
-        serialize.submission(s, name, lid)
-        for s, name in svc.list_submissions(session, actor, lid, aid, user, filter_)
-    ]
+    rows = svc.list_submissions(
+        session, actor, lid, aid, user, filter_, needs_manual=needs_manual, auto_status=auto_status
+    )
+    return [_view(actor, s, name, lid) for s, name in rows]
 
 
 def _create(
@@ -40,14 +54,12 @@ def _create(
     limits: Limits,
     store: RepoStore,
 ) -> dict[str, Any]:
-    return serialize.submission(
-        svc.create_submission(session, actor, lid, aid, body, limits, store), actor.name, lid
-    )
+    return _view(actor, svc.create_submission(session, actor, lid, aid, body, limits, store), actor.name, lid)
 
 
 def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
     submission, name = svc.get_submission_view(session, actor, lid, aid, sid)
-    out = serialize.submission(submission, name, lid)
+    out = _view(actor, submission, name, lid)
     out["autograde"] = autograde_state(session, submission, with_log=actor.is_staff(lid))
     return out
 
@@ -62,7 +74,12 @@ class SubmissionListHandler(ApiHandler):
     docs = {
         "get": {
             "summary": "Submissions: my own (students) or everyone's (tutors, instructors)",
-            "query": {"user": "only this user's (staff)", "filter": "latest or best: one per user"},
+            "query": {
+                "user": "only this user's (staff)",
+                "filter": "latest or best: one per user",
+                "needs_manual": "true: only submissions with a cell waiting for a human (false: none)",
+                "auto_status": "pending, running, automatically_graded or grading_failed",
+            },
         },
         "post": {
             "summary": "Hand in a commit of my `user` repo (default: its newest commit); queues "
@@ -77,8 +94,21 @@ class SubmissionListHandler(ApiHandler):
     async def get(self, lecture_id: str, assignment_id: str) -> None:
         user = self.get_query_argument("user", None)
         filter_ = self.get_query_argument("filter", None)
+        needs_manual = (
+            self.query_bool("needs_manual") if self.get_query_argument("needs_manual", "") else None
+        )
+        auto_status = self.get_query_argument("auto_status", None) or None
         self.write_json(
-            await self.call(_list, self.actor, int(lecture_id), int(assignment_id), user, filter_)
+            await self.call(
+                _list,
+                self.actor,
+                int(lecture_id),
+                int(assignment_id),
+                user,
+                filter_,
+                needs_manual,
+                auto_status,
+            )
         )
 
     @requires("submissions:create")
@@ -105,7 +135,8 @@ class SubmissionHandler(ApiHandler):
             "instructors). Students see only their own"
         },
         "patch": {
-            "summary": "Set statuses and the manual score (tutors, instructors)",
+            "summary": "Set auto_status or manual_status (tutors, instructors). Scores are set cell by "
+            "cell (PATCH .../grading); feedback_status is set by the system only",
             "body": SubmissionUpdate,
         },
     }

@@ -60,6 +60,21 @@ class GradingBasis(str, enum.Enum):
     latest = "latest"
 
 
+class FeedbackRelease(enum.StrEnum):
+    """When a submission's feedback reaches the student."""
+
+    manual = "manual"
+    on_grading = "on_grading"
+    after_deadline = "after_deadline"
+
+
+class ScoreVisibility(enum.StrEnum):
+    """When a student sees the scores of a submission."""
+
+    immediate = "immediate"
+    after_feedback = "after_feedback"
+
+
 class AutoStatus(str, enum.Enum):
     pending = "pending"
     running = "running"
@@ -183,6 +198,14 @@ class Assignment(Base):
     grading_basis: Mapped[GradingBasis] = mapped_column(
         _enum(GradingBasis, "grading_basis"), default=GradingBasis.best, server_default="best"
     )
+    feedback_release: Mapped[FeedbackRelease] = mapped_column(
+        _enum(FeedbackRelease, "feedback_release"), default=FeedbackRelease.manual, server_default="manual"
+    )
+    score_visibility: Mapped[ScoreVisibility] = mapped_column(
+        _enum(ScoreVisibility, "score_visibility"),
+        default=ScoreVisibility.immediate,
+        server_default="immediate",
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -271,6 +294,7 @@ __all__ = [
     "Assignment",
     "AssignmentStatus",
     "AutoStatus",
+    "FeedbackRelease",
     "FeedbackStatus",
     "GradingBasis",
     "Job",
@@ -280,6 +304,7 @@ __all__ = [
     "LectureStatus",
     "ManualStatus",
     "Role",
+    "ScoreVisibility",
     "Submission",
     "User",
 ]

@@ -80,6 +80,14 @@ class AssignmentFields(Strict):
     allowed_files: AllowedFiles | None = None
     position: Annotated[int, Field(ge=0, le=100_000)] | None = None
     grading_basis: Literal["best", "latest"] | None = None
+    feedback_release: Literal["manual", "on_grading", "after_deadline"] | None = Field(
+        None,
+        description="when feedback reaches students: released by staff (manual), as soon as a submission "
+        "is fully graded (on_grading), or once fully graded and past the deadline (after_deadline)",
+    )
+    score_visibility: Literal["immediate", "after_feedback"] | None = Field(
+        None, description="whether students see scores at once or only with released feedback"
+    )
 
 
 class AssignmentCreate(AssignmentFields):
@@ -96,12 +104,11 @@ class SubmissionCreate(Strict):
 
 
 class SubmissionUpdate(Strict):
+    """Statuses a tutor may set. Scores come from the per-cell grading record (PATCH .../grading) and
+    `feedback_status` only from the system, so neither is accepted here."""
+
     auto_status: Literal["pending", "running", "automatically_graded", "grading_failed"] | None = None
     manual_status: Literal["not_graded", "being_edited", "manually_graded"] | None = None
-    feedback_status: (
-        Literal["not_generated", "generating", "generated", "released", "generation_failed"] | None
-    ) = None
-    manual_score: Annotated[float, Field(ge=0.0)] | None = None
 
 
 Score = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]

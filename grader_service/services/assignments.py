@@ -12,9 +12,17 @@ from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, Forbidden
 from grader_service.grades.late import late_scaling, validate_late_periods
 from grader_service.orm.base import utcnow
-from grader_service.orm.models import Assignment, AssignmentStatus, GradingBasis, Submission
+from grader_service.orm.models import (
+    Assignment,
+    AssignmentStatus,
+    FeedbackRelease,
+    GradingBasis,
+    ScoreVisibility,
+    Submission,
+)
 from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, AssignmentUpdate
 from grader_service.services.access import get_assignment, get_lecture
+from grader_service.services.feedback_state import queue_due_releases
 from grader_service.services.gradebook import enqueue_lecture_recompute
 from grader_service.services.settings import Limits
 
@@ -77,6 +85,12 @@ def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits
         if body.grading_basis is None:
             raise BadRequest("grading_basis may not be null", field="grading_basis")
         assignment.grading_basis = GradingBasis(body.grading_basis)
+    for name, kind in (("feedback_release", FeedbackRelease), ("score_visibility", ScoreVisibility)):
+        if name in given:
+            value = getattr(body, name)
+            if value is None:
+                raise BadRequest(f"{name} may not be null", field=name)
+            setattr(assignment, name, kind(value))
     if assignment.late_periods and assignment.deadline is None:
         raise BadRequest("late_periods need a deadline", field="late_periods")
 
@@ -123,6 +137,7 @@ def update_assignment(
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
     before = _grading_inputs(assignment)
     lateness_before = (assignment.deadline, list(assignment.late_periods or []))
+    release_before = (assignment.feedback_release, assignment.deadline)
     if body.name is not None:
         assignment.name = body.name
     _apply_fields(assignment, body, limits)
@@ -154,6 +169,8 @@ def update_assignment(
         enqueue_lecture_recompute(
             session, lecture_id, reason="assignment changed", assignment_ids=[assignment.id]
         )
+    if (assignment.feedback_release, assignment.deadline) != release_before:
+        queue_due_releases(session, assignment)  # e.g. switched to on_grading: graded work goes out now
     return assignment
 
 

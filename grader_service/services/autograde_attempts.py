@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from grader_service.auth.tokens import hash_token
+from grader_service.git.names import RepoRef
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.services import jobs
 
@@ -27,6 +28,8 @@ class Attempt:
     assignment_id: int
     username: str
     commit: str
+    #: the repo the graded version is in: the student's `user` repo or the tutor's `edit` repo
+    source: RepoRef | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -61,10 +64,11 @@ def start(
     sub = session.get(Submission, job.submission_id)
     assert sub is not None
     assignment = sub.assignment
+    source, commit, _ = graded_source(job, sub)
     problem = None
     if assignment.gradebook is None:
         problem = "the assignment has no generated release (gradebook); generate it, then re-run autograde"
-    elif not sub.commit_hash:
+    elif not commit:
         problem = "the submission names no commit"
     if problem:
         jobs.finish(job, JobState.failed, error=problem, log=problem)
@@ -82,8 +86,20 @@ def start(
         lecture_code=assignment.lecture.code,
         assignment_id=assignment.id,
         username=sub.user.name,
-        commit=sub.commit_hash or "",
+        commit=commit,
+        source=source,
     )
+
+
+def graded_source(job: Job, sub: Submission) -> tuple[RepoRef, str, str]:
+    """(repo, commit, version) an autograde job grades: the student's commit, or the tutor's corrected
+    version in the submission's `edit` repo (`payload.version == "edit"`, commit fixed when queued)."""
+    assignment = sub.assignment
+    code, aid = assignment.lecture.code, str(assignment.id)
+    payload = job.payload or {}
+    if payload.get("version") == "edit":
+        return RepoRef(code, aid, "edit", str(sub.id)), str(payload.get("commit") or ""), "edit"
+    return RepoRef(code, aid, "user", sub.user.name), sub.commit_hash or "", "original"
 
 
 def requeue(session: Session, job_id: int, attempt: int, error: str) -> bool:

@@ -26,6 +26,9 @@ TASK_QUEUES: dict[str, str] = {
     "assignments.generate": "generate",
     "grades.recompute_learner": "grades",
     "grades.recompute_lecture": "batch",
+    # database workers: feedback pages are read from and committed to the git store
+    "feedback.generate": "feedback",
+    "feedback.bulk": "feedback",
 }
 
 

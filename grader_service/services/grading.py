@@ -8,8 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
-from grader_service.errors import Conflict, NotFound
+from grader_service.errors import BadRequest, Conflict, NotFound
+from grader_service.git.names import RepoRef
+from grader_service.git.store import RepoStore
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
+from grader_service.schemas.grading_record import AutogradeRequest
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_lecture, get_submission
 from grader_service.services.dispatch import enqueue
@@ -18,14 +21,18 @@ from grader_service.services.settings import Limits
 ACTIVE = (JobState.queued, JobState.running)
 
 
-def queue_autograde(session: Session, submission: Submission, limits: Limits) -> Job:
-    """A new autograde job for `submission`, sent to the `autograde` queue when the transaction commits."""
+def queue_autograde(
+    session: Session, submission: Submission, limits: Limits, payload: dict[str, Any] | None = None
+) -> Job:
+    """A new autograde job for `submission`, sent to the `autograde` queue when the transaction commits.
+    `payload` {"version": "edit", "commit": ...} grades a tutor's corrected version instead."""
     job = jobs.create_job(
         session,
         "autograde",
         lecture_id=submission.assignment.lecture_id,
         assignment_id=submission.assignment_id,
         submission_id=submission.id,
+        payload=payload,
     )
     submission.auto_status = AutoStatus.pending
     enqueue(session, "autograde.run", job_id=job.id, _options=limits.task_time_limits())
@@ -39,11 +46,39 @@ def _active_job(session: Session, kind: str, **where: int) -> Job | None:
     return session.scalars(stmt.limit(1)).first()
 
 
-def rerun_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> Job:
+def rerun_autograde(
+    session: Session,
+    actor: Actor,
+    lid: int,
+    aid: int,
+    sid: int,
+    limits: Limits,
+    body: AutogradeRequest | None = None,
+    store: RepoStore | None = None,
+) -> Job:
+    """Grade the submission again: the student's commit, or (version=edit) a tutor's corrected version
+    from the submission's `edit` repo, its newest commit unless one is named. The student's commit is
+    never touched; the grading record says which version it graded."""
     submission = get_submission(session, actor, lid, aid, sid)
+    body = body or AutogradeRequest()
+    if body.commit is not None and body.version != "edit":
+        raise BadRequest("commit: only a version=edit re-run names a commit", field="commit")
+    payload = None
+    if body.version == "edit":
+        assert store is not None
+        ref = RepoRef(submission.assignment.lecture.code, str(submission.assignment_id), "edit", str(sid))
+        commit = body.commit or store.head(ref)
+        if commit is None:
+            raise Conflict(
+                f"the edit repo of submission {sid} has no commits: push the corrected version to "
+                f"/git/{ref} first"
+            )
+        if not store.has_commit(ref, commit):
+            raise BadRequest(f"commit {commit} is not in the edit repo of submission {sid}", field="commit")
+        payload = {"version": "edit", "commit": commit}
     if _active_job(session, "autograde", submission_id=submission.id):
         raise Conflict("this submission is already queued or being graded; cancel that job first")
-    return queue_autograde(session, submission, limits)
+    return queue_autograde(session, submission, limits, payload)
 
 
 def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> Job:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from grader_service.auth.tokens import hash_token, new_token_value
 from grader_service.errors import BadRequest, NotFound, Unauthorized
-from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
 from grader_service.services import autograde_attempts
+from grader_service.services.autograde_attempts import graded_source
 from grader_service.services.results import record_autograde
 
 MAX_FILES = 2000
@@ -49,10 +49,10 @@ def job_input(
     sub = session.get(Submission, job.submission_id)
     assert sub is not None
     assignment = sub.assignment
-    ref = RepoRef(assignment.lecture.code, str(assignment.id), "user", sub.user.name)
+    ref, commit, _ = graded_source(job, sub)
     files = {
-        path: base64.b64encode(store.read_file(ref, sub.commit_hash or "", path)).decode("ascii")
-        for path in store.list_files(ref, sub.commit_hash or "")
+        path: base64.b64encode(store.read_file(ref, commit, path)).decode("ascii")
+        for path in store.list_files(ref, commit)
     }
     return {
         "job_id": job.id,

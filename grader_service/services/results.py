@@ -6,14 +6,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from grader_service.convert.test_errors import visible_test_errors
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
-from grader_service.services import jobs
+from grader_service.services import grading_record, jobs
+from grader_service.services.autograde_attempts import graded_source
 from grader_service.services.dispatch import enqueue
-from grader_service.services.submissions import recompute_scores
+from grader_service.services.feedback_state import after_grading_change
 
 
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
@@ -57,16 +59,35 @@ def record_autograde(
             f"Autograded submission {sub.id}",
             branch=f"submission-{sub.id}",
         )
-    if outcome.ok and outcome.result is not None:
+    _, commit, version = graded_source(job, sub)
+    graded = outcome.ok and outcome.result is not None
+    if graded:
+        assert outcome.result is not None
         summary = summarise(outcome.result)
         summary["autograde_commit"] = graded_commit
+        summary["version"], summary["graded_commit"] = version, commit
         sub.auto_score = float(outcome.result.get("score") or 0.0)
         sub.auto_status = AutoStatus.automatically_graded
         jobs.finish(job, JobState.succeeded, log=outcome.log, result=summary)
     else:
         sub.auto_status = AutoStatus.grading_failed
         jobs.finish(job, JobState.failed, log=outcome.log, error=outcome.error or "grading failed")
-    recompute_scores(sub)
+    if assignment.gradebook:
+        # the per-cell record; the submission's score is derived from it (a failure leaves cells to humans)
+        record = grading_record.sync_autograde(
+            session,
+            sub,
+            assignment.gradebook,
+            outcome.result if graded else None,
+            visible_test_errors(outcome.files, assignment.gradebook) if graded else {},
+            version=version,
+            commit=commit,
+            autograde_commit=graded_commit,
+            job_id=job.id,
+        )
+        after_grading_change(session, sub, record)
+    else:
+        grading_record.apply_to_submission(sub, [])
     sub.updated_at = utcnow()
     enqueue(session, "grades.recompute_learner", lecture_id=assignment.lecture_id, user_id=sub.user_id)
     return True

@@ -27,8 +27,8 @@ from grader_service.orm.models import (
 )
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services.access import get_assignment, get_lecture, get_submission
-from grader_service.services.dispatch import enqueue
 from grader_service.services.grading import queue_autograde
+from grader_service.services.grading_record import needs_manual_clause, recompute_from_cells
 from grader_service.services.settings import Limits
 
 # Handing in is check-then-insert; these locks serialise it per (assignment, user) within one process, and
@@ -41,10 +41,8 @@ def _lock_for(assignment_id: int, user_id: int) -> threading.Lock:
 
 
 def recompute_scores(submission: Submission) -> None:
-    submission.score = (
-        submission.manual_score if submission.manual_score is not None else submission.auto_score
-    )
-    submission.final_score = None if submission.score is None else submission.score * submission.late_scaling
+    """Score from the per-cell grading record (or the automatic score before there is one), late scaled."""
+    recompute_from_cells(submission)
 
 
 def _submitted_commit(
@@ -134,10 +132,18 @@ def list_submissions(
     assignment_id: int,
     username: str | None,
     filter_: str | None,
+    *,
+    needs_manual: bool | None = None,
+    auto_status: str | None = None,
 ) -> list[tuple[Submission, str]]:
     assignment = get_assignment(session, actor, lecture_id, assignment_id)
     if filter_ not in (None, "", "latest", "best"):
         raise BadRequest(f"filter must be 'latest' or 'best' (got {filter_!r})", field="filter")
+    statuses = [s.value for s in AutoStatus]
+    if auto_status is not None and auto_status not in statuses:
+        raise BadRequest(
+            f"auto_status must be one of {', '.join(statuses)} (got {auto_status!r})", field="auto_status"
+        )
     stmt = (
         select(Submission, User.name)
         .join(User, User.id == Submission.user_id)
@@ -147,6 +153,11 @@ def list_submissions(
         stmt = stmt.where(Submission.user_id == actor.user_id)
     elif username:
         stmt = stmt.where(User.name == username)
+    if auto_status is not None:
+        stmt = stmt.where(Submission.auto_status == AutoStatus(auto_status))
+    if needs_manual is not None:
+        waiting = needs_manual_clause()
+        stmt = stmt.where(waiting if needs_manual else ~waiting)
     if filter_:
         order = (
             (
@@ -189,23 +200,12 @@ def update_submission(
 ) -> tuple[Submission, str]:
     submission, name = get_submission_view(session, actor, lecture_id, assignment_id, submission_id)
     given = body.model_fields_set
-    for field in ("auto_status", "manual_status", "feedback_status"):
+    for field in ("auto_status", "manual_status"):
         if field in given:
             value = getattr(body, field)
             if value is None:
                 raise BadRequest(f"{field} may not be null", field=field)
             setattr(submission, field, type(getattr(submission, field))(value))
-    if "manual_score" in given:
-        points = submission.assignment.points
-        if body.manual_score is not None and body.manual_score > points:
-            raise BadRequest(
-                f"manual_score {body.manual_score} is above the assignment's points ({points})",
-                field="manual_score",
-            )
-        submission.manual_score = body.manual_score
-        if body.manual_score is not None and "manual_status" not in given:
-            submission.manual_status = ManualStatus.manually_graded
-        enqueue(session, "grades.recompute_learner", lecture_id=lecture_id, user_id=submission.user_id)
     recompute_scores(submission)
     submission.updated_at = utcnow()
     session.flush()

@@ -46,7 +46,7 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
             job_id,
             started.number,
             started.submission_id,
-            user_repo_args=(started.lecture_code, started.assignment_id, started.username, started.commit),
+            source=(started.source, started.commit),
             spec_args=spec_args,
         )
     except InfrastructureError as exc:  # back to queued, with the reason; the task retries with backoff
@@ -62,16 +62,16 @@ def _run(
     attempt: int,
     submission_id: int,
     *,
-    user_repo_args: tuple[str, int, str, str],
+    source: tuple[RepoRef | None, str],
     spec_args: dict,
 ) -> str:  # type: ignore[type-arg]
-    lecture_code, assignment_id, username, commit = user_repo_args
+    user_repo, commit = source
     if ctx.executor.remote:  # the executor's pod fetches the submission from the service itself
         result = asyncio.run(ctx.executor.run(JobSpec(input_dir=None, **spec_args)))
         return _record(ctx, job_id, attempt, submission_id, result)
     workdir = Path(tempfile.mkdtemp(prefix=f"export-job{job_id}-", dir=ctx.scratch_root))
     try:
-        user_repo = RepoRef(lecture_code, str(assignment_id), "user", username)
+        assert user_repo is not None
         try:
             ctx.store.export(user_repo, commit, workdir / "submission")
         except StoreError as exc:

@@ -10,8 +10,9 @@ from kombu import Exchange, Queue
 from grader_service.services.dispatch import TASK_QUEUES
 
 #: autograde: grading (database or remote workers); generate: releases; grades: the stream queue of grade
-#: updates; batch: lecture-wide recomputes. Only `autograde` may be consumed by remote workers.
-QUEUES = ("autograde", "generate", "grades", "batch")
+#: updates; batch: lecture-wide recomputes; feedback: feedback pages. Only `autograde` may be consumed by
+#: remote workers.
+QUEUES = ("autograde", "generate", "grades", "batch", "feedback")
 EMBEDDED_BROKER = "memory://localhost/"
 
 

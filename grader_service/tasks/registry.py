@@ -12,6 +12,7 @@ from grader_service.executors.base import InfrastructureError
 from grader_service.grades import recompute
 from grader_service.services import autograde_attempts as attempts
 from grader_service.tasks import autograde as autograde_body
+from grader_service.tasks import feedback as feedback_body
 from grader_service.tasks import generate as generate_body
 from grader_service.tasks import remote_autograde
 from grader_service.tasks.context import RemoteWorkerContext, get_context, get_db_context
@@ -79,6 +80,16 @@ def assignments_generate(self: Task, job_id: int) -> str:
     return generate_body.generate(get_db_context(), job_id)
 
 
+@shared_task(name="feedback.generate", acks_late=True, reject_on_worker_lost=True)
+def feedback_generate(job_id: int) -> str:
+    return feedback_body.generate(get_db_context(), job_id)
+
+
+@shared_task(name="feedback.bulk", acks_late=True, reject_on_worker_lost=True)
+def feedback_bulk(job_id: int) -> str:
+    return feedback_body.bulk(get_db_context(), job_id)
+
+
 @shared_task(name="grades.recompute_learner", acks_late=True)
 def grades_recompute_learner(lecture_id: int, user_id: int) -> str:
     grade = recompute.recompute_learner(get_db_context().db.session_factory, lecture_id, user_id)
@@ -99,6 +110,8 @@ def register_tasks(app: Celery) -> None:
         "assignments.generate",
         "grades.recompute_learner",
         "grades.recompute_lecture",
+        "feedback.generate",
+        "feedback.bulk",
     } - set(app.tasks)
     if missing:
         raise RuntimeError(f"tasks not registered: {sorted(missing)}")

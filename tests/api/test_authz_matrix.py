@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from grader_service.orm.models import Job, JobState, Lecture, Submission
+from grader_service.git.names import RepoRef
+from grader_service.orm.grading import SubmissionGrading
+from grader_service.orm.models import FeedbackStatus, Job, JobState, Lecture, Submission
 from tests.api.routes import registered_routes
+from tests.support.grading import seed_record
 from tests.support.workers import make_worker_token
 from tests.support.world import LectureWorld, build_world
 
@@ -159,6 +162,53 @@ EXPECTED.update(
 )
 
 
+def _seed_grading(world: LectureWorld) -> None:
+    seed_record(world.service, world.submission_id)
+
+
+def _released_feedback(world: LectureWorld) -> None:
+    """Pages generated and released, as the feedback job leaves them."""
+    seed_record(world.service, world.submission_id)
+    store, sid = world.service.store, world.submission_id
+    page = {"hw.html": b"<!DOCTYPE html><p>feedback</p>"}
+    aid = str(world.released_id)
+    made = store.commit_tree(
+        RepoRef(world.lecture_code, aid, "autograde", world.names["student"]),
+        page,
+        "fb",
+        branch=f"feedback-{sid}",
+    )
+    published = store.commit_tree(
+        RepoRef(world.lecture_code, aid, "feedback", world.names["student"]),
+        {f"{sid}/hw.html": page["hw.html"]},
+        "fb",
+    )
+    with world.service.db.session() as s:
+        record = s.get(SubmissionGrading, sid)
+        record.feedback_commit, record.feedback_pages, record.feedback_revision = made, ["hw.html"], 1
+        record.feedback_released_commit = published
+        s.get(Submission, sid).feedback_status = FeedbackStatus.released
+        s.commit()
+
+
+EXPECTED.update(
+    {
+        (S + "/grading", "GET"): (MEMBERS, 200, None, _seed_grading),  # students: their own results
+        (S + "/grading", "PATCH"): (
+            STAFF,
+            200,
+            lambda w: {"cells": {"explain": {"manual_score": 1, "comment": "ok"}}},
+            _seed_grading,
+        ),
+        (S + "/feedback", "GET"): (MEMBERS, 200, None, None),
+        (S + "/feedback", "POST"): (STAFF, 202, None, _seed_grading),
+        (S + "/feedback/release", "POST"): (STAFF, 202, None, _seed_grading),
+        (S + "/feedback/{path}", "GET"): (MEMBERS, 200, None, _released_feedback),
+        (A + "/feedback", "POST"): (STAFF, 202, lambda w: {"action": "generate", "submissions": "all"}, None),
+    }
+)
+
+
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
     if (
         rule == "job"
@@ -202,6 +252,7 @@ def test_authorization(service, route, method, caller):
         submission_id=world.submission_id,
         job_id=world.job_id,
         username=world.names["student"],
+        path="hw.html",
     )
     r = world.req(caller, method, path, json=body(world) if body else None)
     want = expected_status(rule, success, caller)

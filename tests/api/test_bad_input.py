@@ -107,15 +107,43 @@ CASES: dict[tuple[str, str, str], list[tuple[Any, str | None]]] = {
         ({"sha": "a" * 40}, "sha"),
     ],
     (S, "PATCH", "tutor"): [
-        ({"manual_score": -1}, "manual_score"),
-        ({"manual_score": 11}, "manual_score"),
+        ({"manual_score": 5}, "manual_score"),  # scores are set cell by cell now (.../grading)
+        ({"feedback_status": "released"}, "feedback_status"),  # set by the system only
         ({"auto_status": "done"}, "auto_status"),
-        ({"manual_score": "5"}, "manual_score"),
         ({"score": 3}, "score"),
     ],
 }
 CASES[(A + "/generate", "POST", "instructor")] = [({"force": True}, None)]
-CASES[(S + "/autograde", "POST", "tutor")] = [({"now": 1}, None)]
+CASES[(S + "/autograde", "POST", "tutor")] = [
+    ({"now": 1}, "now"),
+    ({"version": "mine"}, "version"),
+    ({"version": "edit", "commit": "xyz"}, "commit"),
+    ({"version": "original", "commit": "a" * 40}, "commit"),
+]
+CASES[(S + "/grading", "PATCH", "tutor")] = [
+    ({}, "cells"),
+    ({"cells": {}}, "cells"),
+    ({"cells": []}, "cells"),
+    ({"cells": {"explain": {"manual_score": "5"}}}, "cells.explain.manual_score"),
+    ({"cells": {"explain": {"manual_score": -1}}}, "cells.explain.manual_score"),
+    ({"cells": {"explain": {"extra_credit": True}}}, "cells.explain.extra_credit"),
+    ({"cells": {"explain": {"comment": 5}}}, "cells.explain.comment"),
+    ({"cells": {"explain": {"comment": "x" * 10_001}}}, "cells.explain.comment"),
+    ({"cells": {"explain": {"score": 1}}}, "cells.explain.score"),
+]
+CASES[(S + "/feedback", "POST", "tutor")] = [({"release": True}, None)]
+CASES[(S + "/feedback/release", "POST", "tutor")] = [([1], None)]
+CASES[(A + "/feedback", "POST", "tutor")] = [
+    ({}, "action"),
+    ({"action": "email", "submissions": "all"}, "action"),
+    ({"action": "generate"}, "submissions"),
+    ({"action": "generate", "submissions": "some"}, "submissions"),
+    ({"action": "generate", "submissions": []}, "submissions"),
+    ({"action": "generate", "submissions": [0]}, "submissions"),
+    ({"action": "generate", "submissions": [True]}, "submissions"),
+    ({"action": "release", "submissions": [999_999_999]}, "submissions[0]"),
+    ({"action": "release", "submissions": "all", "force": True}, "force"),
+]
 CASES[(S + "/autograde", "DELETE", "tutor")] = [([1], None)]
 
 G = L + "/gradebook"
@@ -199,6 +227,8 @@ QUERY_CASES = [
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
     (L + "/members", "GET", "tutor", "?role=king", "role"),
     (A + "/submissions", "GET", "tutor", "?filter=worst", "filter"),
+    (A + "/submissions", "GET", "tutor", "?auto_status=done", "auto_status"),
+    (A + "/submissions", "GET", "tutor", "?needs_manual=maybe", "needs_manual"),
     (L + "/gradebook", "GET", "tutor", "?page_size=0", "page_size"),
     (L + "/gradebook", "GET", "tutor", "?page_size=many", "page_size"),
     (L + "/gradebook", "GET", "tutor", "?page_size=100000", "page_size"),

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from grader_service.git.names import RepoRef
+from tests.support.grading import give_score
 
 
 def _iso(delta: timedelta) -> str:
@@ -92,20 +93,24 @@ def test_manual_score_filters_latest_and_best(lecture_world):
     path = w.released_path + "/submissions"
     first = w.req("student2", "POST", path, json={}).json()
     second = w.req("student2", "POST", path, json={}).json()
-    r = w.req("tutor", "PATCH", f"{path}/{first['id']}", json={"manual_score": 9})
-    assert r.status_code == 200
-    graded = r.json()
+    assert give_score(w, first["id"], 9).status_code == 200
+    graded = w.req("tutor", "GET", f"{path}/{first['id']}").json()
     assert (
         graded["manual_status"] == "manually_graded" and graded["score"] == 9 and graded["final_score"] == 9
     )
-    w.req("tutor", "PATCH", f"{path}/{second['id']}", json={"manual_score": 4, "feedback_status": "released"})
+    # neither a whole-submission score nor the feedback status can be typed in any more
+    r = w.req("tutor", "PATCH", f"{path}/{second['id']}", json={"manual_score": 4})
+    assert r.status_code == 400 and r.json()["field"] == "manual_score"
+    r = w.req("tutor", "PATCH", f"{path}/{second['id']}", json={"feedback_status": "released"})
+    assert r.status_code == 400 and r.json()["field"] == "feedback_status"
+    give_score(w, second["id"], 4)
     latest = w.req("tutor", "GET", path + f"?filter=latest&user={w.names['student2']}").json()
     assert [s["id"] for s in latest] == [second["id"]]
     best = w.req("tutor", "GET", path + f"?filter=best&user={w.names['student2']}").json()
     assert [s["id"] for s in best] == [first["id"]]
     per_user = w.req("tutor", "GET", path + "?filter=latest").json()
     assert sorted(s["username"] for s in per_user) == sorted([w.names["student"], w.names["student2"]])
-    assert w.req("student2", "GET", f"{path}/{second['id']}").json()["feedback_status"] == "released"
+    assert w.req("student2", "GET", f"{path}/{second['id']}").json()["feedback_status"] == "not_generated"
 
 
 def test_logs_for_staff(lecture_world):
@@ -154,7 +159,7 @@ def test_deadline_change_rescales_existing_submissions(lecture_world):
     w = lecture_world
     path = w.released_path + "/submissions"
     sub = w.req("student2", "POST", path, json={}).json()
-    w.req("tutor", "PATCH", f"{path}/{sub['id']}", json={"manual_score": 8})
+    give_score(w, sub["id"], 8)
     # the deadline moves to before the hand-in: the late table now applies to it
     w.req(
         "instructor",

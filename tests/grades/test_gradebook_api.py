@@ -12,6 +12,7 @@ from sqlalchemy import select
 from grader_service.orm.grades import LectureGrade
 from grader_service.orm.models import Job, JobState, Lecture, Submission
 from grader_service.services.users import get_or_create_user
+from tests.support.grading import give_score
 from tests.support.world import LectureWorld, build_world
 
 POLICY = {
@@ -21,8 +22,7 @@ POLICY = {
 
 
 def grade(world: LectureWorld, who: str, score: float, inline: Any) -> None:
-    path = f"{world.released_path}/submissions/{world.submission_id}"
-    r = world.req("tutor", "PATCH", path, json={"manual_score": score})
+    r = give_score(world, world.submission_id, score)
     assert r.status_code == 200, r.text
     inline.drain()
 
@@ -30,9 +30,7 @@ def grade(world: LectureWorld, who: str, score: float, inline: Any) -> None:
 def submit_scored(world: LectureWorld, who: str, score: float, inline: Any) -> None:
     r = world.req(who, "POST", world.released_path + "/submissions", json={})
     assert r.status_code == 201, r.text
-    r = world.req(
-        "tutor", "PATCH", f"{world.released_path}/submissions/{r.json()['id']}", json={"manual_score": score}
-    )
+    r = give_score(world, r.json()["id"], score)
     assert r.status_code == 200, r.text
     inline.drain()
 

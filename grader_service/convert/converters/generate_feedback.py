@@ -12,7 +12,7 @@ from grader_service.convert.converters.base import Converter
 from grader_service.convert.errors import ConvertError
 from grader_service.convert.notebook_io import read_notebook
 from grader_service.convert.preprocessors import ComputeScores, HideHiddenTests, LimitOutput
-from grader_service.convert.render.feedback_html import render_feedback
+from grader_service.convert.render.feedback_page import render_page
 
 
 class GenerateFeedback(Converter):
@@ -51,7 +51,7 @@ class GenerateFeedback(Converter):
             if result and name in result.get("notebooks", {}):
                 scores = result["notebooks"][name]
             target = feedback / (name[: -len(".ipynb")] + ".html")
-            pages[name] = (target, render_feedback(nb, scores, name))
+            pages[name] = (target, render_page(nb, scores, name))
         for target, page in pages.values():
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(page, encoding="utf-8")
