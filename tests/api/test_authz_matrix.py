@@ -71,7 +71,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (A + "/submissions", "GET"): (MEMBERS, 200, None, None),
     (A + "/submissions", "POST"): (MEMBERS, 201, lambda w: {}, None),
     (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),  # the submission is `student`'s
-    (S, "PATCH"): (STAFF, 200, lambda w: {"manual_score": 5}, None),
+    (S, "PATCH"): (STAFF, 200, lambda w: {"manual_status": "being_edited"}, None),
     (S + "/logs", "GET"): (STAFF, 200, None, None),
     (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),
     (S + "/autograde", "POST"): (STAFF, 202, None, None),
