@@ -89,7 +89,8 @@ def test_grading_and_feedback_loop(embedded, tmp_path):
     done = wait_job(w, job["id"])
     assert done["state"] == "succeeded", done
     print(
-        f"feedback generation: {done['result']['seconds']} s in the job, {time.monotonic() - started:.2f} s end to end"
+        f"feedback generation: {done['result']['seconds']} s in the job, "
+        f"{time.monotonic() - started:.2f} s end to end"
     )
     assert w.req("student", "GET", base + "/feedback/squares.html").status_code == 404  # not released
     staff_page = w.req("tutor", "GET", base + "/feedback/squares.html")
