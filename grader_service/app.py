@@ -113,6 +113,11 @@ class GraderService(Application):
         help="Seconds before the first retry of a task that hit an infrastructure "
         "error (doubling each time, at most 3 retries).",
     ).tag(config=True)
+    feedback_release_interval = Float(
+        60,
+        help="Seconds between sweeps that release the feedback of assignments with "
+        "feedback_release=after_deadline whose deadline has passed (0: no sweep).",
+    ).tag(config=True)
     autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(
         config=True
     )
@@ -515,10 +520,24 @@ class GraderService(Application):
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        sweep = None
+        if self.feedback_release_interval > 0:
+            from tornado.ioloop import PeriodicCallback
+
+            from grader_service.services.feedback_state import due_after_deadline
+
+            async def release_due() -> None:
+                with db.session() as session:
+                    await db.run(session, due_after_deadline)
+
+            sweep = PeriodicCallback(release_due, self.feedback_release_interval * 1000)
+            sweep.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         self.log.info("Shutting down")
+        if sweep is not None:
+            sweep.stop()
         server.stop()
         await server.close_all_connections()
 

@@ -159,3 +159,39 @@ def test_grading_and_feedback_loop(embedded, tmp_path):
     assert again["original_commit"] == sub["commit"]
     cells = {c["grade_id"]: c for nb in again["notebooks"] for c in nb["cells"]}
     assert cells["explain"]["manual_score"] == 2  # the tutor's grading survives a re-run
+
+
+def _released(w, base: str) -> bool:
+    return w.req("student", "GET", base + "/feedback").json()["status"] == "released"
+
+
+@pytest.mark.parametrize("mode", ["on_grading", "after_deadline"])
+def test_release_modes(embedded, tmp_path, mode):
+    from datetime import UTC, datetime, timedelta
+
+    from grader_service.services.feedback_state import due_after_deadline
+
+    w = build_world(embedded)
+    aid = w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": mode}).json()["id"]
+    author_and_release(w, tmp_path, aid)
+    apath = f"{w.lecture_path}/assignments/{aid}"
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    r = w.req("instructor", "PATCH", apath, json={"feedback_release": mode, "deadline": soon})
+    assert r.status_code == 200 and r.json()["feedback_release"] == mode
+    sub = student_submits(w, tmp_path, aid, "student", markdown="Because x*x.")
+    wait_graded(w, aid, sub["id"])
+    base = f"{apath}/submissions/{sub['id']}"
+    time.sleep(1)
+    assert not _released(w, base)  # the manual answer still waits for a tutor
+    w.req("tutor", "PATCH", base + "/grading", json={"cells": {"explain": {"manual_score": 2}}})
+    if mode == "on_grading":
+        embedded.wait_for(lambda: _released(w, base), timeout=60)
+        return
+    time.sleep(1.5)
+    assert not _released(w, base)  # fully graded, but the deadline has not passed
+    with embedded.db.session() as s:
+        assert due_after_deadline(s) == []
+        s.commit()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    w.req("instructor", "PATCH", apath, json={"deadline": past, "late_periods": []})
+    embedded.wait_for(lambda: _released(w, base), timeout=60)
