@@ -302,7 +302,8 @@ class GraderService(Application):
         )
 
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
-        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
+        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no
+        broker."""
         from grader_service.tasks.celery_app import QUEUES, CeleryDispatcher, make_celery
         from grader_service.tasks.context import build_context, configure, set_context
         from grader_service.tasks.registry import register_tasks

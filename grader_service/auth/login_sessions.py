@@ -40,7 +40,8 @@ class SessionUser:
 
 
 def sign_in(session: Session, identity: Identity, rules: list[RoleRule]) -> User:
-    """The local user of `identity`, with display name, admin flag and mapped lecture roles brought up to date."""
+    """The local user of `identity`, with display name, admin flag and mapped lecture roles brought up to
+    date."""
     user = get_or_create_user(session, identity.name, identity.display_name)
     session.flush()
     if identity.admin and not user.admin:

@@ -1,4 +1,4 @@
-"""/oauth2/authorize (login + consent page), /oauth2/token and /oauth2/revoke: the OAuth2 provider's endpoints."""
+"""/oauth2/authorize (login + consent page), /oauth2/token, /oauth2/revoke: the OAuth2 provider endpoints."""
 
 from __future__ import annotations
 

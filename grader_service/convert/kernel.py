@@ -9,6 +9,7 @@ group at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -260,10 +261,9 @@ class KernelProcess:
         if self.memory_limit > 0 and sys.platform.startswith("linux"):
             import resource
 
-            try:
+            # the process may already be gone; wait_ready reports that
+            with contextlib.suppress(OSError, ValueError):
                 resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (self.memory_limit, self.memory_limit))
-            except (OSError, ValueError):
-                pass  # the process may already be gone; wait_ready reports that
         self._connect(connection_file)
 
     def _connect(self, connection_file: str) -> None:
@@ -315,10 +315,8 @@ class KernelProcess:
         """Send SIGINT to the kernel's process group (ipykernel raises KeyboardInterrupt)."""
         if self.alive():
             assert self.proc is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
 
     def shutdown(self) -> None:
         """Kill the kernel and everything it started, close the sockets and remove the temp folder."""
@@ -327,10 +325,8 @@ class KernelProcess:
             self.client = None
         if self.proc is not None:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.wait()
             self.proc = None
         self._cleanup_files()

@@ -129,7 +129,8 @@ def notebook_bytes(nb: NotebookNode) -> bytes:
 
 
 def write_notebook(nb: NotebookNode, path: str | os.PathLike[str]) -> None:
-    """Write the notebook, creating parent folders; written to a temp file first so it is never half-written."""
+    """Write the notebook, creating parent folders; written to a temp file first so it is never
+    half-written."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")

@@ -1,4 +1,4 @@
-"""LocalExecutor: grades in the worker process itself. UNSAFE (student code runs as the worker); dev and tests."""
+"""LocalExecutor: grades in the worker process itself. UNSAFE (student code runs as the worker): dev/tests."""
 
 from __future__ import annotations
 

@@ -170,7 +170,7 @@ def assignment_grade_views(
             cursor.execute(_VIEWS_SQL, (lecture_id, list(user_ids)))
             rows: Sequence[Any] = cursor.fetchall()
     else:
-        G, O = AssignmentGrade, AssignmentGradeOverride
+        G, Ov = AssignmentGrade, AssignmentGradeOverride
         # whether first_attempted is set, not the datetime itself: converting 2,000 of them per page cost
         # ~5 ms; run on the connection: the ORM's row processing of 2,000 plain rows cost ~5 ms more
         rows = (
@@ -179,12 +179,12 @@ def assignment_grade_views(
                 select(
                     G.user_id,
                     G.assignment_id,
-                    func.coalesce(O.earned_graded_override, G.earned_graded),
-                    func.coalesce(O.possible_graded_override, G.possible_graded),
-                    G.first_attempted.is_not(None) | O.id.is_not(None),
-                    O.id.is_not(None),
+                    func.coalesce(Ov.earned_graded_override, G.earned_graded),
+                    func.coalesce(Ov.possible_graded_override, G.possible_graded),
+                    G.first_attempted.is_not(None) | Ov.id.is_not(None),
+                    Ov.id.is_not(None),
                 )
-                .outerjoin(O, O.grade_id == G.id)
+                .outerjoin(Ov, Ov.grade_id == G.id)
                 .where(G.lecture_id == lecture_id, id_in(session, G.user_id, user_ids))
             )
             .all()

@@ -101,7 +101,8 @@ class ApiProxyHandler(RelayHandler):
 
 
 class StatusHandler(RelayHandler):
-    """/grader/status: is the relay configured and does the service answer (lets the frontend say how to fix)."""
+    """/grader/status: is the relay configured and does the service answer (lets the frontend say how to
+    fix it)."""
 
     @web.authenticated
     @authorized

@@ -115,10 +115,7 @@ class OverwriteCells(Preprocessor):
                 previous = claimed[grade_id]
                 continue
             cell = self._cell_from_entry(entry, nb)
-            if previous is None:
-                position = 0
-            else:
-                position = next(i for i, c in enumerate(nb.cells) if c is previous) + 1
+            position = 0 if previous is None else next(i for i, c in enumerate(nb.cells) if c is previous) + 1
             nb.cells.insert(position, cell)
             claimed[grade_id] = cell
             previous = cell
