@@ -264,10 +264,12 @@ class GraderService(Application):
             self.load_config_file(self.config_file)
         elif self.config_file != "grader_service_config.py":
             raise SystemExit(f"grader-service: config file {self.config_file} not found")
-        env = {trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)}
+        env: dict[str, Any] = {
+            trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)
+        }
         if "port" in env:
             try:
-                env["port"] = int(env["port"])  # type: ignore[assignment]
+                env["port"] = int(env["port"])
             except ValueError:
                 raise SystemExit(
                     f"grader-service: GRADER_PORT must be a number, not {env['port']!r}"

@@ -12,6 +12,7 @@ from grader_service.api.assignments import AID
 from grader_service.api.base import ApiHandler
 from grader_service.api.lectures import LID
 from grader_service.auth.decorators import requires
+from grader_service.grades import reports
 from grader_service.schemas.requests import GradebookSettings, GradebookUpdateItem, RegradeRequest
 from grader_service.services import gradebook as svc
 
@@ -146,7 +147,7 @@ class GradebookCsvHandler(ApiHandler):
         ctx = await self.call(svc.report_context, self.actor, int(lecture_id))
         self.set_header("Content-Type", "text/csv; charset=UTF-8")
         self.set_header("Content-Disposition", f'attachment; filename="lecture-{ctx.lecture_id}-grades.csv"')
-        self.write(svc.reports.header(ctx))
+        self.write(reports.header(ctx))
         after: str | None = None
         try:
             while True:

@@ -132,6 +132,7 @@ def bound_output_buffers() -> None:
 
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, OutStream):
+            # a per-instance wrapper of ipykernel's method
             stream.write = _bounded_write(stream)  # type: ignore[method-assign]
 
 
@@ -141,7 +142,7 @@ def _bounded_write(stream: Any) -> Any:
 
     def bounded(text: str) -> int | None:
         nonlocal pending
-        written = write(text)
+        written: int | None = write(text)
         pending += len(text)
         if pending >= OUTPUT_FLUSH_BYTES:
             pending = 0
@@ -173,9 +174,9 @@ def _kernel_app(args: list[str]) -> Any:
         def parse_command_line(self, argv: Any = None) -> None:
             self.argv = []  # the options arrived as config
 
-    app = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
-    app.initialize([])
-    return app
+    configured: IPKernelApp = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
+    configured.initialize([])
+    return configured
 
 
 def forkable(argv: list[str]) -> bool:

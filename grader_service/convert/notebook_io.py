@@ -53,7 +53,7 @@ def parse_notebook(data: bytes, name: str) -> NotebookNode:
             isinstance(src, list) and all(isinstance(line, str) for line in src)
         ):
             raise NotebookReadError(f"{name}: cell {index}: 'source' must be a string or a list of strings")
-    nb = nbformat.from_dict(raw)
+    nb: NotebookNode = nbformat.from_dict(raw)
     nb.setdefault("metadata", NotebookNode())
     nb.setdefault("nbformat_minor", 0)
     for cell in nb.cells:

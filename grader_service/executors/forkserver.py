@@ -90,7 +90,9 @@ def _kernel_modules() -> list[str]:
             write_connection_file(connection, ip=os.path.join(folder, "ipc"), transport="ipc")
             app = IPKernelApp.instance()
             app.initialize(["-f", connection, "--HistoryManager.enabled=False"])
-            app.shell.run_cell("print(1 + 1)", store_history=False)
+            shell = app.shell
+            assert shell is not None  # initialize() made it
+            shell.run_cell("print(1 + 1)", store_history=False)
             os.write(write, "\n".join(sorted(sys.modules)).encode())
             for name in os.listdir(folder):
                 os.unlink(os.path.join(folder, name))

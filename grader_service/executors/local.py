@@ -21,6 +21,7 @@ class LocalExecutor(Executor):
         return await asyncio.get_running_loop().run_in_executor(None, self._run_sync, spec)
 
     def _run_sync(self, spec: JobSpec) -> ExecutorResult:
+        assert spec.input_dir is not None  # run() answers a job without one
         with tempfile.TemporaryDirectory(prefix="grader-local-") as scratch:
             out = Path(scratch) / "graded"
             try:

@@ -166,7 +166,9 @@ def assignment_grade_views(
     if not user_ids:
         return {}
     if is_postgres(session):
-        with session.connection().connection.driver_connection.cursor() as cursor:
+        driver_connection = session.connection().connection.driver_connection
+        assert driver_connection is not None  # a checked-out connection always has its psycopg one
+        with driver_connection.cursor() as cursor:
             cursor.execute(_VIEWS_SQL, (lecture_id, list(user_ids)))
             rows: Sequence[Any] = cursor.fetchall()
     else:
@@ -229,7 +231,7 @@ def learner_entry(
 ) -> dict[str, Any]:
     """One learner as the gradebook shows them; `template` (`breakdown_template`) saves rebuilding the
     per-assignment part for every learner of a page."""
-    breakdown = []
+    breakdown: list[dict[str, Any]] = []
     append = breakdown.append
     for aid, name, category, label in template if template is not None else breakdown_template(infos, labels):
         view = views.get(aid)
@@ -267,7 +269,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class _Page(NamedTuple):
-    rows: list[Any]
+    rows: Sequence[Any]
     has_next: bool
     has_previous: bool
     results: list[dict[str, Any]]

@@ -38,7 +38,7 @@ class OverwriteCells(Preprocessor):
             if meta is None:
                 continue
             grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-            if isinstance(grade_id, str) and chosen.get(grade_id) is cell:
+            if isinstance(grade_id, str) and grade_id in chosen and chosen[grade_id] is cell:
                 claimed[grade_id] = cell
                 self._restore(cell, by_id[grade_id], nb, resources)
                 continue
