@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -22,6 +22,9 @@ from grader_service import __version__
 from grader_service.orm.migrate import SchemaBehind, ensure_schema
 from grader_service.orm.session import Database
 from grader_service.services.settings import Limits
+
+if TYPE_CHECKING:
+    from grader_service.tasks.context import TaskSettings
 
 #: environment variables that override the config file (and are overridden by the command line)
 ENV_OVERRIDES = {
@@ -301,6 +304,21 @@ class GraderService(Application):
             max_output_bytes=self.grading_max_output_bytes,
         )
 
+    def task_settings(self) -> TaskSettings:
+        """What the tasks need from this configuration (tasks.context builds workers' contexts from it)."""
+        from grader_service.tasks.context import TaskSettings
+
+        return TaskSettings(
+            data_dir=Path(self.data_dir),
+            git_root=self.git_root,
+            make_executor=lambda: self.executor_class(parent=self),
+            open_db=lambda: self.init_db(ensure=False),
+            limits=self.resource_limits,
+            total_timeout=self.autograde_timeout,
+            service_url=self.public_url,
+            retry_delay=self.task_retry_delay,
+        )
+
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
         """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
         from grader_service.tasks.celery_app import QUEUES, CeleryDispatcher, make_celery
@@ -310,9 +328,10 @@ class GraderService(Application):
         celery = make_celery(self.broker_url, queue_prefix=self.queue_prefix)
         register_tasks(celery)
         db.install_dispatcher(CeleryDispatcher(celery, self.queue_prefix))
-        configure(self)
+        settings = self.task_settings()
+        configure(settings)
         if embedded_worker and not self.broker_url:
-            ctx = build_context(self, db)
+            ctx = build_context(settings, db)
             ctx.embedded = True
             set_context(ctx)
             worker = celery.WorkController(
@@ -361,10 +380,10 @@ class GraderService(Application):
     def make_app(self, db: Database) -> web.Application:
         from grader_service.api import default_handlers
         from grader_service.api.base import NotFoundHandler
-        from grader_service.auth.login_handlers import default_handlers as login_routes
-        from grader_service.auth.oauth_handlers import default_handlers as oauth_routes
         from grader_service.git.smart_http import git_handlers
         from grader_service.git.store import RepoStore
+        from grader_service.web.login_handlers import default_handlers as login_routes
+        from grader_service.web.oauth_handlers import default_handlers as oauth_routes
 
         auth_handlers = [*login_routes, *oauth_routes]
         auth_settings = self.auth_settings(db)
@@ -405,6 +424,7 @@ class GraderService(Application):
         from grader_service.auth.hub import HubTokenAuth
         from grader_service.auth.oauth_provider import parse_clients
         from grader_service.auth.role_mapping import parse_load_roles
+        from grader_service.services.sign_in import remember_hub_token
 
         authenticator = self.authenticator_class(parent=self)
         authenticator.check_config(self.ip)
@@ -414,7 +434,12 @@ class GraderService(Application):
             if not self.hub_api_url:
                 raise ValueError("hub_token_auth needs GraderService.hub_api_url (or env JUPYTERHUB_API_URL)")
             hub_auth = HubTokenAuth(
-                self.hub_api_url, self.hub_service_name, self.hub_api_token, self.hub_token_cache_ttl, rules
+                self.hub_api_url,
+                self.hub_service_name,
+                remember_hub_token,
+                self.hub_api_token,
+                self.hub_token_cache_ttl,
+                rules,
             )
         settings: dict[str, Any] = {
             "authenticator": authenticator,
