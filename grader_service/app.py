@@ -425,9 +425,11 @@ class GraderService(Application):
         from grader_service.auth.oauth_provider import parse_clients
         from grader_service.auth.role_mapping import parse_load_roles
         from grader_service.services.sign_in import remember_hub_token
+        from grader_service.web.http_client import tornado_fetch
 
         authenticator = self.authenticator_class(parent=self)
         authenticator.check_config(self.ip)
+        authenticator.fetch = tornado_fetch
         rules = parse_load_roles(self.load_roles)
         hub_auth = None
         if self.hub_token_auth:
@@ -437,6 +439,7 @@ class GraderService(Application):
                 self.hub_api_url,
                 self.hub_service_name,
                 remember_hub_token,
+                tornado_fetch,
                 self.hub_api_token,
                 self.hub_token_cache_ttl,
                 rules,

@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from grader_service.auth.http_client import Fetch, OutboundHTTPError, OutboundRequest
 from grader_service.auth.login_sessions import Identity
 from grader_service.auth.role_mapping import RoleRule
 from grader_service.auth.roles import Actor
@@ -51,6 +51,7 @@ class HubTokenAuth:
         api_url: str,
         service_name: str,
         remember: Remember,
+        fetch: Fetch,
         service_token: str = "",
         cache_ttl: float = 60.0,
         rules: list[RoleRule] | None = None,
@@ -59,6 +60,7 @@ class HubTokenAuth:
         self.api_url = api_url.rstrip("/")
         self.service_name = service_name
         self.remember = remember
+        self.fetch = fetch
         self.service_token = service_token
         self.cache_ttl = cache_ttl
         self.rules = rules or []
@@ -135,14 +137,14 @@ class HubTokenAuth:
         return Identity(name=name, groups=tuple(g for g in groups or [] if isinstance(g, str)))
 
     async def _get(self, path: str, token: str) -> dict | None:
-        request = HTTPRequest(
+        request = OutboundRequest(
             self.api_url + path,
             headers={"Authorization": f"token {token}", "Accept": "application/json"},
-            request_timeout=self.timeout,
+            timeout=self.timeout,
         )
         try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as exc:
+            body = await self.fetch(request)
+        except OutboundHTTPError as exc:
             if exc.code in (401, 403, 404):
                 return None
             log.warning("Hub API %s answered %s", path.split("/")[1], exc.code)
@@ -150,7 +152,7 @@ class HubTokenAuth:
         except OSError as exc:
             log.warning("Hub API unreachable at %s: %s", self.api_url, exc.strerror or type(exc).__name__)
             raise HubUnavailable("the Hub API cannot be reached") from None
-        data = json.loads(response.body)
+        data = json.loads(body)
         return data if isinstance(data, dict) else None
 
 
