@@ -114,7 +114,8 @@ class GraderService(Application):
     task_retry_delay = Float(
         5.0,
         help="Seconds before the first retry of a task that hit an infrastructure "
-        "error (doubling each time, at most 3 retries).",
+        "error (doubling each time, at most 60, at most 3 retries). With a broker, Celery's "
+        "retry_backoff applies it in whole seconds (at least 1).",
     ).tag(config=True)
     autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(
         config=True
@@ -326,7 +327,7 @@ class GraderService(Application):
         from grader_service.tasks.registry import register_tasks
 
         celery = make_celery(self.broker_url, queue_prefix=self.queue_prefix)
-        register_tasks(celery)
+        register_tasks(celery, retry_delay=self.task_retry_delay)
         db.install_dispatcher(CeleryDispatcher(celery, self.queue_prefix))
         settings = self.task_settings()
         configure(settings)

@@ -96,7 +96,7 @@ class GraderWorker(Application):
             queues = self.queues or list(QUEUES)
             self.configure_database(service)
         celery = make_celery(service.broker_url, queue_prefix=service.queue_prefix)
-        register_tasks(celery)
+        register_tasks(celery, retry_delay=service.task_retry_delay)
         worker = celery.Worker(
             hostname=self.worker_name or f"grader@{socket.gethostname()}-{os.getpid()}",
             queues=[service.queue_prefix + q for q in queues],

@@ -144,7 +144,7 @@ class GradebookCsvHandler(ApiHandler):
         ctx = await self.call(svc.report_context, self.actor, int(lecture_id))
         self.set_header("Content-Type", "text/csv; charset=UTF-8")
         self.set_header("Content-Disposition", f'attachment; filename="lecture-{ctx.lecture_id}-grades.csv"')
-        self.write(svc.reports.header(ctx))
+        self.write(svc.report_header(ctx))
         after: str | None = None
         try:
             while True:

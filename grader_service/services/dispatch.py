@@ -1,6 +1,6 @@
 """Enqueue background work only after the transaction commits (the seam between services and tasks).
 
-Services call `enqueue(session, "grades.recompute_learner", lecture_id=1, user_id=2)`; nothing is sent
+Services call `enqueue(session, Task.RECOMPUTE_LEARNER, lecture_id=1, user_id=2)`; nothing is sent
 unless and until that session commits (a rollback drops it); the after-commit hook itself lives in
 orm/after_commit.py. The app installs a `Dispatcher` with `Database.install_dispatcher`: Celery in
 production and in the embedded default (tasks/), or `InlineDispatcher`, which runs registered functions in
@@ -17,28 +17,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from grader_service.orm.after_commit import Dispatcher, defer
+from grader_service.task_names import Task
 
 log = logging.getLogger(__name__)
-__all__ = ["Dispatcher", "InlineDispatcher", "RecordingDispatcher", "TASK_QUEUES", "enqueue"]
-
-#: every task name the services may enqueue, with the queue it belongs to
-TASK_QUEUES: dict[str, str] = {
-    "autograde.run": "autograde",
-    # its own queue: remote workers (service URL only) consume `autograde` and cannot generate
-    "assignments.generate": "generate",
-    "grades.recompute_learner": "grades",
-    "grades.recompute_lecture": "batch",
-}
+__all__ = ["Dispatcher", "InlineDispatcher", "RecordingDispatcher", "Task", "enqueue"]
 
 
-def enqueue(session: Session, task: str, **kwargs: Any) -> None:
+def enqueue(session: Session, task: Task | str, **kwargs: Any) -> None:
     """Send `task(**kwargs)` after `session` commits. Arguments must be JSON (ids, not objects).
 
     `_options` (a dict) is not an argument: it carries delivery options such as time limits.
     """
-    if task not in TASK_QUEUES:
-        raise ValueError(f"unknown task {task!r}")
-    defer(session, task, kwargs)
+    try:
+        name = Task(task).value
+    except ValueError:
+        raise ValueError(f"unknown task {task!r}") from None
+    defer(session, name, kwargs)
 
 
 class InlineDispatcher:
