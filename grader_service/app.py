@@ -26,6 +26,16 @@ from grader_service.services.settings import Limits
 if TYPE_CHECKING:
     from grader_service.tasks.context import TaskSettings
 
+#: GraderService's former limit options (now Executor traits: memory_bytes, cpu_seconds, ...)
+DEPRECATED_LIMITS = (
+    "grading_memory_limit",
+    "grading_cpu_seconds",
+    "grading_max_processes",
+    "grading_max_file_bytes",
+    "grading_max_open_files",
+    "grading_max_output_bytes",
+)
+
 #: environment variables that override the config file (and are overridden by the command line)
 ENV_OVERRIDES = {
     "GRADER_DB_URL": "db_url",
@@ -120,16 +130,25 @@ class GraderService(Application):
     autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(
         config=True
     )
-    grading_memory_limit = Integer(
-        2 << 30, help="Bytes of memory (address space) a grading run may use."
-    ).tag(config=True)
-    grading_cpu_seconds = Integer(900, help="CPU seconds a grading run may use.").tag(config=True)
-    grading_max_processes = Integer(64, help="Processes a grading run may have at once.").tag(config=True)
-    grading_max_file_bytes = Integer(256 << 20, help="Largest file a grading run may write.").tag(config=True)
-    grading_max_open_files = Integer(256, help="Open files a grading run may have.").tag(config=True)
-    grading_max_output_bytes = Integer(16 << 20, help="Largest result a grading run may print.").tag(
+    # the grading limits are the executor's traits (Executor.cpu_seconds...); these names still work
+    grading_memory_limit = Integer(None, allow_none=True, help="Deprecated: use Executor.memory_bytes.").tag(
         config=True
     )
+    grading_cpu_seconds = Integer(None, allow_none=True, help="Deprecated: use Executor.cpu_seconds.").tag(
+        config=True
+    )
+    grading_max_processes = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_processes."
+    ).tag(config=True)
+    grading_max_file_bytes = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_file_bytes."
+    ).tag(config=True)
+    grading_max_open_files = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_open_files."
+    ).tag(config=True)
+    grading_max_output_bytes = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_output_bytes."
+    ).tag(config=True)
     gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(
         config=True
     )
@@ -294,16 +313,19 @@ class GraderService(Application):
 
     @property
     def resource_limits(self) -> Any:
-        from grader_service.executors.base import ResourceLimits
-
-        return ResourceLimits(
-            memory_bytes=self.grading_memory_limit,
-            cpu_seconds=self.grading_cpu_seconds,
-            max_processes=self.grading_max_processes,
-            max_file_bytes=self.grading_max_file_bytes,
-            max_open_files=self.grading_max_open_files,
-            max_output_bytes=self.grading_max_output_bytes,
+        """The executor's limits (its traits), with any deprecated GraderService.grading_* set winning."""
+        limits = self.executor_class(parent=self).resource_limits()
+        legacy = {
+            name.removeprefix("grading_").replace("memory_limit", "memory_bytes"): getattr(self, name)
+            for name in DEPRECATED_LIMITS
+            if getattr(self, name) is not None
+        }
+        if not legacy:
+            return limits
+        self.log.warning(
+            "GraderService.grading_* are deprecated: set %s", ", ".join(f"Executor.{k}" for k in legacy)
         )
+        return dataclasses.replace(limits, **legacy)
 
     def task_settings(self) -> TaskSettings:
         """What the tasks need from this configuration (tasks.context builds workers' contexts from it)."""
