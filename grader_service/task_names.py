@@ -20,6 +20,14 @@ class Task(StrEnum):
         member.queue = queue
         return member
 
+    @classmethod
+    def named(cls, name: str) -> Task:
+        """The task called `name` (a member is its own name); ValueError for a name that is none."""
+        for task in cls:
+            if task.value == name:
+                return task
+        raise ValueError(f"unknown task {name!r}")
+
     AUTOGRADE = "autograde.run", "autograde"
     # its own queue: remote workers (service URL only) consume `autograde` and cannot generate
     GENERATE = "assignments.generate", "generate"

@@ -28,11 +28,7 @@ def enqueue(session: Session, task: Task | str, **kwargs: Any) -> None:
 
     `_options` (a dict) is not an argument: it carries delivery options such as time limits.
     """
-    try:
-        name = Task(task).value
-    except ValueError:
-        raise ValueError(f"unknown task {task!r}") from None
-    defer(session, name, kwargs)
+    defer(session, Task.named(task).value, kwargs)
 
 
 class InlineDispatcher:

@@ -59,5 +59,5 @@ class CeleryDispatcher:
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
         kwargs = dict(kwargs)
         options = kwargs.pop("_options", None) or {}
-        name = Task(task)
+        name = Task.named(task)
         self.app.send_task(name.value, kwargs=kwargs, queue=self.queue_prefix + name.queue, **options)
