@@ -75,7 +75,7 @@ class DemoApp(ServiceSubApp):
             )
             session.commit()
             job_id = job.id
-        outcome = generate(build_context(svc, db), job_id)
+        outcome = generate(build_context(svc.task_settings(), db), job_id)
         with db.session() as session:
             job = session.get(Job, job_id)
             if job.state != JobState.succeeded:

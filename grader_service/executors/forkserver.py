@@ -116,11 +116,11 @@ def warm() -> None:
 
     import grader_service.convert.cli  # noqa: F401
     import grader_service.convert.converters  # noqa: F401
-    from grader_service.convert.gradebook import new_gradebook, validate_gradebook
+    from grader_service.convert.cell_records import new_cell_records, validate_cell_records
 
     # build the schema validators once, here, instead of in every job
     nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
-    validate_gradebook(new_gradebook())
+    validate_cell_records(new_cell_records())
     for name in _kernel_modules():
         if name not in sys.modules:
             # a module that only imports in a kernel is just not pre-imported

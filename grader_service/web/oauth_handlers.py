@@ -23,7 +23,7 @@ from grader_service.auth.oauth_provider import (
     revoke_token,
     validate_authorize,
 )
-from grader_service.auth.page_base import PageHandler, log
+from grader_service.web.page_base import PageHandler, log
 
 AUTHORIZE_FIELDS = (
     "response_type",
