@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, Forbidden
-from grader_service.grades.late import late_scaling, validate_late_periods
+from grader_service.grades.late import validate_late_periods
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Assignment, AssignmentStatus, GradingBasis, Submission
 from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, AssignmentUpdate
 from grader_service.services.access import get_assignment, get_lecture
+from grader_service.services.extensions import rescale_submissions
 from grader_service.services.gradebook import enqueue_lecture_recompute
 from grader_service.services.settings import Limits
 
@@ -147,7 +148,7 @@ def update_assignment(
     session.flush()
     rescaled = False
     if (assignment.deadline, list(assignment.late_periods or [])) != lateness_before:
-        rescaled = rescale_submissions(session, assignment) > 0
+        rescaled = bool(rescale_submissions(session, assignment))
     if _grading_inputs(assignment) != before or rescaled:
         # What counts (released or not, type, points, best/latest) changed: recompute the lecture's grades,
         # this assignment's from its submissions.
@@ -155,34 +156,6 @@ def update_assignment(
             session, lecture_id, reason="assignment changed", assignment_ids=[assignment.id]
         )
     return assignment
-
-
-def rescale_submissions(session: Session, assignment: Assignment) -> int:
-    """Apply a changed deadline or late-period table to every submission already handed in (the raw
-    score is kept, so this can be undone by changing them back); returns how many changed. A submission
-    that is now later than every period counts 0 (it stays, nothing a student submitted is deleted)."""
-    rows = session.execute(
-        select(Submission.id, Submission.submitted_at, Submission.late_scaling, Submission.score).where(
-            Submission.assignment_id == assignment.id
-        )
-    ).all()
-    changes = []
-    for sid, submitted_at, old, score in rows:
-        scaling = 1.0
-        if assignment.deadline is not None:
-            found = late_scaling(assignment.deadline, submitted_at, assignment.late_periods or [])
-            scaling = 0.0 if found is None else found
-        if scaling != old:
-            changes.append(
-                {
-                    "id": sid,
-                    "late_scaling": scaling,
-                    "final_score": None if score is None else score * scaling,
-                }
-            )
-    if changes:
-        session.execute(update(Submission), changes)
-    return len(changes)
 
 
 def delete_assignment(

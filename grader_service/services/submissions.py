@@ -28,6 +28,7 @@ from grader_service.orm.models import (
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services.access import get_assignment, get_lecture, get_submission
 from grader_service.services.dispatch import enqueue
+from grader_service.services.extensions import deadline_for
 from grader_service.services.grading import queue_autograde
 from grader_service.services.settings import Limits
 
@@ -90,11 +91,12 @@ def create_submission(
         session.scalars(select(User).where(User.id == actor.user_id).with_for_update()).one()
         now = now or utcnow()
         scaling = 1.0
-        if assignment.deadline is not None:
-            found = late_scaling(assignment.deadline, now, assignment.late_periods or [])
+        deadline = deadline_for(session, assignment, actor.user_id)  # their extension, if they have one
+        if deadline is not None:
+            found = late_scaling(deadline, now, assignment.late_periods or [])
             if found is None:
                 raise Conflict(
-                    f"the deadline ({assignment.deadline.isoformat()}) "
+                    f"the deadline ({deadline.isoformat()}) "
                     + ("and every late period have" if assignment.late_periods else "has")
                     + " passed"
                 )

@@ -159,6 +159,40 @@ EXPECTED.update(
 )
 
 
+def _extension(world: LectureWorld) -> None:
+    """The released assignment gets a deadline tomorrow and `student` an extension to the day after."""
+    from datetime import UTC, datetime, timedelta
+
+    from grader_service.orm.models import Assignment, AssignmentExtension, User
+
+    with world.service.db.session() as s:
+        now = datetime.now(UTC)
+        s.get(Assignment, world.released_id).deadline = now + timedelta(days=1)
+        uid = s.query(User.id).filter(User.name == world.names["student"]).scalar()
+        s.add(
+            AssignmentExtension(
+                assignment_id=world.released_id, user_id=uid, deadline=now + timedelta(days=2)
+            )
+        )
+        s.commit()
+
+
+E = A + "/extensions"
+EXPECTED.update(
+    {
+        (E, "GET"): (STAFF, 200, None, _extension),
+        (E + "/{username}", "GET"): (MEMBERS, 200, None, _extension),  # `student` reads their own
+        (E + "/{username}", "PUT"): (
+            INSTRUCTOR,
+            200,
+            lambda w: {"deadline": "2999-01-01T00:00:00+00:00"},
+            _extension,
+        ),
+        (E + "/{username}", "DELETE"): (INSTRUCTOR, 204, None, _extension),
+    }
+)
+
+
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
     if (
         rule == "job"

@@ -194,6 +194,18 @@ CASES[(PW, "PUT", "admin")] = [
 ]
 CASES[(PW, "DELETE", "admin")] = [([1], None), ({"password": "long-enough-1"}, None)]
 
+EXT = A + "/extensions/{username}"
+CASES[(EXT, "PUT", "instructor")] = [
+    ({}, "deadline"),
+    ({"deadline": None}, "deadline"),
+    ({"deadline": 1}, "deadline"),
+    ({"deadline": "next week"}, "deadline"),
+    ({"deadline": "2999-01-01T00:00:00"}, "deadline"),
+    ({"deadline": "2999-01-01T00:00:00+00:00", "why": "ill"}, "why"),
+    ([], None),
+]
+CASES[(EXT, "DELETE", "instructor")] = [([1], None), ({"deadline": "2999-01-01T00:00:00+00:00"}, None)]
+
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
