@@ -18,7 +18,9 @@ from grader_service.services.settings import Limits
 ACTIVE = (JobState.queued, JobState.running)
 
 
-def queue_autograde(session: Session, submission: Submission, limits: Limits) -> Job:
+def queue_autograde(
+    session: Session, submission: Submission, limits: Limits, payload: dict[str, Any] | None = None
+) -> Job:
     """A new autograde job for `submission`, sent to the `autograde` queue when the transaction commits."""
     job = jobs.create_job(
         session,
@@ -26,13 +28,14 @@ def queue_autograde(session: Session, submission: Submission, limits: Limits) ->
         lecture_id=submission.assignment.lecture_id,
         assignment_id=submission.assignment_id,
         submission_id=submission.id,
+        payload=payload,
     )
     submission.auto_status = AutoStatus.pending
     enqueue(session, "autograde.run", job_id=job.id, _options=limits.task_time_limits())
     return job
 
 
-def _active_job(session: Session, kind: str, **where: int) -> Job | None:
+def active_job(session: Session, kind: str, **where: int) -> Job | None:
     stmt = select(Job).where(Job.kind == kind, Job.state.in_(ACTIVE))
     for column, value in where.items():
         stmt = stmt.where(getattr(Job, column) == value)
@@ -41,14 +44,14 @@ def _active_job(session: Session, kind: str, **where: int) -> Job | None:
 
 def rerun_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> Job:
     submission = get_submission(session, actor, lid, aid, sid)
-    if _active_job(session, "autograde", submission_id=submission.id):
+    if active_job(session, "autograde", submission_id=submission.id):
         raise Conflict("this submission is already queued or being graded; cancel that job first")
     return queue_autograde(session, submission, limits)
 
 
 def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> Job:
     submission = get_submission(session, actor, lid, aid, sid)
-    job = _active_job(session, "autograde", submission_id=submission.id)
+    job = active_job(session, "autograde", submission_id=submission.id)
     if job is None:
         raise Conflict("no autograde job of this submission is queued or running")
     jobs.finish(job, JobState.cancelled, error=f"cancelled by {actor.name}")
@@ -58,7 +61,7 @@ def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: in
 
 def request_generate(session: Session, actor: Actor, lid: int, aid: int) -> Job:
     assignment = get_assignment(session, actor, lid, aid)
-    if _active_job(session, "generate", assignment_id=assignment.id):
+    if active_job(session, "generate", assignment_id=assignment.id):
         raise Conflict("this assignment is already being generated")
     job = jobs.create_job(session, "generate", lecture_id=lid, assignment_id=assignment.id)
     enqueue(session, "assignments.generate", job_id=job.id)

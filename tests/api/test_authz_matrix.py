@@ -189,6 +189,7 @@ EXPECTED.update(
             _extension,
         ),
         (E + "/{username}", "DELETE"): (INSTRUCTOR, 204, None, _extension),
+        (A + "/autograde", "POST"): (STAFF, 202, lambda w: {"submissions": "all"}, None),
     }
 )
 

@@ -206,6 +206,17 @@ CASES[(EXT, "PUT", "instructor")] = [
 ]
 CASES[(EXT, "DELETE", "instructor")] = [([1], None), ({"deadline": "2999-01-01T00:00:00+00:00"}, None)]
 
+CASES[(A + "/autograde", "POST", "tutor")] = [
+    ({}, "submissions"),
+    ({"submissions": "newest"}, "submissions"),
+    ({"submissions": []}, "submissions"),
+    ({"submissions": [-1]}, "submissions"),
+    ({"submissions": [1.5]}, "submissions"),
+    ({"submissions": [999_999_999]}, "submissions[0]"),
+    ({"submissions": "all", "x": 1}, "x"),
+    ([], None),
+]
+
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
