@@ -21,8 +21,8 @@ from grader_service.services.settings import Limits
 JOB_ID = r"(?P<job_id>\d{1,18})"
 
 
-def _generate(session: Session, actor: Actor, lid: int, aid: int) -> dict[str, Any]:
-    return jobs.job_view(svc.request_generate(session, actor, lid, aid), with_log=False)
+def _generate(session: Session, actor: Actor, lid: int, aid: int, force: bool) -> dict[str, Any]:
+    return jobs.job_view(svc.request_generate(session, actor, lid, aid, force), with_log=False)
 
 
 def _rerun(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> dict[str, Any]:
@@ -37,16 +37,23 @@ class GenerateHandler(ApiHandler):
     docs = {
         "post": {
             "summary": "Generate the student version from the newest `source` commit (a job): "
-            "commits it to `release` and stores the gradebook. Returns the job",
-            "responses": {"202": "queued", "409": "already being generated"},
+            "commits it to `release` and stores the gradebook. Returns the job; once released, "
+            "regenerating needs force=true and the job's `result.changes` lists what changed (cells "
+            "added/removed, points, test sources, max score)",
+            "query": {"force": "regenerate a released or closed assignment (true/false)"},
+            "responses": {
+                "202": "queued",
+                "409": "already being generated, released without force, or the lecture is archived",
+            },
         }
     }
 
     @requires("assignments:write")
     async def post(self, lecture_id: str, assignment_id: str) -> None:
         self.no_body()
+        force = self.query_bool("force")
         self.write_json(
-            await self.call(_generate, self.actor, int(lecture_id), int(assignment_id)), status=202
+            await self.call(_generate, self.actor, int(lecture_id), int(assignment_id), force), status=202
         )
 
 

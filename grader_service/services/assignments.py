@@ -17,6 +17,7 @@ from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, 
 from grader_service.services.access import get_assignment, get_lecture
 from grader_service.services.extensions import rescale_submissions
 from grader_service.services.gradebook import enqueue_lecture_recompute
+from grader_service.services.guards import require, require_active
 from grader_service.services.settings import Limits
 
 #: allowed status changes; unreleasing (released → created) is only allowed without submissions
@@ -85,7 +86,7 @@ def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits
 def create_assignment(
     session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits
 ) -> Assignment:
-    get_lecture(session, actor, lecture_id)
+    require_active(get_lecture(session, actor, lecture_id))
     assignment = Assignment(
         lecture_id=lecture_id,
         name=body.name,
@@ -122,6 +123,7 @@ def update_assignment(
     limits: Limits,
 ) -> Assignment:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    require(session, assignment, "edit")
     before = _grading_inputs(assignment)
     lateness_before = (assignment.deadline, list(assignment.late_periods or []))
     if body.name is not None:
@@ -162,6 +164,7 @@ def delete_assignment(
     session: Session, actor: Actor, lecture_id: int, assignment_id: int, force: bool
 ) -> None:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    require(session, assignment, "edit")
     if force and not actor.is_admin:
         raise Forbidden("only an admin may force the deletion of an assignment", field="force")
     if _has_submissions(session, assignment.id) and not force:

@@ -21,6 +21,7 @@ from grader_service.orm.models import Assignment, AssignmentExtension, LectureMe
 from grader_service.schemas.extensions import ExtensionPut, ExtensionView
 from grader_service.services.access import get_assignment
 from grader_service.services.dispatch import enqueue
+from grader_service.services.guards import require
 
 
 def effective_deadline(assignment: Assignment, extension: datetime | None) -> datetime | None:
@@ -145,6 +146,7 @@ def put_extension(
 ) -> tuple[ExtensionView, bool]:
     """Grant or change an extension; returns the view and whether it was created."""
     assignment = get_assignment(session, actor, lid, aid, for_update=True)
+    require(session, assignment, "edit")
     user = _member(session, lid, username)
     if assignment.deadline is None:
         raise Conflict("the assignment has no deadline, so there is nothing to extend", field="deadline")
@@ -167,6 +169,7 @@ def put_extension(
 
 def delete_extension(session: Session, actor: Actor, lid: int, aid: int, username: str) -> None:
     assignment = get_assignment(session, actor, lid, aid, for_update=True)
+    require(session, assignment, "edit")
     user = _member(session, lid, username)
     row = session.get(AssignmentExtension, (assignment.id, user.id))
     if row is None:

@@ -27,6 +27,7 @@ from grader_service.auth.tokens import resolve_actor
 from grader_service.git.access import GitAccessDecision
 from grader_service.git.checks import PushPolicy
 from grader_service.git.names import RepoRef
+from grader_service.git.store import DEFAULT_BRANCH
 from grader_service.orm.models import Assignment, Lecture, Role, Submission, User
 from grader_service.services.access import assignment_visible
 
@@ -108,6 +109,8 @@ def decide(
         allowed_files=tuple(assignment.allowed_files)
         if ref.kind == "user" and assignment.allowed_files
         else None,
+        # generating reads `source` at main only: a push elsewhere would silently never be generated
+        only_branch=DEFAULT_BRANCH if ref.kind == "source" else None,
     )
     protected_commits = None
     if ref.kind == "user":

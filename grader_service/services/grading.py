@@ -13,6 +13,7 @@ from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_lecture, get_submission
 from grader_service.services.dispatch import enqueue
+from grader_service.services.guards import require
 from grader_service.services.settings import Limits
 
 ACTIVE = (JobState.queued, JobState.running)
@@ -44,6 +45,7 @@ def active_job(session: Session, kind: str, **where: int) -> Job | None:
 
 def rerun_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int, limits: Limits) -> Job:
     submission = get_submission(session, actor, lid, aid, sid)
+    require(session, submission.assignment, "grade")
     if active_job(session, "autograde", submission_id=submission.id):
         raise Conflict("this submission is already queued or being graded; cancel that job first")
     return queue_autograde(session, submission, limits)
@@ -51,6 +53,7 @@ def rerun_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int
 
 def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> Job:
     submission = get_submission(session, actor, lid, aid, sid)
+    require(session, submission.assignment, "grade")
     job = active_job(session, "autograde", submission_id=submission.id)
     if job is None:
         raise Conflict("no autograde job of this submission is queued or running")
@@ -59,11 +62,20 @@ def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: in
     return job
 
 
-def request_generate(session: Session, actor: Actor, lid: int, aid: int) -> Job:
+def request_generate(session: Session, actor: Actor, lid: int, aid: int, force: bool = False) -> Job:
+    """Generate (again): a released or closed assignment needs `force`, and the job's result then lists
+    what changed for the students (cells added or removed, points, tests)."""
     assignment = get_assignment(session, actor, lid, aid)
+    require(session, assignment, "regenerate", force=force)
     if active_job(session, "generate", assignment_id=assignment.id):
         raise Conflict("this assignment is already being generated")
-    job = jobs.create_job(session, "generate", lecture_id=lid, assignment_id=assignment.id)
+    job = jobs.create_job(
+        session,
+        "generate",
+        lecture_id=lid,
+        assignment_id=assignment.id,
+        payload={"force": force, "status": assignment.status.value},
+    )
     enqueue(session, "assignments.generate", job_id=job.id)
     return job
 

@@ -62,7 +62,8 @@ def refusal(
         return "the lecture is archived and read-only; an instructor can make it active again"
     rule = ALLOWED[action].get(assignment)
     if rule is None:
-        return _WHY.get((assignment, action), f"a {assignment.value} assignment does not allow {action}")
+        why = _WHY.get((assignment, action), f"a {assignment.value} assignment does not allow {action}")
+        return why if assignment.value in why else f"{why} (status: {assignment.value})"
     if rule == "force" and not force:
         return (
             f"the assignment is {assignment.value}: students already have the student version, and "
@@ -70,6 +71,12 @@ def refusal(
             "job's result lists what changed)"
         )
     return None
+
+
+def require_active(lecture: Lecture) -> None:
+    """Raise Conflict (409) when the lecture is archived (creating assignments needs an active one)."""
+    if lecture.status == LectureStatus.archived:
+        raise Conflict("the lecture is archived and read-only; an instructor can make it active again")
 
 
 def require(session: Session, assignment: Assignment, action: Action, *, force: bool = False) -> None:

@@ -70,7 +70,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),  # the submission is `student`'s
     (S, "PATCH"): (STAFF, 200, lambda w: {"manual_score": 5}, None),
     (S + "/logs", "GET"): (STAFF, 200, None, None),
-    (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),
+    (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),  # released: with ?force=true (QUERY)
     (S + "/autograde", "POST"): (STAFF, 202, None, None),
     (S + "/autograde", "DELETE"): (STAFF, 200, None, _queue_job),
     (L + "/jobs/{job_id}", "GET"): (STAFF, 200, None, None),
@@ -194,6 +194,10 @@ EXPECTED.update(
 )
 
 
+#: query strings some calls need to succeed (a released assignment is regenerated with force only)
+QUERY = {(A + "/generate", "POST"): "?force=true"}
+
+
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
     if (
         rule == "job"
@@ -237,7 +241,7 @@ def test_authorization(service, route, method, caller):
         submission_id=world.submission_id,
         job_id=world.job_id,
         username=world.names["student"],
-    )
+    ) + QUERY.get((route, method), "")
     r = world.req(caller, method, path, json=body(world) if body else None)
     want = expected_status(rule, success, caller)
     assert r.status_code == want, f"{method} {path} as {caller}: {r.status_code} {r.text[:200]}"

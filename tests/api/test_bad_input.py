@@ -220,6 +220,7 @@ CASES[(A + "/autograde", "POST", "tutor")] = [
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
+    (A + "/generate", "POST", "instructor", "?force=perhaps", "force"),
     (L + "/members", "GET", "tutor", "?role=king", "role"),
     (A + "/submissions", "GET", "tutor", "?filter=worst", "filter"),
     (L + "/gradebook", "GET", "tutor", "?page_size=0", "page_size"),
