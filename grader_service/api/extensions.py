@@ -19,18 +19,18 @@ BASE = rf"/api/lectures/{LID}/assignments/{AID}/extensions"
 
 
 def _list(session: Session, actor: Actor, lid: int, aid: int) -> list[dict[str, Any]]:
-    return [v.model_dump(mode="json") for v in svc.list_extensions(session, actor, lid, aid)]
+    return [v.model_dump() for v in svc.list_extensions(session, actor, lid, aid)]
 
 
 def _get(session: Session, actor: Actor, lid: int, aid: int, username: str) -> dict[str, Any]:
-    return svc.get_extension(session, actor, lid, aid, username).model_dump(mode="json")
+    return svc.get_extension(session, actor, lid, aid, username).model_dump()
 
 
 def _put(
     session: Session, actor: Actor, lid: int, aid: int, username: str, body: ExtensionPut
 ) -> tuple[dict[str, Any], bool]:
     view, created = svc.put_extension(session, actor, lid, aid, username, body)
-    return view.model_dump(mode="json"), created
+    return view.model_dump(), created
 
 
 class ExtensionListHandler(ApiHandler):

@@ -113,6 +113,16 @@ def _view(assignment: Assignment, username: str, row: AssignmentExtension) -> Ex
     )
 
 
+def own_extensions(session: Session, actor: Actor, lecture_id: int) -> dict[int, datetime]:
+    """assignment id → the caller's own extended deadline, for the lecture's assignments (one query)."""
+    rows = session.execute(
+        select(AssignmentExtension.assignment_id, AssignmentExtension.deadline)
+        .join(Assignment, Assignment.id == AssignmentExtension.assignment_id)
+        .where(AssignmentExtension.user_id == actor.user_id, Assignment.lecture_id == lecture_id)
+    )
+    return {aid: deadline for aid, deadline in rows}
+
+
 def list_extensions(session: Session, actor: Actor, lid: int, aid: int) -> list[ExtensionView]:
     assignment = get_assignment(session, actor, lid, aid)
     rows = session.execute(

@@ -90,6 +90,14 @@ def test_who_reads_and_writes_extensions(lecture_world):
     assert w.req("student2", "GET", f"{ext}/{w.names['student2']}").status_code == 404  # none granted
     assert w.req("student", "GET", ext).status_code == 403
     assert w.req("tutor", "GET", f"{ext}/{w.names['student']}").status_code == 200
+    # the student sees their own deadline on the assignment; nobody else does
+    mine = w.req("student", "GET", w.released_path).json()
+    assert (
+        mine["extended_deadline"] == w.req("student", "GET", f"{ext}/{w.names['student']}").json()["deadline"]
+    )
+    listed = w.req("student", "GET", w.lecture_path + "/assignments").json()
+    assert [a.get("extended_deadline") for a in listed] == [mine["extended_deadline"]]
+    assert "extended_deadline" not in w.req("student2", "GET", w.released_path).json()
 
 
 def test_bad_input_names_the_field_and_writes_nothing(lecture_world):
