@@ -28,7 +28,7 @@ from grader_service.git.access import GitAccessDecision
 from grader_service.git.checks import PushPolicy
 from grader_service.git.names import RepoRef
 from grader_service.git.store import DEFAULT_BRANCH
-from grader_service.orm.models import Assignment, Lecture, Role, Submission, User
+from grader_service.orm.models import Assignment, Lecture, LectureStatus, Role, Submission, User
 from grader_service.services.access import assignment_visible
 
 STAFF_READ = {"source", "release", "user", "autograde", "feedback", "edit"}
@@ -101,6 +101,10 @@ def decide(
         return hidden
     if status == 403:
         return GitAccessDecision.deny(403, f"you may not push to {ref}")
+    if write and lecture.status == LectureStatus.archived:  # read-only (services/guards.py)
+        return GitAccessDecision.deny(
+            403, "the lecture is archived and read-only; an instructor can make it active again"
+        )
     policy = PushPolicy(
         max_file_size=limits.max_file_size,
         max_files=limits.max_files,

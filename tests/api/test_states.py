@@ -125,6 +125,26 @@ def test_archived_lecture_is_read_only_until_reactivated(lecture_world):
     assert w.req("student", "POST", w.released_path + "/submissions", json={}).status_code == 201
 
 
+def test_no_push_into_an_archived_lecture_but_clones_work(lecture_world, tmp_path):
+    from tests.support.gitcli import authed, git
+
+    w = lecture_world
+    url = authed(
+        f"{w.service.url}/git/{w.lecture_code}/{w.released_id}/user/{w.names['student']}", w.tokens["student"]
+    )
+    w.req("student", "POST", w.released_path + "/submissions", json={})  # seeds the student's repo
+    git("clone", url, str(tmp_path / "work"), cwd=tmp_path)
+    (tmp_path / "work" / "notes.txt").write_text("late work\n")
+    git("add", "-A", cwd=tmp_path / "work")
+    git("commit", "-qm", "late", cwd=tmp_path / "work")
+    assert w.req("instructor", "PATCH", w.lecture_path, json={"status": "archived"}).status_code == 200
+    pushed = git("push", cwd=tmp_path / "work", check=False)
+    assert pushed.returncode != 0 and "archived" in pushed.stderr, pushed.stderr
+    assert git("clone", url, str(tmp_path / "again"), cwd=tmp_path).returncode == 0
+    w.req("instructor", "PATCH", w.lecture_path, json={"status": "active"})
+    assert git("push", cwd=tmp_path / "work", check=False).returncode == 0
+
+
 def test_grading_keeps_working_on_a_closed_assignment(lecture_world):
     w = lecture_world
     sub = w.req("student2", "POST", w.released_path + "/submissions", json={}).json()
