@@ -121,3 +121,19 @@ def test_bulk_autograde_bad_input_and_roles(lecture_world):
     assert w.req("outsider", "POST", other, json={"submissions": "all"}).status_code == 404
     r = w.req("tutor", "POST", path, json={"submissions": [w.submission_id]})
     assert r.status_code == 202 and r.json()["result"]["progress"] == {"done": 0, "total": 1}
+
+
+def test_identical_requests_at_the_same_time_make_one_job(lecture_world):
+    """Eight identical bulk requests at once: one job, and every other answer is 409 with that job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = lecture_world
+    path = w.released_path + "/autograde"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda _: w.req("tutor", "POST", path, json={"submissions": "all"}), range(8))
+        )
+    created = [r.json() for r in answers if r.status_code == 202]
+    refused = [r.json() for r in answers if r.status_code == 409]
+    assert len(created) == 1 and len(refused) == 7, [r.status_code for r in answers]
+    assert {r["job"]["id"] for r in refused} == {created[0]["id"]}
