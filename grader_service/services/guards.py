@@ -14,8 +14,9 @@ only without submissions, closed → released to reopen); TRANSITIONS in service
 
 An archived lecture is read-only: fetching works, every other action answers 409 (git pushes 403)
 until an instructor makes it active again. Roles come on top (auth/roles.py): students fetch and
-submit; tutors also grade and give feedback; instructors also regenerate and edit. A role's refusal is 403 (404 for what the caller
-may not see), a state's refusal is 409 with a message saying which state refuses it and what to do.
+submit; tutors also grade and give feedback; instructors also regenerate and edit. A role's refusal
+is 403 (404 for what the caller may not see), a state's refusal is 409 with a message saying which
+state refuses it and what to do.
 """
 
 from __future__ import annotations
