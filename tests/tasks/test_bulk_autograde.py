@@ -137,3 +137,22 @@ def test_identical_requests_at_the_same_time_make_one_job(lecture_world):
     refused = [r.json() for r in answers if r.status_code == 409]
     assert len(created) == 1 and len(refused) == 7, [r.status_code for r in answers]
     assert {r["job"]["id"] for r in refused} == {created[0]["id"]}
+
+
+def test_cancelling_its_parts_finishes_the_bulk_job(lecture_world):
+    """With no worker the parts stay queued; cancelling each one (the single-submission route) counts it,
+    and the bulk job finishes when the last part has, with the counts saying how they ended."""
+    w = lecture_world
+    second = w.req("student2", "POST", w.released_path + "/submissions", json={}).json()["id"]
+    w.req("tutor", "DELETE", f"{w.released_path}/submissions/{second}/autograde")  # its hand-in job
+    bulk = w.req("tutor", "POST", w.released_path + "/autograde", json={"submissions": "all"}).json()
+    assert bulk["result"]["progress"] == {"done": 0, "total": 2}
+    job_path = f"{w.lecture_path}/jobs/{bulk['id']}"
+    assert w.req("tutor", "DELETE", f"{w.released_path}/submissions/{second}/autograde").status_code == 200
+    half = w.req("tutor", "GET", job_path).json()
+    assert half["state"] == "running" and half["result"]["progress"] == {"done": 1, "total": 2}
+    sub = f"{w.released_path}/submissions/{w.submission_id}/autograde"
+    assert w.req("instructor", "DELETE", sub).status_code == 200
+    done = w.req("tutor", "GET", job_path).json()
+    assert done["state"] == "succeeded" and done["finished_at"] is not None
+    assert done["result"]["progress"] == {"done": 2, "total": 2} and done["result"]["cancelled"] == 2
