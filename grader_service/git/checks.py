@@ -41,6 +41,8 @@ class PushPolicy:
     allowed_extensions: frozenset[str] | None = None
     allowed_files: tuple[str, ...] | None = None
     allow_force_push: bool = False
+    #: the one branch this repo takes (the one the service reads, e.g. `source`'s main); None: any
+    only_branch: str | None = None
     max_push_size: int | None = 2 * 1024 * 1024 * 1024
     normalized_extensions: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -103,6 +105,12 @@ def check_ref_update(
     """Reason to refuse moving ``cmd.ref`` (currently at ``current``), or None if the update may happen."""
     if not cmd.ref.startswith(b"refs/heads/") or not gitrefs.is_valid_ref_name(cmd.ref):
         return f"only branches (refs/heads/...) may be pushed, not {cmd.name}"
+    if policy.only_branch is not None and cmd.ref != b"refs/heads/" + policy.only_branch.encode():
+        branch = policy.only_branch
+        return (
+            f"this repository takes only branch {branch!r} (the one the grader service reads), "
+            f"not {cmd.name.removeprefix('refs/heads/')!r}: push with git push origin HEAD:{branch}"
+        )
     if cmd.new == ZERO_SHA:
         return "deleting branches is not allowed"
     expected = None if cmd.old == ZERO_SHA else cmd.old

@@ -221,6 +221,24 @@ class Submission(Base):
     user: Mapped[User] = relationship()
 
 
+class AssignmentExtension(Base):
+    """A student's own deadline for one assignment: it replaces the assignment's deadline for their
+    hand-in cut-off and late scaling (the late periods then count from it)."""
+
+    __tablename__ = "assignment_extensions"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    granted_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
 class Job(Base):
     """One unit of background work (autograde, generate, feedback, recompute...) and its history."""
 
@@ -269,6 +287,7 @@ class ApiToken(Base):
 __all__ = [
     "ApiToken",
     "Assignment",
+    "AssignmentExtension",
     "AssignmentStatus",
     "AutoStatus",
     "FeedbackStatus",

@@ -27,6 +27,8 @@ class Attempt:
     assignment_id: int
     username: str
     commit: str
+    #: the assignment's release, whose provided files are put back over the submission before grading
+    release_commit: str | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -84,6 +86,7 @@ def start(
         assignment_id=assignment.id,
         username=sub.user.name,
         commit=sub.commit_hash or "",
+        release_commit=assignment.release_commit,
     )
 
 
