@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader_service.grades.numbers import describe, is_number, to_fraction
+from grader_service.schemas.text import no_control_characters
 
 GRADER_KEYS = ("type", "min_count", "drop_count", "weight", "short_label", "category")
 REQUIRED_GRADER_KEYS = ("type", "min_count", "drop_count", "weight")
@@ -135,6 +136,8 @@ def _parse_rule(prefix: str, entry: Any, errors: _Errors) -> GraderRule | None:
     for key in ("type", "short_label", "category"):
         if key in entry and not _is_label(entry[key]):
             errors.add(f"{prefix}.{key}", f"must be a non-empty string, got {describe(entry[key])}")
+        elif key in entry and _control_problem(entry[key]):
+            errors.add(f"{prefix}.{key}", _control_problem(entry[key]))
     for key in ("min_count", "drop_count"):
         if key in entry:
             _check_count(f"{prefix}.{key}", entry[key], errors)
@@ -183,6 +186,8 @@ def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[st
         field = f"GRADE_CUTOFFS.{letter}"
         if not _is_label(letter):
             errors.add("GRADE_CUTOFFS", f"letters must be non-empty strings, got {describe(letter)}")
+        elif _control_problem(letter):
+            errors.add("GRADE_CUTOFFS", f"letters {_control_problem(letter)}")
         elif not is_number(value):
             errors.add(field, f"must be a finite number, got {describe(value)}")
         elif not 0 <= value <= 1:
@@ -200,3 +205,12 @@ def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[st
 
 def _is_label(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
+
+
+def _control_problem(label: str) -> str:
+    """Why a label is refused for control characters (NUL breaks PostgreSQL, others the CSV report), or ''."""
+    try:
+        no_control_characters(label)
+    except ValueError as exc:
+        return str(exc)
+    return ""
