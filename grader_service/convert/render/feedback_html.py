@@ -23,7 +23,7 @@ h1{font-size:1.4rem;margin:0 0 .25rem}
 .total{font-size:1.15rem;font-weight:600}
 .cell{background:#fff;border:1px solid #d8dde3;border-radius:8px;margin:.75rem 0;padding:.5rem 1rem;overflow:hidden}
 .cell.graded{border-left:5px solid #8a94a3}
-.cell.passed{border-left-color:#2e8540}.cell.failed,.cell.timeout,.cell.not_run,.cell.missing{border-left-color:#c62828}
+.cell.passed{border-left-color:#2e8540}.cell.failed,.cell.tampered,.cell.timeout,.cell.not_run,.cell.missing{border-left-color:#c62828}
 .cell.partial{border-left-color:#d98c00}.cell.needs_manual,.cell.manual{border-left-color:#3366cc}
 .cell.no_response{border-left-color:#c62828}
 .score{display:flex;gap:.75rem;align-items:baseline;font-size:.9rem;color:#46505c;border-bottom:1px dashed #d8dde3;
@@ -47,6 +47,7 @@ STATUS_TEXT = {
     "needs_manual": "to be graded by hand",
     "no_response": "no response",
     "manual": "graded by hand",
+    "tampered": "not run as written (the kernel was tampered with)",
 }
 
 
