@@ -102,6 +102,19 @@ def install(modules: str) -> str:
             if cls.__flags__ & heap_type:
                 classes[b_id(cls)] = cls
     class_snaps = [(cls, b_dict(cls.__dict__)) for cls in classes.values()]
+    # the modules those classes come from (IPython, ipykernel): their globals name the classes the shell
+    # instantiates (e.g. ExecutionResult), so a replaced global is as good as a patched class
+    known = {name for name, _, _ in module_snaps}
+    for cls in classes.values():
+        name = cls.__module__
+        module = sys_modules.get(name)
+        if module is not None and name not in known:
+            known.add(name)
+            module_snaps.append((name, module, b_dict(module.__dict__)))
+    handler_tables = [
+        (t, b_dict(t))
+        for t in (getattr(kernel, "shell_handlers", {}), getattr(kernel, "control_handlers", {}))
+    ]
 
     lists: list[tuple[Any, list[Any]]] = []
     itm = shell.input_transformer_manager
@@ -134,6 +147,9 @@ def install(modules: str) -> str:
 
     def on_post_run_cell(result: Any) -> None:
         if not record["armed"]:
+            return
+        if b_type(result) is not ExecutionResult:  # not the shell's own result object: believe nothing
+            record["runs"].append({"error": "ForeignExecutionResult", "value": None, "shown": False})
             return
         error = obj_getattr(result, "error_before_exec") or obj_getattr(result, "error_in_exec")
         value = obj_getattr(result, "result")
@@ -215,6 +231,11 @@ def install(modules: str) -> str:
             restore_dict(o.__dict__, inst, shell_always, cls.__name__, changed)
             if traits:
                 restore_dict(o._trait_values, traits, shell_always, cls.__name__, changed)
+        for table, entries in handler_tables:
+            if b_dict(table) != entries or any(table[k] is not v for k, v in entries.items()):
+                table.clear()
+                table.update(entries)
+                changed.append("kernel message handlers")
         callbacks = shell.events.callbacks
         for name in b_list(callbacks):
             if name not in events:

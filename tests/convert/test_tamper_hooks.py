@@ -137,6 +137,13 @@ ATTACKS = {
         IPythonKernel.do_execute = _do_execute
         """
     + HIDE,
+    "execution_result_replaced": """
+        import IPython.core.interactiveshell as _ish
+        class _Result(_ish.ExecutionResult):
+            error_in_exec = property(lambda self: None, lambda self, value: None)
+        _ish.ExecutionResult = _Result
+        """
+    + HIDE,
     "stdlib_module_replaced": """
         import sys, types
         _fake = types.ModuleType("operator")
