@@ -17,6 +17,7 @@ from grader_service.auth.roles import Actor
 from grader_service.auth.tokens import parse_authorization, resolve_actor
 from grader_service.errors import BadRequest, GraderError, NotFound
 from grader_service.orm.session import Database
+from grader_service.schemas.text import one_line
 from grader_service.services.access import get_assignment
 
 T = TypeVar("T")
@@ -44,7 +45,9 @@ def dump_json(data: Any) -> bytes:
 def _field_of(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        # a dict key may be the refused text itself: escape it rather than echo control characters
+        text = one_line(str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{text}" if out else text)
     return out
 
 

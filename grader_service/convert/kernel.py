@@ -374,10 +374,24 @@ class KernelProcess:
         elif status == "ok" and reply.get("status") not in ("ok", None):
             status = "error"
         elif status == "ok" and not reply:
-            status = "error" if collector.saw_error else "ok"
+            # no execute_reply: nothing says the cell succeeded (what it printed is no evidence)
+            status = "error"
+            collector.add_error("NoReplyError", "the kernel sent no reply for this cell")
         if status == "ok" and collector.saw_error:
             status = "error"
         return self._finish(collector, status, reply.get("execution_count"), started, reply)
+
+    def request(self, code: str, user_expressions: dict[str, str], timeout: float) -> dict[str, Any]:
+        """Run `code` silently (no history, outputs dropped) and evaluate `user_expressions` after it;
+        return the execute_reply's content, or {} when none came within `timeout` seconds."""
+        assert self.client is not None
+        msg_id = self.client.execute(
+            code, silent=True, store_history=False, user_expressions=user_expressions, allow_stdin=False
+        )
+        deadline = time.perf_counter() + timeout
+        if self._collect(msg_id, OutputCollector(10_000), deadline) != "idle":
+            return {}
+        return self._get_reply(msg_id, deadline)
 
     @staticmethod
     def _finish(

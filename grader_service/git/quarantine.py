@@ -15,6 +15,7 @@ from dulwich.pack import load_pack_index
 from dulwich.repo import Repo
 
 from . import refs as gitrefs
+from .pack_limits import PackScanner
 
 _OFS_DELTA, _REF_DELTA = 6, 7
 
@@ -76,9 +77,17 @@ class Quarantine:
         self._offsets: dict[bytes, tuple[Path, int]] | None = None
 
     def receive(
-        self, read: Callable[[int], bytes], recv: Callable[[int], bytes] | None, max_input_size: int | None
+        self,
+        read: Callable[[int], bytes],
+        recv: Callable[[int], bytes] | None,
+        max_input_size: int | None,
+        scanner: PackScanner | None = None,
     ) -> None:
-        """Read one pack from the client into the quarantine (completing thin packs from the repo)."""
+        """Read one pack from the client into the quarantine (completing thin packs from the repo); with a
+        `scanner`, every byte passes its size checks before dulwich sees it (see git/pack_limits.py)."""
+        if scanner is not None:
+            read = scanner.wrap(read)
+            recv = scanner.wrap(recv) if recv is not None else None
         self.store.add_thin_pack(read, recv, max_input_size=max_input_size)
 
     def is_new(self, sha: bytes) -> bool:

@@ -83,7 +83,10 @@ class CheckedReceivePack(ReceivePackHandler):
                 quarantine = Quarantine(self.backend.repo)
                 try:
                     quarantine.receive(
-                        self.proto.read, getattr(self.proto, "recv", None), self.policy.max_push_size
+                        self.proto.read,
+                        getattr(self.proto, "recv", None),
+                        self.policy.max_push_size,
+                        self.policy.pack_scanner(),
                     )
                 except (BadRequestBody, ClientGone):
                     raise  # not a pack problem: the HTTP layer answers 400 / drops the request

@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader_service.grades.numbers import describe, is_number, to_fraction
+from grader_service.schemas.text import no_control_characters
 
 GRADER_KEYS = ("type", "min_count", "drop_count", "weight", "short_label", "category")
 #: keys Open edX documents carry that are accepted and kept but do not enter the grade
@@ -160,10 +161,14 @@ def _parse_rule(prefix: str, entry: Any, errors: _Errors) -> GraderRule | None:
     for key in ("type", "category", "name", "section_type"):
         if key in entry and not _is_label(entry[key]):
             errors.add(f"{prefix}.{key}", f"must be a non-empty string, got {describe(entry[key])}")
+        elif key in entry and _control_problem(entry[key]):
+            errors.add(f"{prefix}.{key}", _control_problem(entry[key]))
     # Studio writes "" (and null) for a type without a short label; Open edX then shows the type
     label = entry.get("short_label")
     if label is not None and not isinstance(label, str):
         errors.add(f"{prefix}.short_label", f"must be a string, got {describe(label)}")
+    elif label and _control_problem(label):
+        errors.add(f"{prefix}.short_label", _control_problem(label))
     counts = {"min_count": 1, "drop_count": 0} if single else {}
     for key in ("min_count", "drop_count"):
         if key in entry:
@@ -255,6 +260,8 @@ def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[st
         field = f"GRADE_CUTOFFS.{letter}"
         if not _is_label(letter):
             errors.add("GRADE_CUTOFFS", f"letters must be non-empty strings, got {describe(letter)}")
+        elif _control_problem(letter):
+            errors.add("GRADE_CUTOFFS", f"letters {_control_problem(letter)}")
         elif not is_number(value):
             errors.add(field, f"must be a finite number, got {describe(value)}")
         elif not 0 <= value <= 1:
@@ -272,3 +279,12 @@ def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[st
 
 def _is_label(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
+
+
+def _control_problem(label: str) -> str:
+    """Why a label is refused for control characters (NUL breaks PostgreSQL, others the CSV report), or ''."""
+    try:
+        no_control_characters(label)
+    except ValueError as exc:
+        return str(exc)
+    return ""

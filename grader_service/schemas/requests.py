@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from grader_service.schemas.text import LineText, MultilineText
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}$"
@@ -29,8 +31,9 @@ Code = Annotated[
     Field(pattern=NAME_PATTERN, description="short name used in URLs; letters, digits, . _ -"),
     AfterValidator(_not_dotdot),
 ]
+# the patterns already exclude every control character (pydantic-core regexes: `$` is the very end)
 Username = Annotated[str, Field(pattern=USERNAME_PATTERN), AfterValidator(_not_dotdot)]
-Title = Annotated[str, Field(min_length=1, max_length=255)]
+Title = Annotated[LineText, Field(min_length=1, max_length=255)]
 
 
 class LectureCreate(Strict):
@@ -46,7 +49,7 @@ class LectureUpdate(Strict):
 class MemberItem(Strict):
     username: Username
     role: RoleName
-    display_name: Annotated[str, Field(max_length=255)] | None = None
+    display_name: Annotated[LineText, Field(max_length=255)] | None = None
 
 
 class MemberRemoval(Strict):
@@ -54,7 +57,7 @@ class MemberRemoval(Strict):
 
 
 class LatePeriod(Strict):
-    period: Annotated[str, Field(description="ISO-8601 duration after the deadline, e.g. P1D or PT12H")]
+    period: Annotated[LineText, Field(description="ISO-8601 duration after the deadline, e.g. P1D or PT12H")]
     scaling: Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -66,12 +69,12 @@ def _glob_list(values: list[str]) -> list[str]:
 
 
 AllowedFiles = Annotated[
-    list[Annotated[str, Field(max_length=255)]], Field(max_length=100), AfterValidator(_glob_list)
+    list[Annotated[LineText, Field(max_length=255)]], Field(max_length=100), AfterValidator(_glob_list)
 ]
 
 
 class AssignmentFields(Strict):
-    assignment_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    assignment_type: Annotated[LineText, Field(min_length=1, max_length=64)] | None = None
     points: Annotated[float, Field(ge=0.0, le=1e6)] | None = None
     deadline: AwareDatetime | None = None
     late_periods: Annotated[list[LatePeriod], Field(max_length=20)] | None = None
@@ -133,7 +136,7 @@ class GradeOverrideFields(Strict):
         description=ENTERS.format("possible points")
         + "percent, gradebook filters, lecture grade, letter and pass).",
     )
-    comment: Annotated[str, Field(max_length=2000)] | None = Field(
+    comment: Annotated[MultilineText, Field(max_length=2000)] | None = Field(
         None, description="Why the grade was overridden; recorded in the history, not part of the grade."
     )
 
@@ -164,6 +167,8 @@ class RemoteJobResult(Strict):
 
     ok: bool
     result: dict[str, object] | None = None
-    files: dict[str, str] = Field(default_factory=dict, description="path: base64 content of graded files")
-    log: Annotated[str, Field(max_length=4 << 20)] = ""
-    error: Annotated[str, Field(max_length=10_000)] | None = None
+    files: dict[str, LineText] = Field(
+        default_factory=dict, description="path: base64 content of graded files"
+    )
+    log: Annotated[MultilineText, Field(max_length=4 << 20)] = ""
+    error: Annotated[MultilineText, Field(max_length=10_000)] | None = None

@@ -25,7 +25,7 @@ h1{font-size:1.4rem;margin:0 0 .25rem}
 overflow:hidden}
 .cell.graded{border-left:5px solid #8a94a3}
 .cell.passed{border-left-color:#2e8540}
-.cell.failed,.cell.timeout,.cell.not_run,.cell.missing{border-left-color:#c62828}
+.cell.failed,.cell.tampered,.cell.timeout,.cell.not_run,.cell.missing{border-left-color:#c62828}
 .cell.partial{border-left-color:#d98c00}.cell.needs_manual,.cell.manual{border-left-color:#3366cc}
 .cell.no_response{border-left-color:#c62828}
 .score{display:flex;gap:.75rem;align-items:baseline;font-size:.9rem;color:#46505c;
@@ -50,6 +50,7 @@ STATUS_TEXT = {
     "needs_manual": "to be graded by hand",
     "no_response": "no response",
     "manual": "graded by hand",
+    "tampered": "not run as written (the kernel was tampered with)",
 }
 
 
