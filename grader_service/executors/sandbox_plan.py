@@ -1,0 +1,93 @@
+"""The worker's half of the sandbox: which uids a job gets, how its scratch folder is laid out and owned,
+what its root is built from, and whether the kernel's uid can read the Python it must import."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+#: host paths every job's root binds read-only (missing ones are skipped), besides the Python installation
+SYSTEM_PATHS = [
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc",
+    "/sys/devices/system/cpu",
+]
+#: files inside those never shown to a job (password hashes)
+SYSTEM_MASKED = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/ssh"]
+
+
+class UidPool:
+    """Kernel uids for concurrent jobs: `base` is the grading processes' uid; each running job's kernels get
+    one of base+1 .. base+count-1 to themselves (gid = uid)."""
+
+    def __init__(self, base: int, count: int) -> None:
+        if base < 1000 or count < 2:
+            raise ValueError("sandbox_uid_base must be >= 1000 and sandbox_uid_count >= 2")
+        self.base, self.count = base, count
+        self._used: set[int] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def grader(self) -> int:
+        return self.base
+
+    def take(self) -> int:
+        with self._lock:
+            for uid in range(self.base + 1, self.base + self.count):
+                if uid not in self._used:
+                    self._used.add(uid)
+                    return uid
+        raise RuntimeError(f"all {self.count - 1} kernel uids are in use: raise sandbox_uid_count")
+
+    def give_back(self, uid: int) -> None:
+        with self._lock:
+            self._used.discard(uid)
+
+
+def kernel_unreadable(paths: list[str], uid: int) -> list[str]:
+    """Those of `paths` (bound into every job's root) that `uid`, in no group of theirs, cannot read. Their
+    parent folders do not matter: the job's root re-creates them world-traversable."""
+    problems = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        need = 0o5 if stat.S_ISDIR(st.st_mode) else 0o4
+        if st.st_uid == uid or st.st_mode & need == need:
+            continue
+        problems.append(f"{path} (mode {stat.S_IMODE(st.st_mode):04o}, owner uid {st.st_uid})")
+    return problems
+
+
+def layout_scratch(scratch: Path, grader_uid: int) -> dict[str, Path]:
+    """The folders of a sandboxed job: submission (the grader's only), out (the graded copy the grader
+    writes at the end), gtmp (the grader's temporary files), jail (where its root is built), box (where the
+    kernel's tmpfs is mounted). The scratch folder itself is traversable, not listable, by the job."""
+    os.chmod(scratch, 0o711)
+    parts = {name: scratch / name for name in ("submission", "out", "gtmp", "jail", "box")}
+    for name in ("out", "gtmp", "jail", "box"):
+        parts[name].mkdir(mode=0o700)
+    for name in ("out", "gtmp"):
+        os.chown(parts[name], grader_uid, grader_uid)
+    return parts
+
+
+def hand_over(folder: Path, uid: int) -> None:
+    """Give a copied folder to `uid` (never following links), private to it."""
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        os.lchown(dirpath, uid, uid)
+        for name in dirnames + filenames:
+            os.lchown(os.path.join(dirpath, name), uid, uid)
+    os.chmod(folder, 0o700)
+
+
+__all__ = ["SYSTEM_MASKED", "SYSTEM_PATHS", "UidPool", "hand_over", "kernel_unreadable", "layout_scratch"]
