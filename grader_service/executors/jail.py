@@ -111,6 +111,8 @@ def build_jail(plan: JailPlan) -> None:
             os.symlink(os.readlink(path), inside(path))
     for path in _existing(plan.writable):
         _bind(path, inside(path), readonly=False)
+    blank = inside("/.masked")  # what a masked file shows: empty, readable by nobody without privileges
+    os.close(os.open(blank, os.O_CREAT | os.O_WRONLY, 0o000))
     for path in plan.masked:
         real = os.path.realpath(path)
         target = inside(real)
@@ -118,7 +120,7 @@ def build_jail(plan: JailPlan) -> None:
             if os.path.isdir(target):
                 _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
             else:
-                _mount("/dev/null", target, None, MS_BIND)
+                _mount(blank, target, None, MS_BIND)
     os.makedirs(inside("/proc"), mode=0o555)
     _mount("proc", inside("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     _make_dev(inside("/dev"))
