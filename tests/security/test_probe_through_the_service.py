@@ -90,12 +90,13 @@ def submit(w: LectureWorld, tmp: Path, aid: int, who: str) -> int:
     return int(r.json()["id"])
 
 
-def test_the_probe_holds_through_the_service_and_worker(probed, tmp_path):
-    svc, t = probed
-    w = build_world(svc)
-    aid = w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Probe"}).json()["id"]
-    src = tmp_path / "source"
-    git("clone", authed(f"{svc.url}/git/{w.lecture_code}/{aid}/source", w.tokens["instructor"]), str(src), cwd=tmp_path)
+def author_probe(w: LectureWorld, tmp: Path, t: ProbeTargets) -> int:
+    """The instructor pushes the probe, generates and releases it; returns the assignment id."""
+    svc = w.service
+    aid = int(w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Probe"}).json()["id"])
+    src = tmp / "source"
+    url = authed(f"{svc.url}/git/{w.lecture_code}/{aid}/source", w.tokens["instructor"])
+    git("clone", url, str(src), cwd=tmp)
     write_probe(src, t)
     git("add", "-A", cwd=src)
     git("commit", "-m", "Probe assignment", cwd=src)
@@ -104,7 +105,30 @@ def test_the_probe_holds_through_the_service_and_worker(probed, tmp_path):
     generated = wait_job(w, w.req("instructor", "POST", path + "/generate").json()["id"])
     assert generated["state"] == "succeeded", generated
     assert w.req("instructor", "PATCH", path, json={"status": "released"}).status_code == 200
+    return aid
 
+
+def assert_probe_passed(w: LectureWorld, aid: int, sub_id: int, who: str, tmp: Path) -> None:
+    path = f"{w.lecture_path}/assignments/{aid}/submissions/{sub_id}"
+    graded = w.service.wait_for(
+        lambda: (
+            (s := w.req("tutor", "GET", path).json())["auto_status"]
+            in ("automatically_graded", "grading_failed")
+            and s
+        ),
+        timeout=240,
+    )
+    assert graded["auto_status"] == "automatically_graded", graded
+    job = w.req("tutor", "GET", f"{w.lecture_path}/jobs/{graded['autograde']['id']}").json()
+    failed = failed_checks(job["result"])
+    assert failed == {}, (who, failed, _outputs(w.service, w, aid, who, sub_id, tmp))
+    assert graded["auto_score"] == len(CHECKS) + 1, graded
+
+
+def test_the_probe_holds_through_the_service_and_worker(probed, tmp_path):
+    svc, t = probed
+    w = build_world(svc)
+    aid = author_probe(w, tmp_path, t)
     ids: dict[str, int] = {}
     threads = [
         threading.Thread(target=lambda who=who: ids.__setitem__(who, submit(w, tmp_path, aid, who)))
@@ -114,20 +138,9 @@ def test_the_probe_holds_through_the_service_and_worker(probed, tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(ids) == 2
     for who, sub_id in ids.items():
-        graded = w.service.wait_for(
-            lambda sub_id=sub_id: (
-                (s := w.req("tutor", "GET", f"{path}/submissions/{sub_id}").json())["auto_status"]
-                in ("automatically_graded", "grading_failed")
-                and s
-            ),
-            timeout=180,
-        )
-        assert graded["auto_status"] == "automatically_graded", graded
-        job = w.req("tutor", "GET", f"{w.lecture_path}/jobs/{graded['autograde']['id']}").json()
-        failed = failed_checks(job["result"])
-        assert failed == {}, (who, failed, _outputs(svc, w, aid, who, sub_id, tmp_path))
-        assert graded["auto_score"] == len(CHECKS) + 1, graded
+        assert_probe_passed(w, aid, sub_id, who, tmp_path)
 
 
 def _outputs(svc: ServiceProcess, w: LectureWorld, aid: int, who: str, sub_id: int, tmp: Path) -> str:

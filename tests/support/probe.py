@@ -28,7 +28,8 @@ class ProbeTargets:
 
     tcp: list[tuple[str, int]]  #: addresses no connection may reach (database, broker, Redis, service...)
     grader_uid: int  #: the grading process's uid (the kernel's must differ, and not be 0)
-    forbidden: list[str]  #: host paths that must not be readable (data dir, another job, checkout...)
+    forbidden: list[str]  #: host paths that must not be readable (data dir, another job, checkout...);
+    #: a pattern with '*' must match nothing
     scratch_root: str  #: folder holding the jobs' scratch folders: only the probe's own may show
     quota_bytes: int
     quota_inodes: int
@@ -128,6 +129,9 @@ assert targets and not opened, opened""",
         "files": f"""import glob, os
 seen = []
 for path in {json.dumps(t.forbidden)}:
+    if '*' in path:
+        seen += glob.glob(path)
+        continue
     try:
         if os.path.isdir(path):
             os.listdir(path)
