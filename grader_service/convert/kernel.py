@@ -4,13 +4,14 @@ The kernel is started from its command line, or (`fork=True`, used inside the fo
 forked from a process that already has ipykernel imported: a new process all the same, started in a
 tenth of the time. In the sandbox that process is a *kernel launcher* registered with
 `set_kernel_launcher` (the spawner of `executors/kernel_spawner.py`, forked before the grader read any
-secret), so the kernel never shares memory with the grading process. The kernel runs with an explicit cwd and env (the grader's own process is
-never changed), talks over IPC sockets in a private temporary folder, and is killed with its whole process
-group at the end.
+secret), so the kernel never shares memory with the grading process. The kernel runs with an
+explicit cwd and env (the grader's own process is never changed), talks over IPC sockets in a private
+temporary folder (or loopback TCP), and is killed with its whole process group at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -302,10 +303,9 @@ class KernelProcess:
         if self.memory_limit > 0 and sys.platform.startswith("linux"):
             import resource
 
-            try:
+            # the process may already be gone; wait_ready reports that
+            with contextlib.suppress(OSError, ValueError):
                 resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (self.memory_limit, self.memory_limit))
-            except (OSError, ValueError):
-                pass  # the process may already be gone; wait_ready reports that
         self._connect(connection_file)
 
     def _connect(self, connection_file: str) -> None:
@@ -357,10 +357,8 @@ class KernelProcess:
         """Send SIGINT to the kernel's process group (ipykernel raises KeyboardInterrupt)."""
         if self.alive():
             assert self.proc is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
 
     def shutdown(self) -> None:
         """Kill the kernel and everything it started, close the sockets and remove the temp folder."""
@@ -369,10 +367,8 @@ class KernelProcess:
             self.client = None
         if self.proc is not None:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.wait()
             self.proc = None
         self._cleanup_files()

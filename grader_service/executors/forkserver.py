@@ -30,6 +30,7 @@ it prints `ready {"paths": [...]}`: the folders of its Python installation, whic
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -133,10 +134,9 @@ def warm() -> None:
     validate_gradebook(new_gradebook())
     for name in _kernel_modules():
         if name not in sys.modules:
-            try:
+            # a module that only imports in a kernel is just not pre-imported
+            with contextlib.suppress(Exception):
                 importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - a module that only imports in a kernel is just not pre-imported
-                pass
 
 
 # -- one job --------------------------------------------------------------------------------------------
@@ -205,10 +205,8 @@ def _grade(request: dict[str, Any], isolated: bool) -> int:
         traceback.print_exc()
         code = 1
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     return code
 
 
@@ -316,10 +314,8 @@ def serve(path: str) -> None:
                     _supervise(conn, request, fds)
                 except BaseException as exc:  # noqa: BLE001 - reported to the worker as a sandbox failure
                     _note(f"the job supervisor failed: {exc!r}")
-                    try:
+                    with contextlib.suppress(OSError):
                         _send(conn, {"exit": SANDBOX_FAILED})
-                    except OSError:
-                        pass
                 finally:
                     os._exit(SANDBOX_FAILED)
             for fd in fds:

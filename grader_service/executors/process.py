@@ -23,6 +23,7 @@ is missing, unless `isolation = 'none'` (trusted notebooks only).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -157,7 +158,7 @@ class ForkServer:
 
 
 class ProcessExecutor(Executor):
-    """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module docstring)."""
+    """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module doc)."""
 
     python = Unicode(
         sys.executable,
@@ -500,10 +501,8 @@ async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, b
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 __all__ = ["ProcessExecutor"]

@@ -10,6 +10,7 @@ The list is documented in docs/security.md; change both together.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 
 #: system calls refused with EPERM, by purpose
@@ -92,10 +93,8 @@ def install() -> None:
 
     rules = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
     for name in denied_calls():
-        try:
+        with contextlib.suppress(OSError, RuntimeError, ValueError):  # not a call on this architecture
             rules.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
-        except (OSError, RuntimeError, ValueError):
-            pass  # not a system call on this architecture
     for flag in CLONE_NAMESPACE_FLAGS.values():
         rules.add_rule(
             pyseccomp.ERRNO(errno.EPERM), "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, flag, flag)

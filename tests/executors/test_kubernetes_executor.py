@@ -4,7 +4,8 @@ Played, not real: there is no kubelet or scheduler on this machine, so `PlayedKu
 (it runs each pod's command as a local process with the pod's environment and patches the pod's status).
 Real: the API server, RBAC, the pod objects, the watch the executor relies on, pod deletion, the service's
 job-input and job-result endpoints, git, kernels. The executor authenticates with a service account that
-has only the documented permissions (pods: create, get, list, watch, delete; secrets: create, delete). Remote workers, which run
+has only the documented permissions (pods: create, get, list, watch, delete; secrets: create,
+delete). Remote workers, which run
 this executor with only the service URL, are tested end to end in tests/tasks/test_remote_worker.py."""
 
 from __future__ import annotations

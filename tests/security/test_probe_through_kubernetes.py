@@ -30,9 +30,7 @@ def test_the_probe_holds_inside_a_grading_pod(
     tmp_path_factory,
     tmp_path,
 ):
-    config = Config(
-        {"KubernetesExecutor": {"namespace": NAMESPACE, "kubeconfig": str(executor_kubeconfig)}}
-    )
+    config = Config({"KubernetesExecutor": {"namespace": NAMESPACE, "kubeconfig": str(executor_kubeconfig)}})
     data_dir = tmp_path_factory.mktemp("kprobe-data")
     svc = ServiceProcess(
         db_url=make_db_url("sqlite"),

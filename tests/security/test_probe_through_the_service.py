@@ -93,7 +93,9 @@ def submit(w: LectureWorld, tmp: Path, aid: int, who: str) -> int:
 def author_probe(w: LectureWorld, tmp: Path, t: ProbeTargets) -> int:
     """The instructor pushes the probe, generates and releases it; returns the assignment id."""
     svc = w.service
-    aid = int(w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Probe"}).json()["id"])
+    aid = int(
+        w.req("instructor", "POST", w.lecture_path + "/assignments", json={"name": "Probe"}).json()["id"]
+    )
     src = tmp / "source"
     url = authed(f"{svc.url}/git/{w.lecture_code}/{aid}/source", w.tokens["instructor"])
     git("clone", url, str(src), cwd=tmp)

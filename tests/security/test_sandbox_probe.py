@@ -1,6 +1,6 @@
-"""The sandbox probe (tests/support/probe.py) graded for real: every defence holds through the ProcessExecutor,
-and with each main defence switched off (the test-only knob) the probe loses exactly the points of the
-checks that defence backs, so the probe is proven able to fail."""
+"""The sandbox probe (tests/support/probe.py) graded for real: every defence holds through the
+ProcessExecutor, and with each main defence switched off (the test-only knob) the probe loses exactly the
+points of the checks that defence backs, so the probe is proven able to fail."""
 
 from __future__ import annotations
 
@@ -73,7 +73,9 @@ def setting(tmp_path_factory):
     released = (tmp / "release" / PROBE_NAME).read_text()
     assert t.marker not in released
     (tmp / "submission").mkdir()
-    (tmp / "submission" / PROBE_NAME).write_text(released.replace("raise NotImplementedError()", "answer = 1"))
+    (tmp / "submission" / PROBE_NAME).write_text(
+        released.replace("raise NotImplementedError()", "answer = 1")
+    )
     assert t.marker in str(book)  # the hidden test is in the gradebook only
     return tmp, scratch_root, data_dir, book, t
 

@@ -100,19 +100,19 @@ with open('/proc/self/maps') as maps, open('/proc/self/mem', 'rb', 0) as mem:
                 pass
 print('scanned chunks', scanned, 'found', len(found))
 assert scanned > 10 and not found, found""",
-        "processes": f"""import ctypes, os
+        "processes": """import ctypes, os
 opened = []
-targets = sorted({{1, os.getppid()}} | {{int(p) for p in os.listdir('/proc') if p.isdigit()}} - {{os.getpid()}})
+targets = sorted({1, os.getppid()} | {int(p) for p in os.listdir('/proc') if p.isdigit()} - {os.getpid()})
 for pid in targets:
     for name, mode in (('environ', 'rb'), ('cmdline', 'rb'), ('mem', 'rb'), ('fd/0', 'rb'), ('fd/1', 'wb'),
                        ('fd/2', 'wb'), ('status', 'rb')):
         try:
-            with open(f'/proc/{{pid}}/{{name}}', mode) as fh:
+            with open(f'/proc/{pid}/{name}', mode) as fh:
                 opened.append((pid, name))
         except OSError:
             pass
     try:
-        os.listdir(f'/proc/{{pid}}/fd')
+        os.listdir(f'/proc/{pid}/fd')
         opened.append((pid, 'fd'))
     except OSError:
         pass
@@ -193,13 +193,22 @@ assert inode_error == errno.ENOSPC and made <= {t.quota_inodes}, (made, inode_er
 def probe_source(t: ProbeTargets) -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cells = [new_code_cell("### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION", metadata=nbgrader_cell_meta(
-        "answer", solution=True))]
+    cells = [
+        new_code_cell(
+            "### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION",
+            metadata=nbgrader_cell_meta("answer", solution=True),
+        )
+    ]
     for check, source in _cells(t).items():
         meta = nbgrader_cell_meta(f"probe_{check}", grade=True, locked=True, points=1)
         cells.append(new_code_cell(source, metadata=meta))
-    hidden = f"assert answer == 1\n### BEGIN HIDDEN TESTS\nassert {t.marker!r}.startswith('HIDDEN')\n### END HIDDEN TESTS"
-    cells.append(new_code_cell(hidden, metadata=nbgrader_cell_meta("hidden", grade=True, locked=True, points=1)))
+    hidden = (
+        f"assert answer == 1\n### BEGIN HIDDEN TESTS\nassert {t.marker!r}.startswith('HIDDEN')\n"
+        "### END HIDDEN TESTS"
+    )
+    cells.append(
+        new_code_cell(hidden, metadata=nbgrader_cell_meta("hidden", grade=True, locked=True, points=1))
+    )
     nb.cells = cells
     return nb
 
