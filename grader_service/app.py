@@ -302,7 +302,7 @@ class GraderService(Application):
         )
 
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
-        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
+        """Wire the Celery app as the services' dispatcher; start the embedded worker if no broker is set."""
         from grader_service.tasks.celery_app import QUEUES, CeleryDispatcher, make_celery
         from grader_service.tasks.context import build_context, configure, set_context
         from grader_service.tasks.registry import register_tasks
@@ -315,6 +315,10 @@ class GraderService(Application):
             ctx = build_context(self, db)
             ctx.embedded = True
             set_context(ctx)
+            # says at start (in the log) when this host cannot build the grading sandbox, and warms it
+            check = getattr(ctx.executor, "sandbox_refusal", None)
+            if check is not None:
+                threading.Thread(target=check, name="grader-sandbox-check", daemon=True).start()
             worker = celery.WorkController(
                 pool_cls="threads",
                 concurrency=self.embedded_worker_threads,
