@@ -83,8 +83,10 @@ class ChildKernel:
 
 
 class KernelLauncher(Protocol):
-    """Starts a forked kernel elsewhere: (kernel args, cwd, env, memory limit, connection info) → the kernel
-    process, a child of the caller. The connection info is the content of the connection file."""
+    """Starts a kernel elsewhere: (its full command line, cwd, env, memory limit, connection info) → the
+    kernel process, a child of the caller. The connection info is the content of the connection file (the
+    command line names the caller's copy, which the launcher replaces with its own). A command line that
+    starts this interpreter's ipykernel (`forkable`) is forked, any other is exec'd."""
 
     def __call__(
         self, args: list[str], cwd: str, env: dict[str, str], memory_limit: int, connection: dict[str, Any]
@@ -95,7 +97,8 @@ _launcher: KernelLauncher | None = None
 
 
 def set_kernel_launcher(launcher: KernelLauncher | None) -> None:
-    """Route this process's forked kernels (`fork=True`) through `launcher` (None: fork them here)."""
+    """Route this process's kernels started with `fork=True` (exec'd ones too) through `launcher` (None:
+    fork them here)."""
     global _launcher
     _launcher = launcher
 
@@ -247,6 +250,7 @@ class KernelProcess:
         self.memory_limit = memory_limit
         self.collect_limit = collect_limit
         self.fork = fork and forkable(self.argv)
+        self.use_launcher = fork  # in a sandbox every kernel, forked or exec'd, comes from the launcher
         self.proc: subprocess.Popen[bytes] | ChildKernel | None = None
         self.client: BlockingKernelClient | None = None
         self._tmp: str | None = None
@@ -259,7 +263,7 @@ class KernelProcess:
         self._tmp = tempfile.mkdtemp(prefix="grader-kernel-")
         connection_file = os.path.join(self._tmp, "kernel.json")
         ipc_base = os.path.join(self._tmp, "ipc")
-        launcher = _launcher if self.fork else None
+        launcher = _launcher if self.use_launcher else None
         if (
             launcher is None and len(ipc_base.encode()) + 8 <= 100
         ):  # unix socket paths are limited to ~107 bytes
@@ -277,7 +281,7 @@ class KernelProcess:
             with open(connection_file) as fh:
                 connection = json.load(fh)
             try:
-                self.proc = launcher(argv[3:], self.cwd, env, self.memory_limit, connection)
+                self.proc = launcher(argv, self.cwd, env, self.memory_limit, connection)
             except OSError as err:
                 self._cleanup_files()
                 raise KernelStartError(f"the kernel launcher failed: {err}") from None

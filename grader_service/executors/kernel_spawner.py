@@ -8,7 +8,8 @@ stdout the result) are closed in it. The grader then routes its kernels here (`c
 - leaves the spawner's session, keeps no descriptor of it (a socket pair with the grader) or of the grader;
 - switches to the job's kernel uid and gid (`sandbox.become_kernel`: no capabilities, no_new_privs) and
   loads the seccomp filter (`syscall_filter.install`);
-- writes its connection file into its own TMPDIR and becomes an ipykernel (`kernel.run_kernel`).
+- writes its connection file into its own TMPDIR and becomes an ipykernel (`kernel.run_kernel`), or, for
+  another language's kernelspec, execs its command line (exec keeps the uid, the filter and no_new_privs).
 
 The middle process exits at once, so the kernel is re-parented to the grader (PID 1 of the job's PID
 namespace), which waits for it and signals it (it keeps CAP_KILL for that). The spawner stays root inside
@@ -24,7 +25,7 @@ import sys
 import tempfile
 from typing import Any
 
-from grader_service.convert.kernel import ChildKernel, run_kernel
+from grader_service.convert.kernel import PYTHON_KERNEL_ARGV, ChildKernel, forkable, run_kernel
 from grader_service.executors import syscall_filter
 from grader_service.executors.sandbox import become_kernel, set_dumpable, set_limits
 
@@ -54,20 +55,28 @@ class KernelSpawner:
         return cls(ours, pid)
 
     def launch(
-        self, args: list[str], cwd: str, env: dict[str, str], memory_limit: int, connection: dict[str, Any]
+        self, argv: list[str], cwd: str, env: dict[str, str], memory_limit: int, connection: dict[str, Any]
     ) -> ChildKernel:
         request = {
-            "args": args,
+            "args": argv,
             "cwd": cwd,
             "env": env,
             "memory_limit": memory_limit,
             "connection": connection,
+            "connection_file": _connection_arg(argv),
         }
         self.sock.sendall(json.dumps(request).encode() + b"\n")
         reply = json.loads(self._replies.readline() or b"{}")
         if "pid" not in reply:
             raise OSError(0, reply.get("error", "the kernel spawner is gone"))
         return ChildKernel(int(reply["pid"]))
+
+
+def _connection_arg(argv: list[str]) -> str:
+    """The grader's connection file in a kernel command line (the argument after -f, or one ending .json)."""
+    if "-f" in argv[:-1]:
+        return argv[argv.index("-f") + 1]
+    return next((arg for arg in argv if arg.endswith(".json")), "")
 
 
 def _serve(sock: socket.socket, uid: int, gid: int, limits: dict[str, int]) -> None:
@@ -120,13 +129,14 @@ def _be_kernel(request: dict[str, Any], uid: int, gid: int, limits: dict[str, in
         fd = os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(request["connection"], fh)
-        args = list(request["args"])
-        if "-f" in args:
-            args[args.index("-f") + 1] = connection_file
+        theirs = request.get("connection_file", "")
+        argv = [connection_file if arg == theirs else arg for arg in request["args"]]
+        if not forkable(argv):
+            os.execvpe(argv[0], argv, env)
         import asyncio
 
         asyncio.set_event_loop(asyncio.new_event_loop())
-        run_kernel(args)
+        run_kernel(argv[len(PYTHON_KERNEL_ARGV[:3]) :])
         code = 0
     finally:
         os._exit(code)
