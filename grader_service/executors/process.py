@@ -92,7 +92,11 @@ class ForkServer:
         return os.path.join(self.folder, "forkserver.sock")
 
     def _start(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="grader-forkserver-")
+        # unix socket paths are limited to 107 bytes: a deep TMPDIR falls back to a shorter folder
+        for parent in (tempfile.gettempdir(), "/tmp", "/dev/shm"):
+            if len(os.path.join(parent, "grader-forkserver-xxxxxxxx", "forkserver.sock")) < 100:
+                break
+        self.folder = tempfile.mkdtemp(prefix="grader-forkserver-", dir=parent)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
