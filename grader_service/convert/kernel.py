@@ -89,7 +89,7 @@ class KernelLauncher(Protocol):
     starts this interpreter's ipykernel (`forkable`) is forked, any other is exec'd."""
 
     def __call__(
-        self, args: list[str], cwd: str, env: dict[str, str], memory_limit: int, connection: dict[str, Any]
+        self, argv: list[str], cwd: str, env: dict[str, str], memory_limit: int, connection: dict[str, Any]
     ) -> ChildKernel: ...
 
 

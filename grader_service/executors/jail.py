@@ -48,7 +48,9 @@ class JailPlan:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    def enc(text: str | None) -> bytes | None:
+        return None if text is None else text.encode()
+
     _check(
         _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
         f"mount {target}",
@@ -100,7 +102,10 @@ def _existing(paths: Iterable[str]) -> list[str]:
 def build_jail(plan: JailPlan) -> None:
     """Build the job's root from `plan` and pivot into it (this process and its children stay inside)."""
     new = os.path.realpath(plan.root)
-    inside = lambda path: new + path  # noqa: E731
+
+    def inside(path: str) -> str:
+        return new + path
+
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,nr_inodes=4096,mode=0755")
     for path in _existing(plan.readonly):
