@@ -123,7 +123,15 @@ def _kernel_modules() -> list[str]:
 def warm() -> None:
     """Import what every job needs, so a fork starts with it (copy-on-write, shared by all jobs)."""
     import nbformat
-    import pyseccomp  # noqa: F401 - loads libseccomp now, not in a kernel that can no longer look for it
+
+    try:
+        import pyseccomp  # noqa: F401 - loads libseccomp now, not in a kernel that can no longer look for it
+    except (ImportError, RuntimeError) as exc:
+        print(
+            f"the kernels' seccomp filter needs libseccomp ({exc}): apt-get install libseccomp2",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
     import grader_service.convert.cli  # noqa: F401
     import grader_service.convert.converters  # noqa: F401

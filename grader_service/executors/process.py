@@ -172,7 +172,12 @@ class ProcessExecutor(Executor):
                     "ProcessExecutor.isolation = 'none' for trusted notebooks only."
                 )
             else:
-                self._server.connect().close()
+                try:
+                    self._server.connect().close()
+                except InfrastructureError as exc:
+                    self._refusal = f"{exc} (its error is in this worker's log above)"
+                    self.log.error("%s", self._refusal)
+                    return self._refusal
                 unreadable = kernel_unreadable(
                     self._server.paths + list(self.sandbox_paths), self._uids.base + 1
                 )
