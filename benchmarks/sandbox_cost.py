@@ -84,7 +84,8 @@ def main() -> None:
         for label, step in steps.items():
             times = sorted(in_child(step) * 1000 for _ in range(runs))
             p90 = times[int(len(times) * 0.9)]
-            print(f"{label:34s} median {statistics.median(times):6.2f} ms   p90 {p90:6.2f} ms   ({runs} runs)")
+            median = statistics.median(times)
+            print(f"{label:34s} median {median:6.2f} ms   p90 {p90:6.2f} ms   ({runs} runs)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
