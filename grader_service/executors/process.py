@@ -221,7 +221,10 @@ class ProcessExecutor(Executor):
             self.log.warning("TEST ONLY: sandbox defences switched off: %s", ", ".join(sorted(self._weaken)))
         scratch = Path(tempfile.mkdtemp(prefix=f"grader-job{spec.job_id}-", dir=self.scratch_root))
         cgroup = None
-        kernel_uid = self._uids.take() if self.isolation == "full" else 0
+        try:
+            kernel_uid = self._uids.take() if self.isolation == "full" else 0
+        except RuntimeError as exc:
+            raise InfrastructureError(str(exc)) from None
         try:
             os.chmod(scratch, 0o700)
             submission = scratch / "submission"

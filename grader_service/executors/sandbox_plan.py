@@ -3,8 +3,10 @@ what its root is built from, and whether the kernel's uid can read the Python it
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
+import tempfile
 import threading
 from pathlib import Path
 
@@ -26,13 +28,15 @@ SYSTEM_MASKED = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-",
 
 class UidPool:
     """Kernel uids for concurrent jobs: `base` is the grading processes' uid; each running job's kernels get
-    one of base+1 .. base+count-1 to themselves (gid = uid)."""
+    one of base+1 .. base+count-1 to themselves (gid = uid), also across the worker processes of a host:
+    a uid is held by an exclusive lock on a file in `lock_dir` for as long as its job runs."""
 
-    def __init__(self, base: int, count: int) -> None:
+    def __init__(self, base: int, count: int, lock_dir: str | None = None) -> None:
         if base < 1000 or count < 2:
             raise ValueError("sandbox_uid_base must be >= 1000 and sandbox_uid_count >= 2")
         self.base, self.count = base, count
-        self._used: set[int] = set()
+        self.lock_dir = lock_dir or os.path.join(tempfile.gettempdir(), "grader-sandbox-uids")
+        self._held: dict[int, int] = {}
         self._lock = threading.Lock()
 
     @property
@@ -40,16 +44,26 @@ class UidPool:
         return self.base
 
     def take(self) -> int:
+        os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
         with self._lock:
             for uid in range(self.base + 1, self.base + self.count):
-                if uid not in self._used:
-                    self._used.add(uid)
-                    return uid
+                if uid in self._held:
+                    continue
+                fd = os.open(os.path.join(self.lock_dir, str(uid)), os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue  # another worker process's job has it
+                self._held[uid] = fd
+                return uid
         raise RuntimeError(f"all {self.count - 1} kernel uids are in use: raise sandbox_uid_count")
 
     def give_back(self, uid: int) -> None:
         with self._lock:
-            self._used.discard(uid)
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # releases the lock
 
 
 def kernel_unreadable(paths: list[str], uid: int) -> list[str]:

@@ -56,3 +56,17 @@ def test_without_root_the_missing_privileges_are_named():
     assert any(m.startswith("CAP_SYS_ADMIN") for m in missing)
     assert any(m.startswith("CAP_SETUID") for m in missing)
     assert missing_privileges() == []  # this test runs as root: nothing missing here
+
+
+def test_kernel_uids_are_not_shared_by_concurrent_jobs_of_two_worker_processes(tmp_path):
+    """Two pools (as two worker processes have) on one host hand out different uids; a returned one is
+    reused; an exhausted range is an error naming the setting to raise."""
+    from grader_service.executors.sandbox_plan import UidPool
+
+    first, second = UidPool(61000, 3, str(tmp_path)), UidPool(61000, 3, str(tmp_path))
+    a, b = first.take(), second.take()
+    assert {a, b} == {61001, 61002}
+    with pytest.raises(RuntimeError, match="sandbox_uid_count"):
+        first.take()
+    second.give_back(b)
+    assert first.take() == b
