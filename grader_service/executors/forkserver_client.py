@@ -60,6 +60,9 @@ class ForkServer:
         else:
             proc.kill()
             proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
             shutil.rmtree(self.folder, ignore_errors=True)
             raise InfrastructureError(f"the grading fork server did not start ({self.python})")
         proc.stdout.close()
