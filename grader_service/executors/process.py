@@ -109,6 +109,12 @@ class ProcessExecutor(Executor):
         help="Extra host paths bound read-only into every job's root (e.g. another kernel's "
         "installation); the system folders and the fork server's Python are always there.",
     ).tag(config=True)
+    pipeline_options = List(
+        Unicode(),
+        help="Extra '--Class.trait=value' options of the grading pipeline in every job, e.g. "
+        "'--Execute.kernel_argv=[...]' for a kernel started from its command line (in the sandbox it "
+        "is exec'd by the kernel spawner, under the kernel uid and the seccomp filter).",
+    ).tag(config=True)
     use_cgroups = Bool(True, help="Create a cgroup per job (process and memory caps) when allowed.").tag(
         config=True
     )
@@ -268,6 +274,7 @@ class ProcessExecutor(Executor):
                 "--timeout",
                 str(spec.timeout),
                 "--json",
+                *self.pipeline_options,
             ]
             return await self._supervise(request, scratch, spec, cgroup)
         finally:

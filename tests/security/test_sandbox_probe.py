@@ -80,7 +80,7 @@ def setting(tmp_path_factory):
     return tmp, scratch_root, data_dir, book, t
 
 
-def run_probe(setting, job_id: int, weaken: str = ""):
+def run_probe(setting, job_id: int, weaken: str = "", **traits):
     tmp, scratch_root, data_dir, book, _ = setting
     os.environ[WEAKEN_VARIABLE] = weaken
     try:
@@ -91,6 +91,7 @@ def run_probe(setting, job_id: int, weaken: str = ""):
             scratch_quota_inodes=QUOTA_INODES,
             sandbox_uid_base=GRADER_UID,
             overall_timeout_margin=30,
+            **traits,
         )
     finally:
         os.environ.pop(WEAKEN_VARIABLE, None)
@@ -130,3 +131,15 @@ def test_without_a_defence_the_probe_fails(setting, defence, checks):
     failed = failed_checks(r.result)
     assert set(failed) >= checks, (defence, failed, check_outputs(r.files[PROBE_NAME]))
     assert set(failed) <= checks | {"files"}, (defence, failed)
+
+
+def test_a_kernel_started_from_its_command_line_gets_the_same_sandbox(setting):
+    """A kernelspec-style command line is not forked but exec'd, by the spawner, after it became the kernel
+    uid with the seccomp filter: the probe holds as well."""
+    import json
+    import sys
+
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    r = run_probe(setting, 520, pipeline_options=[f"--Execute.kernel_argv={json.dumps(argv)}"])
+    assert r.ok, r.error
+    assert failed_checks(r.result) == {}, check_outputs(r.files[PROBE_NAME])
