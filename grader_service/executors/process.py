@@ -50,6 +50,8 @@ from grader_service.executors.sandbox_plan import (
     hand_over,
     kernel_unreadable,
     layout_scratch,
+    privileges_refusal,
+    readability_refusal,
 )
 
 #: test-only: defences to switch off (comma-separated: netns, late_kernel, same_uid), so the security tests
@@ -172,11 +174,7 @@ class ProcessExecutor(Executor):
         if self._refusal is None:
             missing = missing_privileges()
             if missing:
-                self._refusal = (
-                    "the grading sandbox cannot be built: this worker lacks " + ", ".join(missing) + ". "
-                    "Run the worker as root (in Kubernetes: see the chart's worker securityContext), or set "
-                    "ProcessExecutor.isolation = 'none' for trusted notebooks only."
-                )
+                self._refusal = privileges_refusal(missing)
             else:
                 try:
                     self._server.connect().close()
@@ -184,18 +182,9 @@ class ProcessExecutor(Executor):
                     self._refusal = f"{exc} (its error is in this worker's log above)"
                     self.log.error("%s", self._refusal)
                     return self._refusal
-                unreadable = kernel_unreadable(
-                    self._server.paths + list(self.sandbox_paths), self._uids.base + 1
-                )
-                self._refusal = (
-                    f"kernels run as uid {self._uids.base + 1}, which cannot read "
-                    + "; ".join(unreadable)
-                    + ". Make the Python installation world-readable (chmod -R o+rX on those paths; their "
-                    "parent folders may stay private) or point ProcessExecutor.python at a Python the "
-                    "kernel uid can read (see docs/security.md)."
-                    if unreadable
-                    else ""
-                )
+                uid = self._uids.base + 1
+                unreadable = kernel_unreadable(self._server.paths + list(self.sandbox_paths), uid)
+                self._refusal = readability_refusal(uid, unreadable) if unreadable else ""
             if self._refusal:
                 self.log.error("%s", self._refusal)
         return self._refusal

@@ -82,6 +82,22 @@ def kernel_unreadable(paths: list[str], uid: int) -> list[str]:
     return problems
 
 
+def privileges_refusal(missing: list[str]) -> str:
+    return (
+        "the grading sandbox cannot be built: this worker lacks " + ", ".join(missing) + ". Run the worker "
+        "as root (see docs/security.md, also for the Kubernetes pod), or set ProcessExecutor.isolation = "
+        "'none' for trusted notebooks only."
+    )
+
+
+def readability_refusal(uid: int, unreadable: list[str]) -> str:
+    return (
+        f"kernels run as uid {uid}, which cannot read " + "; ".join(unreadable) + ". Make the Python "
+        "installation world-readable (chmod -R o+rX on those paths; their parent folders may stay private) "
+        "or point ProcessExecutor.python at a Python the kernel uid can read (see docs/security.md)."
+    )
+
+
 def layout_scratch(scratch: Path, grader_uid: int) -> dict[str, Path]:
     """The folders of a sandboxed job: submission (the grader's only), out (the graded copy the grader
     writes at the end), gtmp (the grader's temporary files), jail (where its root is built), box (where the
@@ -104,4 +120,13 @@ def hand_over(folder: Path, uid: int) -> None:
     os.chmod(folder, 0o700)
 
 
-__all__ = ["SYSTEM_MASKED", "SYSTEM_PATHS", "UidPool", "hand_over", "kernel_unreadable", "layout_scratch"]
+__all__ = [
+    "SYSTEM_MASKED",
+    "SYSTEM_PATHS",
+    "UidPool",
+    "hand_over",
+    "kernel_unreadable",
+    "layout_scratch",
+    "privileges_refusal",
+    "readability_refusal",
+]
