@@ -11,7 +11,7 @@ clean, pre-imported template process to a job's grading process and its kernels:
   kernels, which run under another uid) and making it non-dumpable;
 - `become_kernel` switches a kernel to its own uid with no capability at all.
 
-All of it needs root (CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_KILL): `missing_privileges`
+All of it needs root (`NEEDED_CAPABILITIES`): `missing_privileges`
 names what this process lacks, so the executor can refuse to grade with that message. Each function raises
 `SandboxError` with the failing step.
 """
@@ -41,6 +41,9 @@ NEEDED_CAPABILITIES = [
     (8, "CAP_SETPCAP", "dropping capabilities"),
     (5, "CAP_KILL", "stopping kernels under another uid"),
     (12, "CAP_NET_ADMIN", "bringing up the job's loopback device"),
+    (0, "CAP_CHOWN", "giving the job's folders to its uids"),
+    (1, "CAP_DAC_OVERRIDE", "collecting and removing the job's folders"),
+    (3, "CAP_FOWNER", "setting the modes of the job's folders"),
 ]
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
