@@ -365,6 +365,10 @@ class GraderService(Application):
             ctx = build_context(settings, db)
             ctx.embedded = True
             set_context(ctx)
+            # says at start (in the log) when this host cannot build the grading sandbox, and warms it
+            check = getattr(ctx.executor, "sandbox_refusal", None)
+            if check is not None:
+                threading.Thread(target=check, name="grader-sandbox-check", daemon=True).start()
             worker = celery.WorkController(
                 pool_cls="threads",
                 concurrency=self.embedded_worker_threads,

@@ -95,6 +95,7 @@ class GraderWorker(Application):
         else:
             queues = self.queues or list(QUEUES)
             self.configure_database(service)
+        self.check_sandbox(service)
         celery = make_celery(service.broker_url, queue_prefix=service.queue_prefix)
         register_tasks(celery, retry_delay=service.task_retry_delay)
         worker = celery.Worker(
@@ -109,6 +110,20 @@ class GraderWorker(Application):
         )
         worker.start()
         sys.exit(worker.exitcode or 0)
+
+    def check_sandbox(self, service: GraderService) -> None:
+        """Refuse to start when the executor cannot build its sandbox here (missing privileges, a Python
+        the kernel uid cannot read): the message says what is missing and how to fix it."""
+        executor = service.executor_class(parent=service)
+        try:
+            refusal = getattr(executor, "sandbox_refusal", lambda: "")()
+        finally:
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()
+        if refusal:
+            self.log.critical("%s", refusal)
+            sys.exit(2)
 
     def configure_database(self, service: GraderService) -> None:
         from grader_service.orm.migrate import SchemaBehind, ensure_schema

@@ -189,10 +189,14 @@ class PlayedKubelet(threading.Thread):
         work = self.workroot / name
         work.mkdir(parents=True, exist_ok=True)
         env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
+        mounts = {"/work": str(work)}
+        mounts.update(self._secret_volumes(pod, container, work))
         for var in container.env:
-            env[var.name] = (
-                var.value.replace("/work", str(work), 1) if var.value.startswith("/work") else var.value
-            )
+            value = var.value
+            for mount, local in mounts.items():
+                if value.startswith(mount + "/"):
+                    value = local + value[len(mount) :]
+            env[var.name] = value
         for sub in ("home", "tmp"):
             (work / sub).mkdir(exist_ok=True)
         command = [
@@ -223,6 +227,25 @@ class PlayedKubelet(threading.Thread):
                 ],
             },
         )
+
+    def _secret_volumes(self, pod: Any, container: Any, work: Path) -> dict[str, str]:
+        """Secret volumes as the kubelet mounts them: each key a file (mode 0400) in a folder of its own."""
+        import base64
+
+        folders = {}
+        for volume in pod.spec.volumes or []:
+            if volume.secret is None:
+                continue
+            secret = self.api.read_namespaced_secret(volume.secret.secret_name, self.namespace)
+            folder = work / "secrets" / volume.name
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, data in (secret.data or {}).items():
+                (folder / key).write_bytes(base64.b64decode(data))
+                (folder / key).chmod(0o400)
+            for mount in container.volume_mounts or []:
+                if mount.name == volume.name:
+                    folders[mount.mount_path] = str(folder)
+        return folders
 
     def _status(self, name: str, status: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
