@@ -29,11 +29,13 @@ def _nbgrader(cell: Any) -> dict[str, Any]:
 
 
 def _error_text(cell: Any) -> str | None:
+    """`AssertionError: ...` and the lines the traceback points at (`---->`), not the whole traceback."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            lines = [ANSI.sub("", line) for line in output.get("traceback", [])]
-            text = "\n".join(lines[-6:]) or f"{output.get('ename')}: {output.get('evalue')}"
-            return text[-MAX_MESSAGE:]
+            head = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
+            text = "\n".join(ANSI.sub("", line) for line in output.get("traceback", []))
+            pointed = [line.strip() for line in text.splitlines() if line.lstrip().startswith("---->")]
+            return "\n".join([head, *pointed[-3:]])[:MAX_MESSAGE]
     return None
 
 

@@ -46,6 +46,22 @@ export const validateAssignment = (lid: number, aid: number): Promise<IValidatio
 export const submitAssignment = (lid: number, aid: number): Promise<Submission> =>
   requestAPI<Submission>(`${assignmentPath(lid, aid)}/submit`, { method: 'POST' });
 
+let routes: Promise<string[]> | null = null;
+
+/**
+ * Whether the service has a route ending in `suffix` (from its OpenAPI document, asked once), so a feature
+ * a service does not have yet is said in words instead of failing with a 404.
+ */
+export async function serviceHas(suffix: string): Promise<boolean> {
+  routes ??= requestAPI<{ paths: Record<string, unknown> }>('api/openapi.json')
+    .then(doc => Object.keys(doc.paths ?? {}))
+    .catch(() => {
+      routes = null;
+      return [];
+    });
+  return (await routes).some(path => path.endsWith(suffix));
+}
+
 /** Per-cell results (#14); the service decides what a student may see. */
 export const getGrading = (lid: number, aid: number, sid: number): Promise<IGradingRecord> =>
   requestAPI<IGradingRecord>(`${submissionPath(lid, aid, sid)}/grading`);

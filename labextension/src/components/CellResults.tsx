@@ -3,7 +3,7 @@
  * A service without that route (404) or a hidden score (403) is said in words, not shown as an error.
  */
 import React, { useEffect, useState } from 'react';
-import { getGrading } from '../api/grader';
+import { getGrading, serviceHas } from '../api/grader';
 import { GraderError, messageOf } from '../api/request';
 import type { Assignment, IGradingRecord, Submission } from '../api/types';
 import { formatPoints } from '../model/status';
@@ -29,7 +29,13 @@ export function CellResults({ assignment, submission }: { assignment: Assignment
   const [load, setLoad] = useState<Load>({ state: 'loading' });
   useEffect(() => {
     let live = true;
-    getGrading(assignment.lecture_id, assignment.id, submission.id)
+    serviceHas('/submissions/{submission_id}/grading')
+      .then(has => {
+        if (!has) {
+          throw new GraderError(404, 'no grading record route');
+        }
+        return getGrading(assignment.lecture_id, assignment.id, submission.id);
+      })
       .then(record => live && setLoad({ state: 'ok', record }))
       .catch(e => {
         if (!live) {
