@@ -25,13 +25,19 @@ async function checkRelay(): Promise<void> {
   try {
     const status = await relayStatus();
     if (status.service !== 'ok') {
-      Notification.warning(`Grader: the service at ${status.service_url} is not available (${status.service}).`, {
-        autoClose: false
-      });
+      Notification.warning(
+        `Grader: the service at ${status.service_url} is not available (${status.service}).`,
+        {
+          autoClose: false
+        }
+      );
     } else if (!status.authenticated) {
-      Notification.warning('Grader: the service does not accept this server\'s token: log in again through JupyterHub.', {
-        autoClose: false
-      });
+      Notification.warning(
+        "Grader: the service does not accept this server's token: log in again through JupyterHub.",
+        {
+          autoClose: false
+        }
+      );
     }
   } catch (e) {
     const hint =
@@ -57,9 +63,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     fileBrowser: IDefaultFileBrowser | null
   ) => {
     const tracker = new WidgetTracker<MainAreaWidget<AssignmentsWidget>>({ namespace: 'grader-assignments' });
-    const feedbackTracker = new WidgetTracker<MainAreaWidget<FeedbackWidget>>({ namespace: 'grader-feedback' });
+    const feedbackTracker = new WidgetTracker<MainAreaWidget<FeedbackWidget>>({
+      namespace: 'grader-feedback'
+    });
 
-    const openFeedback = async (assignment: Assignment, submission: Submission, page: string): Promise<void> => {
+    const openFeedback = async (
+      assignment: Assignment,
+      submission: Submission,
+      page: string
+    ): Promise<void> => {
       await app.commands.execute(COMMANDS.openFeedback, {
         lecture: assignment.lecture_id,
         assignment: assignment.id,

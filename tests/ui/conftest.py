@@ -118,7 +118,7 @@ def lab_for(tmp_path, demo_service) -> Iterator:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.fail("the browser tests need Debian's chromium: apt-get install chromium (scripts/test.sh does)")
+        pytest.fail("the browser tests need Debian's chromium: apt-get install chromium (test.sh does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -139,10 +139,12 @@ def page(browser) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     errors = ConsoleErrors()
-    page.on(
-        "console",
-        lambda msg: msg.type == "error" and errors.append(f"console: {msg.text} at {msg.location.get('url')}"),
-    )
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error":
+            errors.append(f"console: {msg.text} at {msg.location.get('url')}")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.console_errors = errors
     page.set_default_timeout(30_000)

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.slow
 
 NAME = "Assignment 1: Python basics"
 ANSWER = (
-    "def mean(values):\n    if not values:\n        raise ValueError('empty')\n    return sum(values) / len(values)\n"
+    "def mean(values):\n"
+    "    if not values:\n"
+    "        raise ValueError('empty')\n"
+    "    return sum(values) / len(values)\n"
 )
 EXPLAIN = "Dividing the integer sum by the count is true division."
 
@@ -87,11 +90,14 @@ def test_student_fetches_validates_submits_and_sees_the_grade(demo_service, lab_
     shot(page, "03-validate-problems")
     dialog.locator("button.jp-mod-accept").click()
     dialog.wait_for(state="detached")
-    assert demo_service.request(
-        "GET",
-        f"/api/lectures/{demo['lecture_id']}/assignments/{demo['assignment_id']}/submissions",
-        token=demo["users"]["student1"]["token"],
-    ).json() == []
+    assert (
+        demo_service.request(
+            "GET",
+            f"/api/lectures/{demo['lecture_id']}/assignments/{demo['assignment_id']}/submissions",
+            token=demo["users"]["student1"]["token"],
+        ).json()
+        == []
+    )
 
     # -- answer in the notebook (opened from the panel) --
     page.get_by_role("button", name="Open assignment1.ipynb").click()

@@ -70,6 +70,9 @@ export const getFeedback = (lid: number, aid: number, sid: number): Promise<IFee
   requestAPI<IFeedbackListing>(`${submissionPath(lid, aid, sid)}/feedback`);
 
 export const getFeedbackPage = (lid: number, aid: number, sid: number, page: string): Promise<string> =>
-  requestAPI<string>(`${submissionPath(lid, aid, sid)}/feedback/${page.split('/').map(encodeURIComponent).join('/')}`, {
-    as: 'text'
-  });
+  requestAPI<string>(
+    `${submissionPath(lid, aid, sid)}/feedback/${page.split('/').map(encodeURIComponent).join('/')}`,
+    {
+      as: 'text'
+    }
+  );

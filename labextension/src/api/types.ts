@@ -24,8 +24,7 @@ export type LatePeriod = Schemas['LatePeriod'];
 export type SubmissionCreate = Schemas['SubmissionCreate'];
 export type ErrorBody = Schemas['Error'];
 
-const A = '/api/lectures/{lecture_id}/assignments/{assignment_id}';
-type APath = typeof A;
+type APath = '/api/lectures/{lecture_id}/assignments/{assignment_id}';
 
 export type Lecture = Described<
   ResponseOf<'/api/lectures/{lecture_id}', 'get'>,

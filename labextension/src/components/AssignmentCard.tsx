@@ -38,7 +38,11 @@ const BUSY_TEXT: Record<Exclude<Busy, null>, string> = {
 };
 
 /** What changed between two polls that the student should hear about. */
-export function announcements(assignment: Assignment, before: Submission[], after: Submission[]): [string, string][] {
+export function announcements(
+  assignment: Assignment,
+  before: Submission[],
+  after: Submission[]
+): [string, string][] {
   const old = new Map(before.map(s => [s.id, s]));
   const out: [string, string][] = [];
   for (const s of after) {
@@ -48,7 +52,10 @@ export function announcements(assignment: Assignment, before: Submission[], afte
     }
     if (isGrading(prev) && s.auto_status === 'automatically_graded') {
       const score = visibleScore(s);
-      const points = score === null ? '' : `: ${formatPoints(score)}${assignment.points ? ` / ${formatPoints(assignment.points)}` : ''}`;
+      const points =
+        score === null
+          ? ''
+          : `: ${formatPoints(score)}${assignment.points ? ` / ${formatPoints(assignment.points)}` : ''}`;
       out.push(['success', `${assignment.name}: your submission is graded${points}`]);
     } else if (isGrading(prev) && s.auto_status === 'grading_failed') {
       out.push(['error', `${assignment.name}: grading your submission failed; your tutors will look at it`]);
@@ -150,7 +157,10 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
       }
       const result = await resetAssignment(lid, aid);
       await reloadLocal();
-      ui.notify('info', `${assignment.name} is back to the released version; your files were copied to ${result.backup}`);
+      ui.notify(
+        'info',
+        `${assignment.name} is back to the released version; your files were copied to ${result.backup}`
+      );
     });
 
   const badge = badgeFor(assignment, local, submissions ?? []);
@@ -169,11 +179,18 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
       <div className="jp-GraderAssignment-facts">
         {assignment.points ? <span>{formatPoints(assignment.points)} points</span> : null}
         <span className="jp-GraderAssignment-left">
-          {left === null ? 'Unlimited submissions' : `${left} of ${assignment.max_submissions} submissions left`}
+          {left === null
+            ? 'Unlimited submissions'
+            : `${left} of ${assignment.max_submissions} submissions left`}
         </span>
       </div>
       <div className="jp-GraderAssignment-actions" role="group" aria-label={`Actions for ${assignment.name}`}>
-        <Button className="jp-GraderButton" onClick={onFetch} disabled={busy !== null} aria-label={`${fetched ? 'Update' : 'Fetch'} ${assignment.name}`}>
+        <Button
+          className="jp-GraderButton"
+          onClick={onFetch}
+          disabled={busy !== null}
+          aria-label={`${fetched ? 'Update' : 'Fetch'} ${assignment.name}`}
+        >
           {fetched ? 'Update' : 'Fetch'}
         </Button>
         {fetched &&
@@ -190,7 +207,12 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
           ))}
         {fetched && (
           <>
-            <Button className="jp-GraderButton" onClick={onValidate} disabled={busy !== null} aria-label={`Validate ${assignment.name}`}>
+            <Button
+              className="jp-GraderButton"
+              onClick={onValidate}
+              disabled={busy !== null}
+              aria-label={`Validate ${assignment.name}`}
+            >
               Validate
             </Button>
             <Button
@@ -201,7 +223,12 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
             >
               Submit
             </Button>
-            <Button className="jp-GraderButton jp-mod-warn" onClick={onReset} disabled={busy !== null} aria-label={`Reset ${assignment.name} to the released version`}>
+            <Button
+              className="jp-GraderButton jp-mod-warn"
+              onClick={onReset}
+              disabled={busy !== null}
+              aria-label={`Reset ${assignment.name} to the released version`}
+            >
               Reset
             </Button>
           </>

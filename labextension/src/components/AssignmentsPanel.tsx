@@ -71,7 +71,9 @@ export function AssignmentsPanel({ ui }: { ui: IGraderUI }): JSX.Element {
         <p>You are not a member of any lecture yet. Ask your instructor to add you.</p>
       )}
       {load.state === 'ok' &&
-        load.value.map(lecture => <LectureSection key={`${lecture.id}-${generation}`} lecture={lecture} ui={ui} />)}
+        load.value.map(lecture => (
+          <LectureSection key={`${lecture.id}-${generation}`} lecture={lecture} ui={ui} />
+        ))}
     </div>
   );
 }

@@ -10,7 +10,11 @@ import { formatPoints } from '../model/status';
 
 type Load = { state: 'loading' } | { state: 'ok'; record: IGradingRecord } | { state: 'none'; text: string };
 
-export function cellScore(cell: { auto_score: number | null; manual_score: number | null; extra_credit: number | null }): number | null {
+export function cellScore(cell: {
+  auto_score: number | null;
+  manual_score: number | null;
+  extra_credit: number | null;
+}): number | null {
   const base = cell.manual_score ?? cell.auto_score;
   if (base === null || base === undefined) {
     return null;
@@ -25,7 +29,13 @@ const KIND_TEXT: Record<string, string> = {
   task: 'task'
 };
 
-export function CellResults({ assignment, submission }: { assignment: Assignment; submission: Submission }): JSX.Element {
+export function CellResults({
+  assignment,
+  submission
+}: {
+  assignment: Assignment;
+  submission: Submission;
+}): JSX.Element {
   const [load, setLoad] = useState<Load>({ state: 'loading' });
   useEffect(() => {
     let live = true;
@@ -74,7 +84,9 @@ export function CellResults({ assignment, submission }: { assignment: Assignment
           <tbody>
             {nb.cells.map(cell => {
               const score = cellScore(cell);
-              const failed = cell.passed === false || (score !== null && cell.max_points !== null && score < cell.max_points);
+              const failed =
+                cell.passed === false ||
+                (score !== null && cell.max_points !== null && score < cell.max_points);
               return (
                 <tr key={cell.grade_id} className={failed ? 'jp-mod-failed' : ''}>
                   <th scope="row">{cell.grade_id}</th>

@@ -3,7 +3,13 @@ import React, { useEffect, useState } from 'react';
 import type { Assignment } from '../api/types';
 import { deadlineView, latePeriods } from '../model/status';
 
-export function Countdown({ assignment, now = Date.now }: { assignment: Assignment; now?: () => number }): JSX.Element {
+export function Countdown({
+  assignment,
+  now = Date.now
+}: {
+  assignment: Assignment;
+  now?: () => number;
+}): JSX.Element {
   const [time, setTime] = useState(now());
   const view = deadlineView(assignment, time);
   useEffect(() => {
@@ -18,7 +24,8 @@ export function Countdown({ assignment, now = Date.now }: { assignment: Assignme
     <div className={`jp-GraderDeadline jp-mod-${view.phase}`}>
       {assignment.deadline && (
         <span className="jp-GraderDeadline-date">
-          Deadline <time dateTime={assignment.deadline}>{new Date(assignment.deadline).toLocaleString()}</time>
+          Deadline{' '}
+          <time dateTime={assignment.deadline}>{new Date(assignment.deadline).toLocaleString()}</time>
           {' · '}
         </span>
       )}

@@ -63,7 +63,11 @@ function SubmissionRow({
 
   const when = submission.submitted_at ? new Date(submission.submitted_at).toLocaleString() : '';
   return (
-    <li className="jp-GraderSubmission" data-submission-id={submission.id} data-auto-status={submission.auto_status}>
+    <li
+      className="jp-GraderSubmission"
+      data-submission-id={submission.id}
+      data-auto-status={submission.auto_status}
+    >
       <div className="jp-GraderSubmission-line">
         <span className="jp-GraderSubmission-number">#{number}</span>
         <time dateTime={submission.submitted_at ?? ''}>{when}</time>
@@ -87,13 +91,22 @@ function SubmissionRow({
           </Button>
         )}
         {released && (
-          <Button className="jp-GraderButton" onClick={openFeedback} aria-label={`Open feedback of submission ${number}`}>
+          <Button
+            className="jp-GraderButton"
+            onClick={openFeedback}
+            aria-label={`Open feedback of submission ${number}`}
+          >
             Feedback
           </Button>
         )}
-        {feedback && feedback.pages.length > 1 &&
+        {feedback &&
+          feedback.pages.length > 1 &&
           feedback.pages.map(p => (
-            <Button key={p.path} className="jp-GraderButton" onClick={() => ui.openFeedback(assignment, submission, p.path)}>
+            <Button
+              key={p.path}
+              className="jp-GraderButton"
+              onClick={() => ui.openFeedback(assignment, submission, p.path)}
+            >
               {p.path}
             </Button>
           ))}

@@ -19,7 +19,8 @@ export function ValidationReport({ report }: { report: IValidationReport }): JSX
   return (
     <div className="jp-GraderValidation jp-mod-failed">
       <p role="alert">
-        {report.problems.length} problem{report.problems.length === 1 ? '' : 's'} found. Nothing was handed in.
+        {report.problems.length} problem{report.problems.length === 1 ? '' : 's'} found. Nothing was handed
+        in.
       </p>
       <ul className="jp-GraderValidation-problems">
         {report.problems.map((p, i) => (

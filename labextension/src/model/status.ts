@@ -118,7 +118,12 @@ export function deadlineView(assignment: Assignment, now: number): IDeadlineView
     return { phase: 'none', text: 'no deadline', scaling: 1, changesIn: null };
   }
   if (now < deadline) {
-    return { phase: 'open', text: `due in ${formatSpan(deadline - now)}`, scaling: 1, changesIn: deadline - now };
+    return {
+      phase: 'open',
+      text: `due in ${formatSpan(deadline - now)}`,
+      scaling: 1,
+      changesIn: deadline - now
+    };
   }
   const late = now - deadline;
   const period = latePeriods(assignment).find(p => late < p.endsAfter);

@@ -18,6 +18,8 @@ export class FeedbackWidget extends ReactWidget {
 
   protected render(): JSX.Element {
     // sandbox="" : no scripts, no forms, an opaque origin: student output in the page cannot reach Lab
-    return <iframe className="jp-GraderFeedback-frame" title={this.title.label} sandbox="" srcDoc={this.html} />;
+    return (
+      <iframe className="jp-GraderFeedback-frame" title={this.title.label} sandbox="" srcDoc={this.html} />
+    );
   }
 }
