@@ -11,7 +11,7 @@ import json
 import pytest
 
 from grader_service.api.health import OPENAPI_PATH
-from tests.ui.conftest import shot
+from tests.ui.conftest import poll, shot
 
 pytestmark = pytest.mark.slow
 
@@ -76,8 +76,12 @@ def test_student_fetches_validates_submits_and_sees_the_grade(demo_service, lab_
     assert "3 of 3 submissions left" in card(page).inner_text()
     shot(page, "02-assignments")
 
-    # -- fetch: the folder opens in the file browser --
-    page.get_by_role("button", name=f"Fetch {NAME}").click()
+    # -- keyboard: from the panel's Refresh button, Tab reaches Fetch; Enter fetches; the folder opens --
+    page.get_by_role("button", name="Refresh assignments").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert focused == f"Fetch {NAME}", focused
+    page.keyboard.press("Enter")
     page.wait_for_selector(f".jp-GraderAssignment:has-text('{NAME}') [data-status='fetched']")
     page.wait_for_selector(".jp-DirListing-item:has-text('assignment1.ipynb')")
     assert "Assignment_1_Python_basics" in page.locator(".jp-FileBrowser .jp-BreadCrumbs").inner_text()
@@ -141,3 +145,63 @@ def test_student_fetches_validates_submits_and_sees_the_grade(demo_service, lab_
     else:
         card(page).locator(".jp-GraderResults-none").wait_for()
     shot(page, "08-results")
+
+    # -- feedback (#14): the instructor generates and releases it; the student opens it in a Lab tab --
+    if service_has("/submissions/{submission_id}/feedback"):
+        open_released_feedback(page, demo_service)
+
+    # -- reset to the released version: confirmation, then a backup copy of the student's files --
+    page.get_by_role("button", name=f"Reset {NAME} to the released version").click()
+    page.locator(".jp-Dialog", has_text="backup").wait_for()
+    shot(page, "11-reset-confirm")
+    page.locator(".jp-Dialog button.jp-mod-warn, .jp-Dialog button.jp-mod-accept").last.click()
+    page.locator(".Toastify__toast", has_text="copied to").first.wait_for()
+    folder = lab.root / "demo101" / "Assignment_1_Python_basics"
+    assert "YOUR CODE HERE" in (folder / "assignment1.ipynb").read_text()
+    backups = list((lab.root / "demo101" / ".backups").iterdir())
+    assert len(backups) == 1 and "sum(values)" in (backups[0] / "assignment1.ipynb").read_text()
+
+    # -- narrow width and the dark theme --
+    page.keyboard.press("Control+b")  # collapse the file browser, as one would on a narrow screen
+    page.set_viewport_size({"width": 480, "height": 860})
+    page.wait_for_timeout(300)
+    assert card(page).bounding_box()["width"] <= 480
+    shot(page, "12-narrow")
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.keyboard.press("Control+b")
+    page.keyboard.press("Control+Shift+c")
+    page.fill(".lm-CommandPalette-input", "Use Theme: JupyterLab Dark")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
+    page.wait_for_timeout(500)
+    shot(page, "13-dark")
+
+
+def open_released_feedback(page, svc) -> None:
+    demo = svc.demo
+    teacher = demo["users"]["instructor"]["token"]
+    student = demo["users"]["student1"]["token"]
+    base = f"/api/lectures/{demo['lecture_id']}/assignments/{demo['assignment_id']}"
+    for action in ("generate", "release"):
+        r = svc.request(
+            "POST", base + "/feedback", token=teacher, json={"action": action, "submissions": "all"}
+        )
+        assert r.status_code in (200, 201, 202), r.text
+        poll(
+            lambda action=action: all(
+                s["feedback_status"] == ("released" if action == "release" else "generated")
+                or (action == "generate" and s["feedback_status"] == "released")
+                for s in svc.request("GET", base + "/submissions", token=student).json()
+            )
+        )
+    page.get_by_role("button", name="Refresh assignments").click()
+    card(page).locator("[data-status='feedback']").wait_for()
+    card(page).locator(".jp-GraderHistory > summary").click()
+    page.get_by_role("button", name="Open feedback of submission 1").click()
+    frame = page.locator("iframe.jp-GraderFeedback-frame")
+    frame.wait_for()
+    assert frame.get_attribute("sandbox") == ""
+    body = page.frame_locator("iframe.jp-GraderFeedback-frame").locator("body")
+    assert "mean" in body.inner_text()
+    shot(page, "10-feedback")
+    tab(page, "Assignments")

@@ -4,6 +4,7 @@ import * as api from '../api/grader';
 import { GraderError } from '../api/request';
 import type { Assignment, IValidationReport, Submission } from '../api/types';
 import { AssignmentCard, announcements } from '../components/AssignmentCard';
+import { CellResults } from '../components/CellResults';
 import { StatusBadge } from '../components/StatusBadge';
 import { SubmissionHistory, submissionStatusText } from '../components/SubmissionHistory';
 import type { IGraderUI } from '../components/ui';
@@ -248,5 +249,90 @@ describe('history and announcements', () => {
       ['info', 'Assignment 1: feedback on your submission is available']
     ]);
     expect(announcements(a, after, after)).toEqual([]);
+  });
+});
+
+describe('CellResults', () => {
+  const a = assignment();
+  const s = submission({ id: 5, auto_status: 'automatically_graded' });
+  const record = (over: Record<string, unknown> = {}) => ({
+    submission_id: 5,
+    graded: true,
+    scores_visible: true,
+    feedback_released: true,
+    totals: { max_points: 5, score: 2, late_scaling: 0.5, final_score: 1 },
+    notebooks: [
+      {
+        name: 'a.ipynb',
+        max_points: 5,
+        score: 2,
+        cells: [
+          {
+            notebook: 'a.ipynb',
+            grade_id: 'test_mean',
+            kind: 'autograded_test',
+            max_points: 2,
+            score: 0,
+            passed: false,
+            error_output: 'AssertionError: mean([5])',
+            hidden_tests: false
+          },
+          {
+            notebook: 'a.ipynb',
+            grade_id: 'test_edge',
+            kind: 'autograded_test',
+            max_points: 2,
+            score: 2,
+            passed: true,
+            error_output: null,
+            hidden_tests: true
+          },
+          {
+            notebook: 'a.ipynb',
+            grade_id: 'explain',
+            kind: 'manual_answer',
+            max_points: 1,
+            score: null,
+            needs_manual: true,
+            comment: 'Say why.'
+          }
+        ]
+      }
+    ],
+    ...over
+  });
+
+  it('says so when the service has no grading record route', async () => {
+    mocked.serviceHas.mockResolvedValue(false);
+    render(<CellResults assignment={a} submission={s} />);
+    expect((await screen.findByText(/Per-cell results are not available/)).textContent).toBeTruthy();
+    expect(mocked.getGrading).not.toHaveBeenCalled();
+  });
+
+  it('shows points, pass/fail, the error of a visible test, comments and the late total', async () => {
+    mocked.serviceHas.mockResolvedValue(true);
+    mocked.getGrading.mockResolvedValue(record());
+    const { container } = render(<CellResults assignment={a} submission={s} />);
+    await screen.findByText('test_mean');
+    const row = (id: string) => container.querySelector(`[data-grade-id="${id}"]`)!.textContent;
+    expect(row('test_mean')).toBe('test_meantest0 / 2failedAssertionError: mean([5])');
+    expect(row('test_edge')).toContain('passed (with hidden tests)');
+    expect(row('explain')).toContain('to be graded (1)');
+    expect(row('explain')).toContain('Say why.');
+    expect(container.textContent).toContain('Total 2 / 5, late: × 0.5 = 1');
+  });
+
+  it('hides points while the service hides scores', async () => {
+    mocked.serviceHas.mockResolvedValue(true);
+    mocked.getGrading.mockResolvedValue(
+      record({
+        scores_visible: false,
+        totals: { max_points: 5, score: null, late_scaling: 1, final_score: null }
+      })
+    );
+    const { container } = render(<CellResults assignment={a} submission={s} />);
+    await screen.findByText('Scores are shown once your feedback is released.');
+    expect(container.textContent).not.toContain('/ 2');
+    expect(container.textContent).not.toContain('Total');
   });
 });

@@ -89,27 +89,43 @@ export type Submission = Described<
   }
 >;
 
-/** One cell of the per-cell grading record (#14). */
+/**
+ * One cell of a submission's grading record as a student sees it (#14's `GET .../grading`): scores only when
+ * the assignment's score_visibility allows, comments once feedback is released, no error output of a cell
+ * with hidden tests.
+ */
 export interface ICellResult {
+  notebook: string;
   grade_id: string;
-  kind: string;
+  kind: 'autograded_answer' | 'autograded_test' | 'manual_answer' | 'task' | string;
   max_points: number | null;
-  auto_score: number | null;
-  manual_score: number | null;
-  extra_credit: number | null;
-  comment: string | null;
-  needs_manual: boolean;
-  /** visible tests: pass/fail and the error output, as the service allows them to be seen */
-  passed?: boolean | null;
-  error?: string | null;
+  hidden_tests?: boolean;
+  score?: number | null;
+  status?: string | null;
+  passed?: boolean;
+  error_output?: string | null;
+  needs_manual?: boolean;
+  comment?: string | null;
 }
 
 export interface IGradingRecord {
-  submission_id?: number;
-  notebooks: { name: string; cells: ICellResult[]; score?: number | null; max_points?: number | null }[];
-  score?: number | null;
-  max_points?: number | null;
-  [key: string]: unknown;
+  submission_id: number;
+  graded: boolean;
+  scores_visible?: boolean;
+  feedback_released?: boolean;
+  totals: {
+    max_points: number | null;
+    score: number | null;
+    late_scaling?: number | null;
+    final_score?: number | null;
+  };
+  notebooks: {
+    name: string;
+    cells: ICellResult[];
+    max_points?: number | null;
+    score?: number | null;
+    needs_manual?: boolean;
+  }[];
 }
 
 export interface IFeedbackListing {

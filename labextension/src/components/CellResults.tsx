@@ -1,33 +1,44 @@
 /**
- * Per-cell results of one submission, as the service lets the student see them (#14's grading record).
- * A service without that route (404) or a hidden score (403) is said in words, not shown as an error.
+ * Per-cell results of one submission, as the service lets the student see them (#14's grading record):
+ * points per cell, pass/fail of tests, the error output of visible tests, tutors' comments. A service
+ * without that route, or a submission without a record yet, is said in words, not shown as an error.
  */
 import React, { useEffect, useState } from 'react';
 import { getGrading, serviceHas } from '../api/grader';
 import { GraderError, messageOf } from '../api/request';
-import type { Assignment, IGradingRecord, Submission } from '../api/types';
+import type { Assignment, ICellResult, IGradingRecord, Submission } from '../api/types';
 import { formatPoints } from '../model/status';
 
 type Load = { state: 'loading' } | { state: 'ok'; record: IGradingRecord } | { state: 'none'; text: string };
 
-export function cellScore(cell: {
-  auto_score: number | null;
-  manual_score: number | null;
-  extra_credit: number | null;
-}): number | null {
-  const base = cell.manual_score ?? cell.auto_score;
-  if (base === null || base === undefined) {
-    return null;
-  }
-  return base + (cell.extra_credit ?? 0);
-}
-
-const KIND_TEXT: Record<string, string> = {
-  autograded_answer: 'answer (autograded)',
+export const KIND_TEXT: Record<string, string> = {
+  autograded_answer: 'answer',
   autograded_test: 'test',
-  manual_answer: 'answer (graded by a tutor)',
+  manual_answer: 'written answer',
   task: 'task'
 };
+
+/** "2 / 2", "– / 1", "to be graded", or "" when the service hides scores. */
+export function pointsText(cell: ICellResult, scoresVisible: boolean): string {
+  if (!scoresVisible || cell.max_points === null || cell.max_points === 0) {
+    return '';
+  }
+  if (cell.needs_manual && (cell.score === null || cell.score === undefined)) {
+    return `to be graded (${formatPoints(cell.max_points)})`;
+  }
+  const score = cell.score === null || cell.score === undefined ? '–' : formatPoints(cell.score);
+  return `${score} / ${formatPoints(cell.max_points)}`;
+}
+
+export function resultText(cell: ICellResult): string {
+  if (cell.passed === true) {
+    return cell.hidden_tests ? 'passed (with hidden tests)' : 'passed';
+  }
+  if (cell.passed === false) {
+    return cell.hidden_tests ? 'failed (hidden tests: no details)' : 'failed';
+  }
+  return '';
+}
 
 export function CellResults({
   assignment,
@@ -60,7 +71,7 @@ export function CellResults({
     return () => {
       live = false;
     };
-  }, [submission.id, submission.auto_status, submission.manual_status]);
+  }, [submission.id, submission.auto_status, submission.manual_status, submission.feedback_status]);
 
   if (load.state === 'loading') {
     return <p className="jp-GraderResults-loading">Loading results…</p>;
@@ -68,44 +79,64 @@ export function CellResults({
   if (load.state === 'none') {
     return <p className="jp-GraderResults-none">{load.text}</p>;
   }
+  const { record } = load;
+  if (!record.graded || record.notebooks.length === 0) {
+    return <p className="jp-GraderResults-none">This submission has no per-cell results yet.</p>;
+  }
+  const visible = record.scores_visible !== false;
   return (
     <div className="jp-GraderResults">
-      {load.record.notebooks.map(nb => (
+      {!visible && (
+        <p className="jp-GraderResults-hidden">Scores are shown once your feedback is released.</p>
+      )}
+      {record.notebooks.map(nb => (
         <table key={nb.name} className="jp-GraderResults-table">
-          <caption>{nb.name}</caption>
+          <caption>
+            {nb.name}
+            {visible && nb.max_points
+              ? ` · ${formatPoints(nb.score ?? 0)} / ${formatPoints(nb.max_points)}`
+              : ''}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Cell</th>
               <th scope="col">Kind</th>
               <th scope="col">Points</th>
-              <th scope="col">Comment</th>
+              <th scope="col">Result and comments</th>
             </tr>
           </thead>
           <tbody>
-            {nb.cells.map(cell => {
-              const score = cellScore(cell);
-              const failed =
-                cell.passed === false ||
-                (score !== null && cell.max_points !== null && score < cell.max_points);
-              return (
-                <tr key={cell.grade_id} className={failed ? 'jp-mod-failed' : ''}>
-                  <th scope="row">{cell.grade_id}</th>
-                  <td>{KIND_TEXT[cell.kind] ?? cell.kind}</td>
-                  <td>
-                    {cell.needs_manual && score === null
-                      ? 'to be graded'
-                      : `${score === null ? '–' : formatPoints(score)}${cell.max_points !== null ? ` / ${formatPoints(cell.max_points)}` : ''}`}
-                  </td>
-                  <td>
-                    {cell.comment ?? ''}
-                    {cell.error ? <pre className="jp-GraderResults-error">{cell.error}</pre> : null}
-                  </td>
-                </tr>
-              );
-            })}
+            {nb.cells.map(cell => (
+              <tr
+                key={`${cell.notebook}#${cell.grade_id}`}
+                className={cell.passed === false ? 'jp-mod-failed' : ''}
+                data-grade-id={cell.grade_id}
+              >
+                <th scope="row">{cell.grade_id}</th>
+                <td>{KIND_TEXT[cell.kind] ?? cell.kind}</td>
+                <td>{pointsText(cell, visible)}</td>
+                <td>
+                  {resultText(cell)}
+                  {cell.error_output ? (
+                    <pre className="jp-GraderResults-error">{cell.error_output}</pre>
+                  ) : null}
+                  {cell.comment ? <p className="jp-GraderResults-comment">{cell.comment}</p> : null}
+                </td>
+              </tr>
+            ))}
           </tbody>
         </table>
       ))}
+      {visible && record.totals.max_points ? (
+        <p className="jp-GraderResults-total">
+          Total {formatPoints(record.totals.score ?? 0)} / {formatPoints(record.totals.max_points)}
+          {record.totals.late_scaling !== null &&
+          record.totals.late_scaling !== undefined &&
+          record.totals.late_scaling < 1
+            ? `, late: × ${record.totals.late_scaling} = ${formatPoints(record.totals.final_score ?? 0)}`
+            : ''}
+        </p>
+      ) : null}
     </div>
   );
 }
