@@ -160,6 +160,9 @@ def test_student_fetches_validates_submits_and_sees_the_grade(demo_service, lab_
     assert "YOUR CODE HERE" in (folder / "assignment1.ipynb").read_text()
     backups = list((lab.root / "demo101" / ".backups").iterdir())
     assert len(backups) == 1 and "sum(values)" in (backups[0] / "assignment1.ipynb").read_text()
+    tab(page, "assignment1.ipynb")  # the open notebook was reloaded from disk
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell:has-text('YOUR CODE HERE')")
+    tab(page, "Assignments")
 
     # -- narrow width and the dark theme --
     page.keyboard.press("Control+b")  # collapse the file browser, as one would on a narrow screen

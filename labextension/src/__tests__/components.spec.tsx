@@ -22,6 +22,7 @@ function recordingUI(over: Partial<IGraderUI> = {}): IGraderUI & { notes: string
     openFolder: jest.fn(async () => undefined),
     openFile: jest.fn(async () => undefined),
     saveDocuments: jest.fn(async () => undefined),
+    revertDocuments: jest.fn(async () => undefined),
     confirmSubmit: jest.fn(async () => true),
     confirmReset: jest.fn(async () => true),
     showValidation: jest.fn(async () => undefined),
@@ -186,6 +187,7 @@ describe('AssignmentCard', () => {
     );
     await waitFor(() => expect(ui.notes.join()).toContain('demo/.backups/A1-1'));
     expect(ui.confirmReset).toHaveBeenCalled();
+    expect(ui.revertDocuments).toHaveBeenCalledWith('demo/A1');
   });
 
   it('validates and shows the report', async () => {

@@ -123,6 +123,9 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
     run('fetch', async () => {
       const result = await fetchAssignment(lid, aid);
       await reloadLocal();
+      if (result.action === 'pulled') {
+        await ui.revertDocuments(result.path);
+      }
       await ui.openFolder(result.path);
     });
 
@@ -157,6 +160,7 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
       }
       const result = await resetAssignment(lid, aid);
       await reloadLocal();
+      await ui.revertDocuments(result.path);
       ui.notify(
         'info',
         `${assignment.name} is back to the released version; your files were copied to ${result.backup}`

@@ -11,6 +11,8 @@ export interface IGraderUI {
   openFile(path: string): Promise<void>;
   /** save the open documents under a folder, so validate and submit see what the student sees */
   saveDocuments(folder: string): Promise<void>;
+  /** reload the open documents under a folder from disk (after reset or an update changed the files) */
+  revertDocuments(folder: string): Promise<void>;
   /** ask before handing in: the files that go in and the warnings; true to go on */
   confirmSubmit(assignment: Assignment, files: string[], warnings: string[]): Promise<boolean>;
   /** ask before resetting to the released version; true to go on */

@@ -3,6 +3,7 @@ import React from 'react';
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, ReactWidget, showDialog } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import type { Assignment, IValidationReport, Submission } from '../api/types';
 import { AssignmentsPanel } from '../components/AssignmentsPanel';
@@ -33,16 +34,28 @@ export class LabGraderUI implements IGraderUI {
     this.lab.docManager.openOrReveal(path);
   }
 
-  async saveDocuments(folder: string): Promise<void> {
+  private contextsUnder(folder: string): DocumentRegistry.Context[] {
     const prefix = folder ? `${folder}/` : '';
-    const saves: Promise<void>[] = [];
+    const found = new Map<string, DocumentRegistry.Context>();
     for (const widget of this.lab.app.shell.widgets('main')) {
       const context = this.lab.docManager.contextForWidget(widget);
-      if (context && context.path.startsWith(prefix) && context.model.dirty) {
-        saves.push(context.save());
+      if (context && context.path.startsWith(prefix)) {
+        found.set(context.path, context);
       }
     }
-    await Promise.all(saves);
+    return [...found.values()];
+  }
+
+  async saveDocuments(folder: string): Promise<void> {
+    await Promise.all(
+      this.contextsUnder(folder)
+        .filter(c => c.model.dirty)
+        .map(c => c.save())
+    );
+  }
+
+  async revertDocuments(folder: string): Promise<void> {
+    await Promise.all(this.contextsUnder(folder).map(c => c.revert()));
   }
 
   async confirmSubmit(assignment: Assignment, files: string[], warnings: string[]): Promise<boolean> {
