@@ -63,3 +63,12 @@ def test_validate_reports_unanswered_and_failing_tests_and_hands_nothing_in(
     assert body == {**body, "passed": True, "problems": []}
     mine = w.req("student2", "GET", f"{w.lecture_path}/assignments/{aid}/submissions").json()
     assert mine == []
+
+    # what a submission would hand in follows the assignment's allowed_files
+    (nb.parent / "scratch.txt").write_text("notes")
+    assert student.request("GET", f"{act}/local").json()["files"] == ["scratch.txt", "squares.ipynb"]
+    r = w.req(
+        "instructor", "PATCH", f"{w.lecture_path}/assignments/{aid}", json={"allowed_files": ["*.ipynb"]}
+    )
+    assert r.status_code == 200, r.text
+    assert student.request("GET", f"{act}/local").json()["files"] == ["squares.ipynb"]
