@@ -3,7 +3,8 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import * as api from '../api/grader';
 import { GraderError } from '../api/request';
 import type { Assignment, IValidationReport, Submission } from '../api/types';
-import { AssignmentCard, announcements } from '../components/AssignmentCard';
+import { AssignmentCard } from '../components/AssignmentCard';
+import { SubmissionWatcher, announcements } from '../model/watcher';
 import { CellResults } from '../components/CellResults';
 import { StatusBadge } from '../components/StatusBadge';
 import { SubmissionHistory, submissionStatusText } from '../components/SubmissionHistory';
@@ -18,6 +19,11 @@ function recordingUI(over: Partial<IGraderUI> = {}): IGraderUI & { notes: string
   const notes: string[] = [];
   return {
     notes,
+    watcher: new SubmissionWatcher(
+      api.listSubmissions,
+      (kind, message) => notes.push(`${kind}: ${message}`),
+      20
+    ),
     pollInterval: 20,
     openFolder: jest.fn(async () => undefined),
     openFile: jest.fn(async () => undefined),

@@ -15,15 +15,8 @@ import {
 } from '../api/grader';
 import { messageOf } from '../api/request';
 import type { Assignment, ILocalState, Submission } from '../api/types';
-import {
-  badgeFor,
-  formatPoints,
-  isGrading,
-  newestFirst,
-  remainingSubmissions,
-  submitWarnings,
-  visibleScore
-} from '../model/status';
+import { badgeFor, formatPoints, newestFirst, remainingSubmissions, submitWarnings } from '../model/status';
+import { announcements, pending } from '../model/watcher';
 import { Countdown } from './Countdown';
 import { StatusBadge } from './StatusBadge';
 import { SubmissionHistory } from './SubmissionHistory';
@@ -37,36 +30,6 @@ const BUSY_TEXT: Record<Exclude<Busy, null>, string> = {
   reset: 'Resetting…'
 };
 
-/** What changed between two polls that the student should hear about. */
-export function announcements(
-  assignment: Assignment,
-  before: Submission[],
-  after: Submission[]
-): [string, string][] {
-  const old = new Map(before.map(s => [s.id, s]));
-  const out: [string, string][] = [];
-  for (const s of after) {
-    const prev = old.get(s.id);
-    if (!prev) {
-      continue;
-    }
-    if (isGrading(prev) && s.auto_status === 'automatically_graded') {
-      const score = visibleScore(s);
-      const points =
-        score === null
-          ? ''
-          : `: ${formatPoints(score)}${assignment.points ? ` / ${formatPoints(assignment.points)}` : ''}`;
-      out.push(['success', `${assignment.name}: your submission is graded${points}`]);
-    } else if (isGrading(prev) && s.auto_status === 'grading_failed') {
-      out.push(['error', `${assignment.name}: grading your submission failed; your tutors will look at it`]);
-    }
-    if (prev.feedback_status !== 'released' && s.feedback_status === 'released') {
-      out.push(['info', `${assignment.name}: feedback on your submission is available`]);
-    }
-  }
-  return out;
-}
-
 export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui: IGraderUI }): JSX.Element {
   const lid = assignment.lecture_id;
   const aid = assignment.id;
@@ -77,11 +40,17 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
   const [showHistory, setShowHistory] = useState(false);
   const previous = useRef<Submission[]>([]);
 
+  // take over from the watcher that polled while this card was not shown; hand back when it goes
+  useEffect(() => {
+    previous.current = ui.watcher.takeBack(aid) ?? [];
+    return () => ui.watcher.handOver(assignment, previous.current);
+  }, [aid]);
+
   const reloadLocal = useCallback(async () => setLocal(await localState(lid, aid)), [lid, aid]);
   const reloadSubmissions = useCallback(async () => {
     const fresh = newestFirst(await listSubmissions(lid, aid));
     for (const [kind, text] of announcements(assignment, previous.current, fresh)) {
-      ui.notify(kind as 'success', text);
+      ui.notify(kind, text);
     }
     previous.current = fresh;
     setSubmissions(fresh);
@@ -92,20 +61,17 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
   }, [reloadLocal, reloadSubmissions]);
 
   // poll quickly while grading runs, slowly while graded work may still get feedback
-  const grading = (submissions ?? []).some(isGrading);
-  const awaitingFeedback = (submissions ?? []).some(
-    s => s.auto_status === 'automatically_graded' && s.feedback_status !== 'released'
-  );
+  const waiting = pending(submissions ?? []);
   useEffect(() => {
-    if (!grading && !awaitingFeedback) {
+    if (!waiting) {
       return;
     }
     const timer = setTimeout(
       () => reloadSubmissions().catch(e => setError(messageOf(e))),
-      grading ? ui.pollInterval : ui.pollInterval * 5
+      waiting === 'grading' ? ui.pollInterval : ui.pollInterval * 5
     );
     return () => clearTimeout(timer);
-  }, [submissions, grading, awaitingFeedback]);
+  }, [submissions, waiting]);
 
   const run = async (what: Exclude<Busy, null>, action: () => Promise<void>): Promise<void> => {
     setBusy(what);

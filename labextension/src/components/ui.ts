@@ -3,6 +3,7 @@
  * browser, Dialog and Notification; the unit tests pass a recording implementation.
  */
 import type { Assignment, IValidationReport, Submission } from '../api/types';
+import type { SubmissionWatcher } from '../model/watcher';
 
 export interface IGraderUI {
   /** show a folder (relative to the server's root) in the file browser */
@@ -21,6 +22,8 @@ export interface IGraderUI {
   /** open one released feedback page in a Lab tab */
   openFeedback(assignment: Assignment, submission: Submission, page: string): Promise<void>;
   notify(kind: 'success' | 'info' | 'warning' | 'error', message: string): void;
+  /** polls the submissions of assignments whose card is not shown (the panel closed) */
+  watcher: Pick<SubmissionWatcher, 'handOver' | 'takeBack'>;
   /** milliseconds between status polls while a submission is being graded */
   pollInterval: number;
 }

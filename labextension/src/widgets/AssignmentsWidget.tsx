@@ -5,11 +5,13 @@ import { Dialog, Notification, ReactWidget, showDialog } from '@jupyterlab/apput
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { listSubmissions } from '../api/grader';
 import type { Assignment, IValidationReport, Submission } from '../api/types';
 import { AssignmentsPanel } from '../components/AssignmentsPanel';
 import type { IGraderUI } from '../components/ui';
 import { ValidationReport } from '../components/ValidationReport';
 import { graderIcon } from '../icons';
+import { SubmissionWatcher } from '../model/watcher';
 
 export interface ILabServices {
   app: JupyterFrontEnd;
@@ -20,6 +22,7 @@ export interface ILabServices {
 
 export class LabGraderUI implements IGraderUI {
   pollInterval = 2000;
+  readonly watcher = new SubmissionWatcher(listSubmissions, (kind, text) => this.notify(kind, text), 3000);
 
   constructor(private readonly lab: ILabServices) {}
 
