@@ -27,7 +27,11 @@ export function ValidationReport({ report }: { report: IValidationReport }): JSX
           <li key={i} data-kind={p.kind}>
             <strong>{KIND_TEXT[p.kind]}</strong> in {p.notebook}, cell {p.cell_index + 1}
             {p.grade_id ? ` (${p.grade_id})` : ''}
-            {p.message && <pre className="jp-GraderValidation-message">{p.message}</pre>}
+            {p.kind === 'unanswered' ? (
+              `: ${p.message}`
+            ) : (
+              <pre className="jp-GraderValidation-message">{p.message}</pre>
+            )}
           </li>
         ))}
       </ul>

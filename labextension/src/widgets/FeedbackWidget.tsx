@@ -2,6 +2,7 @@
 import React from 'react';
 import { ReactWidget } from '@jupyterlab/apputils';
 import { graderIcon } from '../icons';
+import { frameDocument } from '../model/feedbackHtml';
 
 export class FeedbackWidget extends ReactWidget {
   constructor(
@@ -19,7 +20,12 @@ export class FeedbackWidget extends ReactWidget {
   protected render(): JSX.Element {
     // sandbox="" : no scripts, no forms, an opaque origin: student output in the page cannot reach Lab
     return (
-      <iframe className="jp-GraderFeedback-frame" title={this.title.label} sandbox="" srcDoc={this.html} />
+      <iframe
+        className="jp-GraderFeedback-frame"
+        title={this.title.label}
+        sandbox=""
+        srcDoc={frameDocument(this.html)}
+      />
     );
   }
 }
