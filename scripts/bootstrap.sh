@@ -22,7 +22,7 @@ if [ -f "$LABEXT/package.json" ]; then
         echo "bootstrap: npm not found: install Node.js >= 18 (it builds the JupyterLab extension)" >&2
         exit 1
     fi
-    FRONTEND_HASH="$(cd "$LABEXT" && find src style tools package.json package-lock.json tsconfig.json \
+    FRONTEND_HASH="$(cd "$LABEXT" && find src style schema tools package.json package-lock.json tsconfig.json \
         -type f -not -path '*/__tests__/*' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-12)"
     BUILT="$LABEXT/grader_labextension/labextension"
     if [ "$(cat "$BUILT/.source-hash" 2>/dev/null || true)" != "$FRONTEND_HASH" ]; then

@@ -64,6 +64,10 @@ def test_student_fetches_validates_submits_and_sees_the_grade(demo_service, lab_
     launcher_card = page.locator(".jp-LauncherCard", has_text="Assignments")
     launcher_card.wait_for()
     shot(page, "01-launcher")
+    # the same command is in the palette (test_hub_journey) and in a Grader menu
+    page.locator(".lm-MenuBar-item", has_text="Grader").click()
+    page.locator(".lm-Menu-item", has_text="Assignments").wait_for()
+    page.keyboard.press("Escape")
 
     # -- the panel: the lecture, its released assignment, not fetched yet --
     launcher_card.click()
