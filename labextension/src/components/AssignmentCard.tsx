@@ -60,7 +60,7 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
     Promise.all([reloadLocal(), reloadSubmissions()]).catch(e => setError(messageOf(e)));
   }, [reloadLocal, reloadSubmissions]);
 
-  // poll quickly while grading runs, slowly while graded work may still get feedback
+  // poll every 2 s while grading runs, every 30 s while graded work may still get feedback
   const waiting = pending(submissions ?? []);
   useEffect(() => {
     if (!waiting) {
@@ -68,7 +68,7 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
     }
     const timer = setTimeout(
       () => reloadSubmissions().catch(e => setError(messageOf(e))),
-      waiting === 'grading' ? ui.pollInterval : ui.pollInterval * 5
+      waiting === 'grading' ? ui.pollInterval : ui.pollInterval * 15
     );
     return () => clearTimeout(timer);
   }, [submissions, waiting]);
