@@ -96,7 +96,7 @@ class GraderWorker(Application):
             queues = self.queues or list(QUEUES)
             self.configure_database(service)
         celery = make_celery(service.broker_url, queue_prefix=service.queue_prefix)
-        register_tasks(celery)
+        register_tasks(celery, retry_delay=service.task_retry_delay)
         worker = celery.Worker(
             hostname=self.worker_name or f"grader@{socket.gethostname()}-{os.getpid()}",
             queues=[service.queue_prefix + q for q in queues],
@@ -121,7 +121,7 @@ class GraderWorker(Application):
             self.log.critical("%s", exc)
             sys.exit(1)
         db.close()
-        configure(service)
+        configure(service.task_settings())
 
     def configure_remote(self, service: GraderService, queues: list[str]) -> None:
         """Check the remote-mode settings (and the token, at the service) before consuming anything."""
@@ -171,7 +171,7 @@ class GraderWorker(Application):
                 exc,
             )
             sys.exit(2)
-        configure_remote(service, self.service_url, self.api_token)
+        configure_remote(service.task_settings(), self.service_url, self.api_token)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,17 +10,19 @@ from dataclasses import dataclass, field
 
 from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Blob, Commit, ObjectID, Tree
-from dulwich.refs import check_ref_format
+
+from . import refs as gitrefs
 
 ZERO_SHA = b"0" * 40
 GITLINK_MODE = 0o160000
 
 
 def _format_size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 
@@ -82,7 +84,7 @@ def ancestors(store: BaseObjectStore, tip: bytes) -> set[bytes]:
     stack = [tip]
     while stack:
         sha = stack.pop()
-        if sha in seen or sha not in store:
+        if sha in seen or not gitrefs.has_object(store, sha):
             continue
         seen.add(sha)
         obj = store[ObjectID(sha)]
@@ -99,14 +101,14 @@ def check_ref_update(
     protected_commits: Callable[[], set[str]] | None,
 ) -> str | None:
     """Reason to refuse moving ``cmd.ref`` (currently at ``current``), or None if the update may happen."""
-    if not cmd.ref.startswith(b"refs/heads/") or not check_ref_format(cmd.ref):
+    if not cmd.ref.startswith(b"refs/heads/") or not gitrefs.is_valid_ref_name(cmd.ref):
         return f"only branches (refs/heads/...) may be pushed, not {cmd.name}"
     if cmd.new == ZERO_SHA:
         return "deleting branches is not allowed"
     expected = None if cmd.old == ZERO_SHA else cmd.old
     if current != expected:
         return "non-fast-forward: the branch moved since you fetched it; pull and push again"
-    if cmd.new not in store or not isinstance(store[ObjectID(cmd.new)], Commit):
+    if not gitrefs.has_object(store, cmd.new) or not isinstance(store[ObjectID(cmd.new)], Commit):
         return f"{cmd.new.decode()} is not a commit"
     if expected is None:
         return None

@@ -36,44 +36,44 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     student = "student"
     tutor = "tutor"
     instructor = "instructor"
 
 
-class LectureStatus(str, enum.Enum):
+class LectureStatus(enum.StrEnum):
     active = "active"
     archived = "archived"
 
 
-class AssignmentStatus(str, enum.Enum):
+class AssignmentStatus(enum.StrEnum):
     created = "created"
     released = "released"
     closed = "closed"
 
 
-class GradingBasis(str, enum.Enum):
+class GradingBasis(enum.StrEnum):
     """Which of a learner's scored submissions counts for the assignment grade."""
 
     best = "best"
     latest = "latest"
 
 
-class AutoStatus(str, enum.Enum):
+class AutoStatus(enum.StrEnum):
     pending = "pending"
     running = "running"
     automatically_graded = "automatically_graded"
     grading_failed = "grading_failed"
 
 
-class ManualStatus(str, enum.Enum):
+class ManualStatus(enum.StrEnum):
     not_graded = "not_graded"
     being_edited = "being_edited"
     manually_graded = "manually_graded"
 
 
-class FeedbackStatus(str, enum.Enum):
+class FeedbackStatus(enum.StrEnum):
     not_generated = "not_generated"
     generating = "generating"
     generated = "generated"
@@ -81,7 +81,7 @@ class FeedbackStatus(str, enum.Enum):
     generation_failed = "generation_failed"
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     queued = "queued"
     running = "running"
     succeeded = "succeeded"

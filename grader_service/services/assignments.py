@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, Forbidden
-from grader_service.grades.late import late_scaling, validate_late_periods
+from grader_service.grades.api import late_scaling, validate_late_periods
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Assignment, AssignmentStatus, GradingBasis, Submission
 from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, AssignmentUpdate

@@ -73,6 +73,7 @@ def start(
     sub.auto_status = AutoStatus.running
     if job_token:
         job.token_hash = hash_token(job_token)
+    assert assignment.gradebook is not None  # no gradebook is a problem (above)
     return Attempt(
         job_id=job.id,
         number=job.attempts,

@@ -12,7 +12,7 @@ from grader_service.errors import Conflict, NotFound
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_lecture, get_submission
-from grader_service.services.dispatch import enqueue
+from grader_service.services.dispatch import Task, enqueue
 from grader_service.services.settings import Limits
 
 ACTIVE = (JobState.queued, JobState.running)
@@ -28,7 +28,7 @@ def queue_autograde(session: Session, submission: Submission, limits: Limits) ->
         submission_id=submission.id,
     )
     submission.auto_status = AutoStatus.pending
-    enqueue(session, "autograde.run", job_id=job.id, _options=limits.task_time_limits())
+    enqueue(session, Task.AUTOGRADE, job_id=job.id, _options=limits.task_time_limits())
     return job
 
 
@@ -61,7 +61,7 @@ def request_generate(session: Session, actor: Actor, lid: int, aid: int) -> Job:
     if _active_job(session, "generate", assignment_id=assignment.id):
         raise Conflict("this assignment is already being generated")
     job = jobs.create_job(session, "generate", lecture_id=lid, assignment_id=assignment.id)
-    enqueue(session, "assignments.generate", job_id=job.id)
+    enqueue(session, Task.GENERATE, job_id=job.id)
     return job
 
 

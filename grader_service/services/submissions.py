@@ -13,7 +13,7 @@ from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
-from grader_service.grades.late import late_scaling
+from grader_service.grades.api import late_scaling
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import (
     AssignmentStatus,
@@ -27,7 +27,7 @@ from grader_service.orm.models import (
 )
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services.access import get_assignment, get_lecture, get_submission
-from grader_service.services.dispatch import enqueue
+from grader_service.services.dispatch import Task, enqueue
 from grader_service.services.grading import queue_autograde
 from grader_service.services.settings import Limits
 
@@ -205,7 +205,7 @@ def update_submission(
         submission.manual_score = body.manual_score
         if body.manual_score is not None and "manual_status" not in given:
             submission.manual_status = ManualStatus.manually_graded
-        enqueue(session, "grades.recompute_learner", lecture_id=lecture_id, user_id=submission.user_id)
+        enqueue(session, Task.RECOMPUTE_LEARNER, lecture_id=lecture_id, user_id=submission.user_id)
     recompute_scores(submission)
     submission.updated_at = utcnow()
     session.flush()

@@ -8,6 +8,7 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from grader_service.auth.tokens import new_token_value
 from grader_service.executors.base import ExecutorResult, InfrastructureError, JobSpec
@@ -63,8 +64,8 @@ def _run(
     submission_id: int,
     *,
     user_repo_args: tuple[str, int, str, str],
-    spec_args: dict,
-) -> str:  # type: ignore[type-arg]
+    spec_args: dict[str, Any],
+) -> str:
     lecture_code, assignment_id, username, commit = user_repo_args
     if ctx.executor.remote:  # the executor's pod fetches the submission from the service itself
         result = asyncio.run(ctx.executor.run(JobSpec(input_dir=None, **spec_args)))
