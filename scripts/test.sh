@@ -17,6 +17,8 @@ if ! bash "$ROOT/scripts/kube-apiserver.sh" >/dev/null; then
     echo "test.sh: !!! kube-apiserver could not be built: the Kubernetes executor tests will be SKIPPED !!!" >&2
 fi
 
+bash "$ROOT/scripts/frontend.sh"  # eslint, prettier, tsc, jest; Chromium for tests/ui
+
 set +e
 "$VENV/bin/python" -m pytest "$@"
 rc=$?

@@ -101,8 +101,7 @@ class ApiProxyHandler(RelayHandler):
 
 
 class StatusHandler(RelayHandler):
-    """/grader/status: is the relay configured and does the service answer (lets the frontend say how to
-    fix it)."""
+    """/grader/status: is the relay configured, does the service answer (the frontend says how to fix it)."""
 
     @web.authenticated
     @authorized
@@ -127,7 +126,17 @@ class StatusHandler(RelayHandler):
 class ActionHandler(RelayHandler):
     """POST /grader/lectures/<lid>/assignments/<aid>/<action>: git work and instructor actions."""
 
-    ACTIONS = ("fetch", "submit", "reset", "feedback", "source/pull", "source/push", "generate", "release")
+    ACTIONS = (
+        "fetch",
+        "submit",
+        "reset",
+        "validate",
+        "feedback",
+        "source/pull",
+        "source/push",
+        "generate",
+        "release",
+    )
 
     @web.authenticated
     @authorized
@@ -153,6 +162,7 @@ class ActionHandler(RelayHandler):
         handler = {
             "fetch": ws.fetch,
             "reset": ws.reset,
+            "validate": ws.validate,
             "feedback": ws.feedback,
             "source/pull": ws.source_pull,
             "source/push": ws.source_push,
@@ -160,10 +170,21 @@ class ActionHandler(RelayHandler):
         self.finish(json.dumps(await handler(ctx)))
 
 
+class LocalStateHandler(RelayHandler):
+    """GET /grader/lectures/<lid>/assignments/<aid>/local: is it fetched, where, which files would go in."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, lecture_id: str, assignment_id: str) -> None:
+        ctx = await self.workspace.context(int(lecture_id), int(assignment_id))
+        self.finish(json.dumps(await self.workspace.local_state(ctx)))
+
+
 def relay_handlers() -> list[tuple[str, type]]:
     actions = "|".join(a.replace("/", r"\/") for a in ActionHandler.ACTIONS)
     return [
         (r"grader/status", StatusHandler),
         (r"grader/api/(?P<path>.*)", ApiProxyHandler),
+        (ASSIGNMENT + r"/local", LocalStateHandler),
         (ASSIGNMENT + rf"/(?P<action>{actions})", ActionHandler),
     ]
