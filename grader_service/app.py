@@ -152,6 +152,11 @@ class GraderService(Application):
     gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(
         config=True
     )
+    trusted_proxies = List(
+        Unicode(),
+        help="Addresses or networks (e.g. '10.0.0.0/8') of reverse proxies whose X-Forwarded-For is believed "
+        "for the client address (logs, sign-in throttling); from anyone else it is ignored.",
+    ).tag(config=True)
     git_max_file_size = Integer(20 << 20, help="Largest file a push may add (bytes).").tag(config=True)
     git_max_files = Integer(1000, help="Most files a pushed tree may hold.").tag(config=True)
     git_max_push_size = Integer(2 << 30, help="Largest push (pack bytes).").tag(config=True)
@@ -287,10 +292,12 @@ class GraderService(Application):
             self.load_config_file(self.config_file)
         elif self.config_file != "grader_service_config.py":
             raise SystemExit(f"grader-service: config file {self.config_file} not found")
-        env = {trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)}
+        env: dict[str, Any] = {
+            trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)
+        }
         if "port" in env:
             try:
-                env["port"] = int(env["port"])  # type: ignore[assignment]
+                env["port"] = int(env["port"])
             except ValueError:
                 raise SystemExit(
                     f"grader-service: GRADER_PORT must be a number, not {env['port']!r}"
@@ -343,7 +350,8 @@ class GraderService(Application):
         )
 
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
-        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
+        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no
+        broker."""
         from grader_service.tasks.celery_app import QUEUES, CeleryDispatcher, make_celery
         from grader_service.tasks.context import build_context, configure, set_context
         from grader_service.tasks.registry import register_tasks
@@ -433,7 +441,7 @@ class GraderService(Application):
             "executor_job_options": self.executor_job_options(),
             **auth_settings,
         }
-        return web.Application(handlers, **settings)
+        return _ClientAddressApplication(handlers, **settings)
 
     def executor_job_options(self) -> Any:
         """For a remote executor (KubernetesExecutor): (lecture code, assignment id) → that job's options
@@ -444,9 +452,11 @@ class GraderService(Application):
 
     def auth_settings(self, db: Database) -> dict[str, Any]:
         """Settings of the login pages, the OAuth2 provider and hub-token mode (ValueError on bad config)."""
+        from grader_service.auth.client_address import parse_networks
         from grader_service.auth.hub import HubTokenAuth
         from grader_service.auth.oauth_provider import parse_clients
         from grader_service.auth.role_mapping import parse_load_roles
+        from grader_service.auth.throttle import LoginThrottle
         from grader_service.services.sign_in import remember_hub_token
         from grader_service.web.http_client import tornado_fetch
 
@@ -476,6 +486,8 @@ class GraderService(Application):
             "oauth_token_ttl": self.oauth_token_ttl,
             "cookie_secret": self.cookie_secret,
             "hub_auth": hub_auth,
+            "login_throttle": LoginThrottle(parent=self),
+            "trusted_proxies": parse_networks(self.trusted_proxies),
         }
         if hub_auth is not None:
             settings["token_fallback"] = hub_auth.actor_for
@@ -551,7 +563,8 @@ class GraderService(Application):
 
     async def serve(self, db: Database) -> None:
         app = self.make_app(db)
-        server = HTTPServer(app, xheaders=True, max_body_size=1 << 40)
+        # xheaders off: X-Forwarded-For is believed only from trusted_proxies (_ClientAddressApplication)
+        server = HTTPServer(app, xheaders=False, max_body_size=1 << 40)
         server.listen(self.port, self.ip)
         # Everything imported and built so far lives as long as the process: keep it out of the cyclic
         # garbage collector's full passes, which otherwise walk it all (tens of ms) during some requests.
@@ -572,6 +585,20 @@ class GraderService(Application):
         self.log.info("Shutting down")
         server.stop()
         await server.close_all_connections()
+
+
+class _ClientAddressApplication(web.Application):
+    """Sets each request's remote_ip to the real client: the peer, or X-Forwarded-For from a trusted proxy."""
+
+    def find_handler(self, request: Any, **kwargs: Any) -> Any:
+        from grader_service.auth.client_address import client_address, is_trusted
+
+        trusted, peer = self.settings["trusted_proxies"], request.remote_ip
+        request.remote_ip = client_address(peer, request.headers.get("X-Forwarded-For"), trusted)
+        proto = request.headers.get("X-Forwarded-Proto", "").strip().lower()
+        if proto in ("http", "https") and is_trusted(peer, trusted):
+            request.protocol = proto  # a TLS-terminating proxy we trust
+        return super().find_handler(request, **kwargs)
 
 
 def _log_request(handler: web.RequestHandler) -> None:

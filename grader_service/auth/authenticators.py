@@ -156,7 +156,7 @@ class DevAuthenticator(Authenticator):
     ).tag(config=True)
 
     @property
-    def asks_password(self) -> bool:  # type: ignore[override]
+    def asks_password(self) -> bool:  # type: ignore[override]  # a ClassVar in the base, from config here
         return bool(self.password)
 
     def check_config(self, ip: str) -> None:
@@ -215,7 +215,7 @@ def _claim(data: Any, path: str) -> Any:
 class GenericOAuthenticator(Authenticator):
     """Logs in at an upstream OAuth2 / OpenID Connect provider (authorization code flow with PKCE)."""
 
-    login_service = "OAuth 2.0"  # type: ignore[misc]
+    login_service = "OAuth 2.0"
     service_name = Unicode("your organisation", help="Shown on the login button: 'Sign in with ...'.").tag(
         config=True
     )

@@ -9,6 +9,7 @@ group at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -131,6 +132,7 @@ def bound_output_buffers() -> None:
 
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, OutStream):
+            # a per-instance wrapper of ipykernel's method
             stream.write = _bounded_write(stream)  # type: ignore[method-assign]
 
 
@@ -140,7 +142,7 @@ def _bounded_write(stream: Any) -> Any:
 
     def bounded(text: str) -> int | None:
         nonlocal pending
-        written = write(text)
+        written: int | None = write(text)
         pending += len(text)
         if pending >= OUTPUT_FLUSH_BYTES:
             pending = 0
@@ -172,9 +174,9 @@ def _kernel_app(args: list[str]) -> Any:
         def parse_command_line(self, argv: Any = None) -> None:
             self.argv = []  # the options arrived as config
 
-    app = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
-    app.initialize([])
-    return app
+    configured: IPKernelApp = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
+    configured.initialize([])
+    return configured
 
 
 def forkable(argv: list[str]) -> bool:
@@ -260,10 +262,9 @@ class KernelProcess:
         if self.memory_limit > 0 and sys.platform.startswith("linux"):
             import resource
 
-            try:
+            # the process may already be gone; wait_ready reports that
+            with contextlib.suppress(OSError, ValueError):
                 resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (self.memory_limit, self.memory_limit))
-            except (OSError, ValueError):
-                pass  # the process may already be gone; wait_ready reports that
         self._connect(connection_file)
 
     def _connect(self, connection_file: str) -> None:
@@ -315,10 +316,8 @@ class KernelProcess:
         """Send SIGINT to the kernel's process group (ipykernel raises KeyboardInterrupt)."""
         if self.alive():
             assert self.proc is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
 
     def shutdown(self) -> None:
         """Kill the kernel and everything it started, close the sockets and remove the temp folder."""
@@ -327,10 +326,8 @@ class KernelProcess:
             self.client = None
         if self.proc is not None:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.wait()
             self.proc = None
         self._cleanup_files()
@@ -377,10 +374,24 @@ class KernelProcess:
         elif status == "ok" and reply.get("status") not in ("ok", None):
             status = "error"
         elif status == "ok" and not reply:
-            status = "error" if collector.saw_error else "ok"
+            # no execute_reply: nothing says the cell succeeded (what it printed is no evidence)
+            status = "error"
+            collector.add_error("NoReplyError", "the kernel sent no reply for this cell")
         if status == "ok" and collector.saw_error:
             status = "error"
         return self._finish(collector, status, reply.get("execution_count"), started, reply)
+
+    def request(self, code: str, user_expressions: dict[str, str], timeout: float) -> dict[str, Any]:
+        """Run `code` silently (no history, outputs dropped) and evaluate `user_expressions` after it;
+        return the execute_reply's content, or {} when none came within `timeout` seconds."""
+        assert self.client is not None
+        msg_id = self.client.execute(
+            code, silent=True, store_history=False, user_expressions=user_expressions, allow_stdin=False
+        )
+        deadline = time.perf_counter() + timeout
+        if self._collect(msg_id, OutputCollector(10_000), deadline) != "idle":
+            return {}
+        return self._get_reply(msg_id, deadline)
 
     @staticmethod
     def _finish(

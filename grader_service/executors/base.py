@@ -1,4 +1,4 @@
-"""The executor contract (after JupyterHub's Spawner): `run(spec) -> ExecutorResult`, where student code runs."""
+"""The executor contract (after JupyterHub's Spawner): `run(spec) -> ExecutorResult`, runs student code."""
 
 from __future__ import annotations
 

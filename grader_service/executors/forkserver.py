@@ -23,6 +23,7 @@ one JSON line sent with three file descriptors (the job's stdin, stdout, stderr)
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -89,7 +90,9 @@ def _kernel_modules() -> list[str]:
             write_connection_file(connection, ip=os.path.join(folder, "ipc"), transport="ipc")
             app = IPKernelApp.instance()
             app.initialize(["-f", connection, "--HistoryManager.enabled=False"])
-            app.shell.run_cell("print(1 + 1)", store_history=False)
+            shell = app.shell
+            assert shell is not None  # initialize() made it
+            shell.run_cell("print(1 + 1)", store_history=False)
             os.write(write, "\n".join(sorted(sys.modules)).encode())
             for name in os.listdir(folder):
                 os.unlink(os.path.join(folder, name))
@@ -120,10 +123,9 @@ def warm() -> None:
     validate_cell_records(new_cell_records())
     for name in _kernel_modules():
         if name not in sys.modules:
-            try:
+            # a module that only imports in a kernel is just not pre-imported
+            with contextlib.suppress(Exception):
                 importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - a module that only imports in a kernel is just not pre-imported
-                pass
 
 
 # -- one job --------------------------------------------------------------------------------------------
@@ -189,10 +191,8 @@ def _grade(request: dict[str, Any], isolated: bool) -> int:
         traceback.print_exc()
         code = 1
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     return code
 
 
@@ -244,10 +244,8 @@ def serve(path: str) -> None:
                     _supervise(conn, request, fds)
                 except BaseException as exc:  # noqa: BLE001 - reported to the worker as a sandbox failure
                     _note(f"the job supervisor failed: {exc!r}")
-                    try:
+                    with contextlib.suppress(OSError):
                         _send(conn, {"exit": SANDBOX_FAILED})
-                    except OSError:
-                        pass
                 finally:
                     os._exit(SANDBOX_FAILED)
             for fd in fds:

@@ -44,8 +44,9 @@ class KubernetesExecutor(Executor):
     images = Dict(
         Unicode(),
         help="Image per lecture code or per '<lecture code>/<assignment id>' (the more "
-        "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers (GraderWorker.service_url) "
-        "the service resolves this from its own config and sends it with each claim.",
+        "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers "
+        "(GraderWorker.service_url) the service resolves this from its own config and sends it with "
+        "each claim.",
     ).tag(config=True)
     image_pull_policy = Unicode("IfNotPresent", help="imagePullPolicy of the grading container.").tag(
         config=True

@@ -21,6 +21,7 @@ from typing import Any
 
 from grader_service.convert import ConvertError, autograde
 from grader_service.executors.outputs import OutputTooLarge, collect_files
+from grader_service.schemas.text import printable
 
 
 def _request(method: str, url: str, token: str, body: dict[str, Any] | None = None, tries: int = 5) -> Any:
@@ -63,9 +64,15 @@ def run(service_url: str, job_id: int, token: str, work: Path) -> int:
             submission, graded, job["gradebook"], cell_timeout=job["cell_timeout"], timeout=job["timeout"]
         )
         files = {p: base64.b64encode(b).decode("ascii") for p, b in collect_files(graded, 64 << 20).items()}
-        body = {"ok": True, "result": result, "files": files, "log": "\n".join(result.get("log", []))}
+        body = {
+            "ok": True,
+            "result": result,
+            "files": files,
+            "log": printable("\n".join(result.get("log", []))),
+        }
     except (ConvertError, OutputTooLarge) as exc:
-        body = {"ok": False, "error": f"grading failed: {exc}", "log": str(exc)}
+        # the message may quote student output: escape what the service refuses in a log
+        body = {"ok": False, "error": printable(f"grading failed: {exc}"), "log": printable(str(exc))}
     answer = _request("POST", f"{base}/result", token, body)
     print(json.dumps({"job": job_id, "ok": body["ok"], "recorded": answer.get("recorded")}))
     return 0  # the outcome, good or bad, is with the service now

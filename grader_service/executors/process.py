@@ -16,6 +16,7 @@ The notebook's kernel is a fresh process forked from the job's grading process, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -135,7 +136,8 @@ class ForkServer:
 
 
 class ProcessExecutor(Executor):
-    """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module docstring)."""
+    """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module
+    docstring)."""
 
     python = Unicode(
         sys.executable,
@@ -382,10 +384,8 @@ async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, b
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 __all__ = ["ProcessExecutor"]

@@ -101,7 +101,8 @@ def mounts() -> list[tuple[str, int]]:
 
 
 def seal_filesystem(writable: Iterable[str], hidden: Iterable[str] = ()) -> None:
-    """In a private mount namespace: fresh /proc, `hidden` paths covered, everything read-only but `writable`."""
+    """In a private mount namespace: fresh /proc, `hidden` paths covered, everything read-only but
+    `writable`."""
     writable = [os.path.realpath(p) for p in writable]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

@@ -101,7 +101,8 @@ class ApiProxyHandler(RelayHandler):
 
 
 class StatusHandler(RelayHandler):
-    """/grader/status: is the relay configured and does the service answer (lets the frontend say how to fix)."""
+    """/grader/status: is the relay configured and does the service answer (lets the frontend say how to
+    fix it)."""
 
     @web.authenticated
     @authorized
@@ -134,7 +135,9 @@ class ActionHandler(RelayHandler):
         lid, aid = int(lecture_id), int(assignment_id)
         base = f"/api/lectures/{lid}/assignments/{aid}"
         if action == "generate":
-            self.send(await self.client.request("POST", base + "/generate"))
+            # regenerating a released assignment needs force=true (the service refuses it otherwise)
+            query = "?force=true" if self.get_query_argument("force", "false") == "true" else ""
+            self.send(await self.client.request("POST", f"{base}/generate{query}"))
             return
         if action == "release":
             self.send(await self.client.request("PATCH", base, json.dumps({"status": "released"}).encode()))

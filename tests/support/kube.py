@@ -5,6 +5,7 @@ pod's status as a kubelet would. Everything else is the real API server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -124,7 +125,8 @@ class KubeCluster:
     def write_kubeconfig(self, path: Path, token: str, namespace: str = "default") -> Path:
         path.write_text(
             "apiVersion: v1\nkind: Config\n"
-            f"clusters: [{{name: local, cluster: {{server: '{self.server}', certificate-authority: '{self.ca}'}}}}]\n"
+            f"clusters: [{{name: local, cluster: {{server: '{self.server}', "
+            f"certificate-authority: '{self.ca}'}}}}]\n"
             f"users: [{{name: u, user: {{token: '{token}'}}}}]\n"
             f"contexts: [{{name: local, context: {{cluster: local, user: u, namespace: {namespace}}}}}]\n"
             "current-context: local\n"
@@ -225,10 +227,9 @@ class PlayedKubelet(threading.Thread):
     def _status(self, name: str, status: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
 
-        try:
+        # the executor may already have deleted it
+        with contextlib.suppress(ApiException):
             self.api.patch_namespaced_pod_status(name, self.namespace, {"status": status})
-        except ApiException:
-            pass  # the executor may already have deleted it
 
     def stop(self) -> None:
         self._stop_event.set()
