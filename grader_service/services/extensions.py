@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, NotFound
-from grader_service.grades.late import late_scaling
+from grader_service.grades.api import late_scaling
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Assignment, AssignmentExtension, LectureMember, Submission, User
 from grader_service.schemas.extensions import ExtensionPut, ExtensionView

@@ -114,7 +114,12 @@ def grades_recompute_lecture(job_id: int) -> str:
 
 def register_tasks(app: Celery, *, retry_delay: float = 5.0) -> None:
     """Register every task of `TaskName` on `app`; `retry_delay` is the first retry's wait in seconds
-    (doubling, at most MAX_BACKOFF; Celery's retry_backoff counts whole seconds, at least one)."""
+    (doubling, at most MAX_BACKOFF; Celery's retry_backoff counts whole seconds, at least one).
+
+    The tasks are shared, as Celery's worker threads look tasks up in the default app: every app this
+    process finalizes gets them, with the options of the first registration. A process runs one
+    configuration (like tasks.context), so that is this process's retry_delay.
+    """
     app.task(
         name=TaskName.AUTOGRADE.value,
         base=GradingTask,
