@@ -240,6 +240,54 @@ export interface paths {
         patch: operations["AssignmentHandler.patch"];
         trace?: never;
     };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The assignment's deadline extensions, by username
+         * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `extensions:read`.
+         */
+        get: operations["ExtensionListHandler.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/extensions/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One student's extension (a student may read their own only)
+         * @description Who may call it: lecture roles: instructor, student, tutor (and admins); permission `assignments:read`.
+         */
+        get: operations["ExtensionHandler.get"];
+        /**
+         * Grant or change a student's own deadline; their submissions are rescaled and their grades recomputed
+         * @description Who may call it: lecture roles: instructor (and admins); permission `extensions:write`.
+         */
+        put: operations["ExtensionHandler.put"];
+        post?: never;
+        /**
+         * Withdraw the extension; the student's submissions are rescaled to the assignment's deadline
+         * @description Who may call it: lecture roles: instructor (and admins); permission `extensions:write`.
+         */
+        delete: operations["ExtensionHandler.delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/lectures/{lecture_id}/assignments/{assignment_id}/submissions": {
         parameters: {
             query?: never;
@@ -318,7 +366,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Generate the student version from the newest `source` commit (a job): commits it to `release` and stores the gradebook. Returns the job
+         * Generate the student version from the newest `source` commit (a job): commits it to `release` and stores the gradebook. Returns the job; once released, regenerating needs force=true and the job's `result.changes` lists what changed (cells added/removed, points, test sources, max score)
          * @description Who may call it: lecture roles: instructor (and admins); permission `assignments:write`.
          */
         post: operations["GenerateHandler.post"];
@@ -347,6 +395,26 @@ export interface paths {
          * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
          */
         delete: operations["AutogradeHandler.delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/autograde": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Autograde a selection of the assignment's submissions again, as one job whose `result.progress` is {done, total} (follow it at GET .../jobs/{id}); submissions already queued or being graded are skipped (`result.skipped`)
+         * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
+         */
+        post: operations["BulkAutogradeHandler.post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -812,6 +880,17 @@ export interface components {
              */
             status: ("created" | "released" | "closed") | null;
         };
+        /**
+         * BulkAutograde
+         * @description Which submissions to autograde again, in one job.
+         */
+        BulkAutograde: {
+            /**
+             * Submissions
+             * @description `latest`: each student's newest submission; `all`: every submission; `failed`: those whose autograding failed; or a list of submission ids of this assignment
+             */
+            submissions: ("latest" | "all" | "failed") | number[];
+        };
         Error: {
             status: number;
             message: string;
@@ -819,32 +898,53 @@ export interface components {
             field?: string;
         };
         /**
+         * ExtensionPut
+         * @description A student's own deadline for one assignment; it must be later than the assignment's deadline.
+         */
+        ExtensionPut: {
+            /**
+             * Deadline
+             * Format: date-time
+             * @description the student's deadline (ISO 8601 with a UTC offset); the assignment's late periods count from it
+             */
+            deadline: string;
+        };
+        /**
          * GradeOverrideFields
          * @description Override fields of one assignment grade; a field left out keeps its value, null clears it.
+         *
+         *     Only `earned_graded_override` and `possible_graded_override` enter the grade (as in Open edX, whose
+         *     course grade reads the graded totals); the `*_all_override` fields and `comment` are recorded with the
+         *     override's history.
          */
         GradeOverrideFields: {
             /**
              * Earned All Override
+             * @description Recorded only (Open edX's score over all problems, graded or not): kept with the override and its history, but no assignment or lecture grade here reads it.
              * @default null
              */
             earned_all_override: number | null;
             /**
              * Possible All Override
+             * @description Recorded only (Open edX's score over all problems, graded or not): kept with the override and its history, but no assignment or lecture grade here reads it.
              * @default null
              */
             possible_all_override: number | null;
             /**
              * Earned Graded Override
+             * @description Enters the grade: replaces the grade's earned points wherever grades are computed and shown (assignment percent, gradebook filters, lecture grade, letter and pass).
              * @default null
              */
             earned_graded_override: number | null;
             /**
              * Possible Graded Override
+             * @description Enters the grade: replaces the grade's possible points wherever grades are computed and shown (assignment percent, gradebook filters, lecture grade, letter and pass).
              * @default null
              */
             possible_graded_override: number | null;
             /**
              * Comment
+             * @description Why the grade was overridden; recorded in the history, not part of the grade.
              * @default null
              */
             comment: string | null;
@@ -2002,6 +2102,238 @@ export interface operations {
             };
         };
     };
+    "ExtensionListHandler.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ExtensionHandler.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ExtensionHandler.put": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtensionPut"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description granted */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description malformed JSON, unknown field, wrong type or out-of-range value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the assignment has no deadline to extend */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "ExtensionHandler.delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "SubmissionListHandler.get": {
         parameters: {
             query?: {
@@ -2306,7 +2638,10 @@ export interface operations {
     };
     "GenerateHandler.post": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description regenerate a released or closed assignment (true/false) */
+                force?: string;
+            };
             header?: never;
             path: {
                 lecture_id: number;
@@ -2361,7 +2696,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already being generated */
+            /** @description already being generated, released without force, or the lecture is archived */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2489,6 +2824,87 @@ export interface operations {
                 };
             };
             /** @description nothing to cancel */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "BulkAutogradeHandler.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkAutograde"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description queued: the bulk job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description malformed JSON, unknown field, wrong type or out-of-range value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the same selection is still being graded (the answer's `job` is that job), or the assignment's state refuses grading */
             409: {
                 headers: {
                     [name: string]: unknown;
