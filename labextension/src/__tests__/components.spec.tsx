@@ -6,11 +6,12 @@ import type { Assignment, IValidationReport, Submission } from '../api/types';
 import { AssignmentCard } from '../components/AssignmentCard';
 import { SubmissionWatcher, announcements } from '../model/watcher';
 import { CellResults } from '../components/CellResults';
+import { Countdown } from '../components/Countdown';
 import { StatusBadge } from '../components/StatusBadge';
 import { SubmissionHistory, submissionStatusText } from '../components/SubmissionHistory';
 import type { IGraderUI } from '../components/ui';
 import { ValidationReport } from '../components/ValidationReport';
-import { assignment, submission } from './fixtures';
+import { NOW, assignment, submission } from './fixtures';
 
 jest.mock('../api/grader');
 const mocked = api as jest.Mocked<typeof api>;
@@ -97,6 +98,20 @@ describe('StatusBadge and ValidationReport', () => {
       expect(container.textContent).toContain('Unanswered in a.ipynb, cell 2 (mean)');
       expect(container.textContent).toContain('Failing test in a.ipynb, cell 3 (test_mean)');
     }
+  });
+});
+
+describe('Countdown', () => {
+  it("shows the deadline, the countdown and the late periods; an extension as the student's own", () => {
+    const a = assignment();
+    const { container, rerender } = render(<Countdown assignment={a} now={() => NOW} />);
+    expect(container.textContent).toContain('Deadline ');
+    expect(container.textContent).toContain('due in 2 d 2 h');
+    expect(container.textContent).toContain('up to 1 d late: score × 0.5 (−50 %)');
+    const later = new Date(NOW + 74 * 3600e3).toISOString();
+    rerender(<Countdown assignment={{ ...a, extended_deadline: later }} now={() => NOW} />);
+    expect(container.textContent).toContain('Your extended deadline ');
+    expect(container.textContent).toContain('due in 3 d 2 h');
   });
 });
 
