@@ -181,6 +181,15 @@ describe('AssignmentCard', () => {
     expect(screen.getByText('0 of 3 submissions left')).toBeTruthy();
   });
 
+  it('says a closed assignment takes no more submissions', async () => {
+    mocked.localState.mockResolvedValue(fetched);
+    mocked.listSubmissions.mockResolvedValue([]);
+    render(<AssignmentCard assignment={assignment({ status: 'closed' })} ui={recordingUI()} />);
+    const submit = await screen.findByRole('button', { name: 'Submit Assignment 1' });
+    expect((submit as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText('Closed: no more submissions')).toBeTruthy();
+  });
+
   it('does not submit when the student cancels', async () => {
     mocked.localState.mockResolvedValue(fetched);
     mocked.listSubmissions.mockResolvedValue([]);
