@@ -154,10 +154,11 @@ class ApiHandler(web.RequestHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = self._reason
         field = None
+        details: dict[str, Any] = {}
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, GraderError):
             status_code = exc.status
-            message, field = exc.message, exc.field
+            message, field, details = exc.message, exc.field, exc.details
             self.set_status(status_code)
             if status_code == 401:
                 self.set_header("WWW-Authenticate", 'token realm="Grader Service"')
@@ -170,8 +171,9 @@ class ApiHandler(web.RequestHandler):
         body: dict[str, Any] = {"status": status_code, "message": message}
         if field:
             body["field"] = field
+        body.update({k: v for k, v in details.items() if k not in body})
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(body, default=_json_default))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, GraderError):

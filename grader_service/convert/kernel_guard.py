@@ -142,10 +142,10 @@ def install(modules: str) -> str:
     known = {name for name, _, _ in module_snaps}
     for cls in classes.values():
         name = cls.__module__
-        module = sys_modules.get(name)
-        if module is not None and name not in known:
+        owner = sys_modules.get(name)
+        if owner is not None and name not in known:
             known.add(name)
-            module_snaps.append((name, module, b_dict(module.__dict__)))
+            module_snaps.append((name, owner, b_dict(owner.__dict__)))
     handler_tables = [
         (t, b_dict(t))
         for t in (getattr(kernel, "shell_handlers", {}), getattr(kernel, "control_handlers", {}))

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Commit, ObjectID, Tree
-from dulwich.refs import check_ref_format
 
+from . import refs as gitrefs
 from .pack_limits import PackScanner
 from .tree_checks import GIT_METADATA_FILES, SymlinkResolver, fsck_problem, path_element_allowed
 
@@ -20,10 +20,11 @@ GITLINK_MODE = 0o160000
 
 
 def _format_size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 
@@ -42,6 +43,8 @@ class PushPolicy:
     allowed_extensions: frozenset[str] | None = None
     allowed_files: tuple[str, ...] | None = None
     allow_force_push: bool = False
+    #: the one branch this repo takes (the one the service reads, e.g. `source`'s main); None: any
+    only_branch: str | None = None
     max_push_size: int | None = 2 * 1024 * 1024 * 1024
     #: inflated bytes of all objects of one push (bounds the memory and disk a pack bomb can take)
     max_push_inflated: int | None = 1024 * 1024 * 1024
@@ -101,7 +104,7 @@ def ancestors(store: BaseObjectStore, tip: bytes) -> set[bytes]:
     stack = [tip]
     while stack:
         sha = stack.pop()
-        if sha in seen or sha not in store:
+        if sha in seen or not gitrefs.has_object(store, sha):
             continue
         seen.add(sha)
         obj = store[ObjectID(sha)]
@@ -118,14 +121,20 @@ def check_ref_update(
     protected_commits: Callable[[], set[str]] | None,
 ) -> str | None:
     """Reason to refuse moving ``cmd.ref`` (currently at ``current``), or None if the update may happen."""
-    if not cmd.ref.startswith(b"refs/heads/") or not check_ref_format(cmd.ref):
+    if not cmd.ref.startswith(b"refs/heads/") or not gitrefs.is_valid_ref_name(cmd.ref):
         return f"only branches (refs/heads/...) may be pushed, not {cmd.name}"
+    if policy.only_branch is not None and cmd.ref != b"refs/heads/" + policy.only_branch.encode():
+        branch = policy.only_branch
+        return (
+            f"this repository takes only branch {branch!r} (the one the grader service reads), "
+            f"not {cmd.name.removeprefix('refs/heads/')!r}: push with git push origin HEAD:{branch}"
+        )
     if cmd.new == ZERO_SHA:
         return "deleting branches is not allowed"
     expected = None if cmd.old == ZERO_SHA else cmd.old
     if current != expected:
         return "non-fast-forward: the branch moved since you fetched it; pull and push again"
-    if cmd.new not in store or not isinstance(store[ObjectID(cmd.new)], Commit):
+    if not gitrefs.has_object(store, cmd.new) or not isinstance(store[ObjectID(cmd.new)], Commit):
         return f"{cmd.new.decode()} is not a commit"
     if expected is None:
         return None

@@ -14,6 +14,7 @@ from dulwich.objects import ObjectID, sha_to_hex
 from dulwich.pack import load_pack_index
 from dulwich.repo import Repo
 
+from . import refs as gitrefs
 from .pack_limits import PackScanner
 
 _OFS_DELTA, _REF_DELTA = 6, 7
@@ -91,7 +92,7 @@ class Quarantine:
 
     def is_new(self, sha: bytes) -> bool:
         """Whether the object came in with this push (is not already in the repo)."""
-        return sha not in self.main
+        return not gitrefs.has_object(self.main, sha)
 
     def _index(self) -> dict[bytes, tuple[Path, int]]:
         if self._offsets is None:

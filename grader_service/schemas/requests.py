@@ -110,14 +110,35 @@ class SubmissionUpdate(Strict):
 Score = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 
 
-class GradeOverrideFields(Strict):
-    """Override fields of one assignment grade; a field left out keeps its value, null clears it."""
+ENTERS = "Enters the grade: replaces the grade's {} wherever grades are computed and shown (assignment "
+RECORD_ONLY = (
+    "Recorded only (Open edX's score over all problems, graded or not): kept with the override and its "
+    "history, but no assignment or lecture grade here reads it."
+)
 
-    earned_all_override: Score | None = None
-    possible_all_override: Score | None = None
-    earned_graded_override: Score | None = None
-    possible_graded_override: Score | None = None
-    comment: Annotated[MultilineText, Field(max_length=2000)] | None = None
+
+class GradeOverrideFields(Strict):
+    """Override fields of one assignment grade; a field left out keeps its value, null clears it.
+
+    Only `earned_graded_override` and `possible_graded_override` enter the grade (as in Open edX, whose
+    course grade reads the graded totals); the `*_all_override` fields and `comment` are recorded with the
+    override's history."""
+
+    earned_all_override: Score | None = Field(None, description=RECORD_ONLY)
+    possible_all_override: Score | None = Field(None, description=RECORD_ONLY)
+    earned_graded_override: Score | None = Field(
+        None,
+        description=ENTERS.format("earned points")
+        + "percent, gradebook filters, lecture grade, letter and pass).",
+    )
+    possible_graded_override: Score | None = Field(
+        None,
+        description=ENTERS.format("possible points")
+        + "percent, gradebook filters, lecture grade, letter and pass).",
+    )
+    comment: Annotated[MultilineText, Field(max_length=2000)] | None = Field(
+        None, description="Why the grade was overridden; recorded in the history, not part of the grade."
+    )
 
 
 class GradebookUpdateItem(Strict):

@@ -27,6 +27,8 @@ class Attempt:
     assignment_id: int
     username: str
     commit: str
+    #: the assignment's release, whose provided files are put back over the submission before grading
+    release_commit: str | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -73,6 +75,7 @@ def start(
     sub.auto_status = AutoStatus.running
     if job_token:
         job.token_hash = hash_token(job_token)
+    assert assignment.gradebook is not None  # no gradebook is a problem (above)
     return Attempt(
         job_id=job.id,
         number=job.attempts,
@@ -83,6 +86,7 @@ def start(
         assignment_id=assignment.id,
         username=sub.user.name,
         commit=sub.commit_hash or "",
+        release_commit=assignment.release_commit,
     )
 
 

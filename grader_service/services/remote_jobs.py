@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from grader_service.auth.tokens import hash_token, new_token_value
 from grader_service.errors import BadRequest, NotFound, Unauthorized
 from grader_service.git.names import RepoRef
+from grader_service.git.provided import merge_provided, provided_files
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
@@ -50,9 +51,15 @@ def job_input(
     assert sub is not None
     assignment = sub.assignment
     ref = RepoRef(assignment.lecture.code, str(assignment.id), "user", sub.user.name)
-    files = {
-        path: base64.b64encode(store.read_file(ref, sub.commit_hash or "", path)).decode("ascii")
+    submitted = {
+        path: store.read_file(ref, sub.commit_hash or "", path)
         for path in store.list_files(ref, sub.commit_hash or "")
+    }
+    # what the instructor provided is graded, not the student's copy of it
+    provided = provided_files(store, assignment.lecture.code, assignment.id, assignment.release_commit)
+    files = {
+        path: base64.b64encode(content).decode("ascii")
+        for path, content in merge_provided(submitted, provided).items()
     }
     return {
         "job_id": job.id,

@@ -12,7 +12,7 @@ from grader_service.orm.base import utcnow
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
 from grader_service.services import jobs
-from grader_service.services.dispatch import enqueue
+from grader_service.services.dispatch import Task, enqueue
 from grader_service.services.submissions import recompute_scores
 
 
@@ -68,5 +68,5 @@ def record_autograde(
         jobs.finish(job, JobState.failed, log=outcome.log, error=outcome.error or "grading failed")
     recompute_scores(sub)
     sub.updated_at = utcnow()
-    enqueue(session, "grades.recompute_learner", lecture_id=assignment.lecture_id, user_id=sub.user_id)
+    enqueue(session, Task.RECOMPUTE_LEARNER, lecture_id=assignment.lecture_id, user_id=sub.user_id)
     return True

@@ -8,10 +8,12 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from grader_service.auth.tokens import new_token_value
 from grader_service.executors.base import ExecutorResult, InfrastructureError, JobSpec
 from grader_service.git.names import RepoRef
+from grader_service.git.provided import provided_files, restore_provided
 from grader_service.git.store import StoreError
 from grader_service.services import autograde_attempts as attempts
 from grader_service.services.results import record_autograde
@@ -47,6 +49,7 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
             started.number,
             started.submission_id,
             user_repo_args=(started.lecture_code, started.assignment_id, started.username, started.commit),
+            release_commit=started.release_commit,
             spec_args=spec_args,
         )
     except InfrastructureError as exc:  # back to queued, with the reason; the task retries with backoff
@@ -63,8 +66,9 @@ def _run(
     submission_id: int,
     *,
     user_repo_args: tuple[str, int, str, str],
-    spec_args: dict,
-) -> str:  # type: ignore[type-arg]
+    release_commit: str | None,
+    spec_args: dict[str, Any],
+) -> str:
     lecture_code, assignment_id, username, commit = user_repo_args
     if ctx.executor.remote:  # the executor's pod fetches the submission from the service itself
         result = asyncio.run(ctx.executor.run(JobSpec(input_dir=None, **spec_args)))
@@ -74,6 +78,9 @@ def _run(
         user_repo = RepoRef(lecture_code, str(assignment_id), "user", username)
         try:
             ctx.store.export(user_repo, commit, workdir / "submission")
+            # what the instructor provided is graded, not the student's copy of it
+            provided = provided_files(ctx.store, lecture_code, assignment_id, release_commit)
+            restore_provided(workdir / "submission", provided)
         except StoreError as exc:
             result = ExecutorResult.failed(f"the submitted commit cannot be graded: {exc}")
         else:

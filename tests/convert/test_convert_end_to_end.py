@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -122,9 +123,8 @@ def test_missing_notebook_scores_zero(released, tmp_path):
 
 def test_timeout_and_huge_output(released, tmp_path):
     def edit(nb):
-        cell_by_id(nb, "square").source = (
-            "import time\nprint('x' * 5_000_000)\ndef square(x):\n    time.sleep(30)\n    return x * x"
-        )
+        slow = "import time\nprint('x' * 5_000_000)\ndef square(x):\n    time.sleep(30)\n    return x * x"
+        cell_by_id(nb, "square").source = slow
 
     result, graded = submit(released, tmp_path, edit, cell_timeout=1)
     cells = result["notebooks"][released.name]["cells"]
@@ -140,7 +140,7 @@ def test_feedback_page(released, tmp_path):
 
     result, graded = submit(released, tmp_path, edit)
     pages = generate_feedback(graded, tmp_path / "feedback", released.gradebook)
-    page = open(pages[released.name], encoding="utf-8").read()
+    page = Path(pages[released.name]).read_text(encoding="utf-8")
     assert "square(-3)" not in page and "HIDDEN" not in page
     assert "<script>" not in page and html.escape("<script>") in page
     assert "<strong>signs</strong>" in page

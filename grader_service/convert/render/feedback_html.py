@@ -21,16 +21,19 @@ main{max-width:60rem;margin:0 auto;padding:1.5rem}
 header{background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:1rem 1.25rem;margin-bottom:1rem}
 h1{font-size:1.4rem;margin:0 0 .25rem}
 .total{font-size:1.15rem;font-weight:600}
-.cell{background:#fff;border:1px solid #d8dde3;border-radius:8px;margin:.75rem 0;padding:.5rem 1rem;overflow:hidden}
+.cell{background:#fff;border:1px solid #d8dde3;border-radius:8px;margin:.75rem 0;padding:.5rem 1rem;
+overflow:hidden}
 .cell.graded{border-left:5px solid #8a94a3}
-.cell.passed{border-left-color:#2e8540}.cell.failed,.cell.tampered,.cell.timeout,.cell.not_run,.cell.missing{border-left-color:#c62828}
+.cell.passed{border-left-color:#2e8540}
+.cell.failed,.cell.tampered,.cell.timeout,.cell.not_run,.cell.missing{border-left-color:#c62828}
 .cell.partial{border-left-color:#d98c00}.cell.needs_manual,.cell.manual{border-left-color:#3366cc}
 .cell.no_response{border-left-color:#c62828}
-.score{display:flex;gap:.75rem;align-items:baseline;font-size:.9rem;color:#46505c;border-bottom:1px dashed #d8dde3;
-padding-bottom:.35rem;margin-bottom:.35rem}
+.score{display:flex;gap:.75rem;align-items:baseline;font-size:.9rem;color:#46505c;
+border-bottom:1px dashed #d8dde3;padding-bottom:.35rem;margin-bottom:.35rem}
 .score b{color:#1d232b}.comment{background:#fff8e1;border-radius:4px;padding:.35rem .6rem;margin:.4rem 0}
-pre{margin:.3rem 0;padding:.5rem .7rem;background:#f0f2f5;border-radius:4px;overflow-x:auto;white-space:pre-wrap;
-word-break:break-word;font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre{margin:.3rem 0;padding:.5rem .7rem;background:#f0f2f5;border-radius:4px;overflow-x:auto;
+white-space:pre-wrap;word-break:break-word;
+font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.src{background:#f7f9fb;border:1px solid #e3e7ec}.prompt{color:#7a8594;font:12px ui-monospace,monospace}
 pre.stderr{background:#fdecea}pre.error{background:#fdecea;color:#7f1d1d}
 img{max-width:100%}.img-ref{color:#7a8594;font-style:italic}
@@ -104,7 +107,8 @@ def render_cell(cell: NotebookNode, verdict: dict[str, Any] | None, comment: str
         grade_id = html.escape(cells.nbgrader_meta(cell).get("grade_id", ""))
         parts.append(
             f'<div class="score"><span>{grade_id}</span><b>{_fmt(verdict.get("score"))} / '
-            f"{_fmt(verdict.get('max_score'))} points</b><span>{html.escape(STATUS_TEXT.get(status, status))}</span></div>"
+            f"{_fmt(verdict.get('max_score'))} points</b>"
+            f"<span>{html.escape(STATUS_TEXT.get(status, status))}</span></div>"
         )
     if comment:
         parts.append(f'<div class="comment">{html.escape(comment)}</div>')
@@ -138,6 +142,7 @@ def render_feedback(nb: NotebookNode, scores: dict[str, Any], title: str) -> str
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Feedback: {html.escape(title)}</title><style>{STYLE}</style></head><body><main>"
         f"<header><h1>Feedback: {html.escape(title)}</h1>"
-        f'<div class="total">Score: {_fmt(scores.get("score"))} / {_fmt(scores.get("max_score"))}</div>{pending}'
+        f'<div class="total">Score: {_fmt(scores.get("score"))} / '
+        f"{_fmt(scores.get('max_score'))}</div>{pending}"
         "</header>" + "\n".join(body) + "</main></body></html>\n"
     )

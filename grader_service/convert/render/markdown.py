@@ -69,10 +69,8 @@ def render_markdown(source: str) -> str:
             out.append("<pre><code>" + html.escape("\n".join(body)) + "</code></pre>")
         elif heading := _HEADING.match(line):
             flush()
-            level = len(heading.group(1))
-            out.append(
-                f"<h{level + 1 if level < 6 else 6}>{_inline(heading.group(2))}</h{level + 1 if level < 6 else 6}>"
-            )
+            tag = f"h{min(len(heading.group(1)) + 1, 6)}"
+            out.append(f"<{tag}>{_inline(heading.group(2))}</{tag}>")
         elif re.fullmatch(r"\s*([-*_])(\s*\1){2,}\s*", line):
             flush()
             out.append("<hr>")

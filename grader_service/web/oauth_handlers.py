@@ -1,4 +1,4 @@
-"""/oauth2/authorize (login + consent page), /oauth2/token and /oauth2/revoke: the OAuth2 provider's endpoints."""
+"""/oauth2/authorize (login + consent page), /oauth2/token, /oauth2/revoke: the OAuth2 provider endpoints."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from grader_service.auth.oauth_provider import (
     revoke_token,
     validate_authorize,
 )
-from grader_service.auth.page_base import PageHandler, log
 from grader_service.auth.throttle import oauth_client_hint, retry_message
+from grader_service.web.page_base import PageHandler, log
 
 AUTHORIZE_FIELDS = (
     "response_type",

@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 from tornado import web
 
 from grader_service.auth.authenticators import Authenticator, LoginError
-from grader_service.auth.login_sessions import Identity, start_session
-from grader_service.auth.page_base import PageHandler, log
+from grader_service.auth.login_sessions import Identity
 from grader_service.auth.throttle import retry_message
+from grader_service.services.sign_in import start_session
+from grader_service.web.page_base import PageHandler, log
 
 MAX_FIELD = 1024
 
