@@ -12,6 +12,7 @@ snapshot live in closures. What an in-process guard cannot stop is listed in doc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 _STATE: dict[str, Any] = {}
@@ -118,7 +119,7 @@ def install(modules: str) -> str:
     for name in ("error_before_exec", "error_in_exec"):
         type_setattr(ExecutionResult, name, make_recorded(name))
     shell_class = b_type(shell)
-    original_transform = shell_class.transform_cell
+    original_transform: Callable[[Any, str], Any] = shell_class.transform_cell
 
     def transform_cell(self: Any, raw_cell: str) -> Any:
         if record["armed"] and not record["entered"]:
