@@ -212,11 +212,15 @@ def install(modules: str) -> str:
     events["post_run_cell"] = b_list(shell.events.callbacks["post_run_cell"])
 
     # -- putting it back ------------------------------------------------------------------------------
+    # set by ipykernel for every request (stdin forwarding): not a hook tests depend on
+    volatile = {"builtins": ("input",), "getpass": ("getpass",)}
+
     def restore_dict(target: dict[str, Any], snap: dict[str, Any], always: tuple[str, ...], label: str,
                      changed: list[str], setter: Any = None) -> None:  # fmt: skip
+        skip = volatile.get(label, ())
         for name, old in snap.items():
             new = target.get(name, snap)  # snap: a marker that cannot be a value
-            if new is old:
+            if new is old or name in skip:
                 continue
             if name in always or b_callable(old) or b_callable(new) or new is snap:
                 if setter is None:
@@ -225,7 +229,7 @@ def install(modules: str) -> str:
                     setter(name, old)
                 changed.append(f"{label}.{name}")
         for name in b_list(target):
-            if name not in snap and (b_callable(target[name]) or name in always):
+            if name not in snap and name not in skip and (b_callable(target[name]) or name in always):
                 changed.append(f"{label}.{name} (added)")
                 if setter is None:
                     del target[name]
