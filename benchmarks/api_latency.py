@@ -123,8 +123,9 @@ def main() -> None:
             proc, port, demo = start_service(url, Path(tmp))
             try:
                 token = demo["users"]["student1"]["token"]
+                lecture_id = demo["lecture"]["id"]
                 endpoints = {
-                    "GET /api/lectures/{id}/assignments": f"/api/lectures/{demo['lecture']['id']}/assignments",
+                    "GET /api/lectures/{id}/assignments": f"/api/lectures/{lecture_id}/assignments",
                     "GET /api/user": "/api/user",
                 }
                 for path in endpoints.values():  # warm up connections, caches and the thread pool
@@ -150,7 +151,8 @@ def main() -> None:
                     drop_pg(pg_db)
     print(f"\nREST API latency, {args.requests} requests per row, {os.cpu_count()} CPUs")
     print(
-        f"{'backend':<11} {'endpoint':<36} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+        f"{'backend':<11} {'endpoint':<36} {'clients':>7} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
     )
     for backend, label, clients, p50, p95, p99, rps in rows:
         print(f"{backend:<11} {label:<36} {clients:>7} {p50:>8.2f} {p95:>8.2f} {p99:>8.2f} {rps:>8.0f}")

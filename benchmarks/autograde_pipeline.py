@@ -143,7 +143,7 @@ def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
     (course / "source" / "ps1").mkdir(parents=True)
     nbformat.write(source_notebook(), course / "source" / "ps1" / "p1.ipynb")
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.CourseDirectory.root = %r\n" % str(course)
+        f"c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.CourseDirectory.root = {str(course)!r}\n"
     )
     env = dict(os.environ, PATH=f"{VENV / 'bin'}:{os.environ.get('PATH', '')}", JUPYTER_PLATFORM_DIRS="1")
     env.pop("VIRTUAL_ENV", None)
@@ -180,10 +180,12 @@ def main() -> int:
         theirs = None if args.skip_nbgrader else bench_nbgrader(work, args.submissions)
     n = args.submissions
     print(
-        f"autograde, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        f"autograde, {n} submissions of a 5-cell notebook, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}"
     )
     print(
-        f"{'seconds per submission':<34}{'Grader Service':>16}{'nbgrader ' + NBGRADER_VERSION:>18}{'ratio':>9}"
+        f"{'seconds per submission':<34}{'Grader Service':>16}"
+        f"{'nbgrader ' + NBGRADER_VERSION:>18}{'ratio':>9}"
     )
     print(f"{'kernel start (waited for)':<34}{ours['kernel']:>16.3f}{'':>18}")
     print(f"{'  kernel boot (launch to ready)':<34}{ours['boot']:>16.3f}{'':>18}")
@@ -193,7 +195,8 @@ def main() -> int:
         ratio = theirs["total"] / ours["total"]
         print(f"{'total':<34}{ours['total']:>16.3f}{theirs['total']:>18.3f}{ratio:>8.1f}x")
         print(
-            f"(nbgrader: one `nbgrader autograde` run of {n} submissions took {theirs['batch_seconds']:.1f} s)"
+            f"(nbgrader: one `nbgrader autograde` run of {n} submissions "
+            f"took {theirs['batch_seconds']:.1f} s)"
         )
     else:
         print(f"{'total':<34}{ours['total']:>16.3f}")

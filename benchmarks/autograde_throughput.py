@@ -4,8 +4,8 @@ Usage: .venv/bin/python benchmarks/autograde_throughput.py [--submissions 50] [-
        [--workers N] [--skip-nbgrader]
 
 Ours: the real service (`python -m grader_service`, embedded worker with its default threads or --workers,
-the default sandboxed ProcessExecutor with its fork server, SQLite) as its own process. Students clone with real git, push, and submit
-through the REST API. Measured:
+the default sandboxed ProcessExecutor with its fork server, SQLite) as its own process. Students clone with
+real git, push, and submit through the REST API. Measured:
 - push→score latency: `git push` starts → the submission shows `automatically_graded` (sequential runs);
 - throughput: all submissions handed in at once → all graded, as submissions per minute;
 - where the time goes, from the job rows (queue wait, executor run) and the pipeline's own timings, and the
@@ -31,6 +31,8 @@ import nbformat
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import contextlib
+
 from autograde_pipeline import (  # noqa: E402
     NBGRADER_VERSION,
     bench_nbgrader,
@@ -93,10 +95,8 @@ class CpuMeter:
 
     def remove(self) -> None:
         if self.path is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.path.rmdir()
-            except OSError:
-                pass
 
 
 class Service:
@@ -206,7 +206,7 @@ def bench_ours(work: Path, count: int, latency_samples: int, workers: int) -> di
         requests.patch(ap, headers=h, json={"status": "released"}).raise_for_status()
 
         clones = {}
-        for i, s in enumerate(students):
+        for s in students:
             url = f"{svc.url.replace('http://', f'http://{s}:{tokens[s]}@')}/git/bench/{a['id']}/user/{s}"
             clones[s] = work / "clones" / s
             git("clone", url, str(clones[s]), cwd=work)

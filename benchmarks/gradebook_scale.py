@@ -318,8 +318,8 @@ def main() -> None:
             conn.execute("VACUUM ANALYZE")
     try:
         print(
-            f"calibration: a fixed pure-Python loop takes {calibration():.0f} ms (the machine's speed drifts; "
-            "compare runs by it)",
+            f"calibration: a fixed pure-Python loop takes {calibration():.0f} ms "
+            "(the machine's speed drifts; compare runs by it)",
             flush=True,
         )
         if args.reuse:
@@ -328,7 +328,8 @@ def main() -> None:
             print(f"generating {args.learners} learners x {args.assignments} assignments ...", flush=True)
             seed = generate(db, args.learners, args.assignments)
             print(
-                f"  users+members {seed['seed_users_s']:.1f}s, submissions (COPY) {seed['seed_submissions_s']:.1f}s, "
+                f"  users+members {seed['seed_users_s']:.1f}s, "
+                f"submissions (COPY) {seed['seed_submissions_s']:.1f}s, "
                 f"assignment grades rebuilt from submissions {seed['rebuild_s']:.1f}s",
                 flush=True,
             )

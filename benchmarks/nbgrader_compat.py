@@ -260,7 +260,7 @@ def d_infinite_loop(root: Path, work: Path) -> Outcome:
     )
 
 
-# -- section E: metadata ----------------------------------------------------------------------------------------
+# -- section E: metadata -----------------------------------------------------------------------------------
 def e_case(path: str, should_fail: bool, needle: str = "") -> Callable[[Path, Path], Outcome]:
     def run(root: Path, work: Path) -> Outcome:
         _, _, proc = release(work, {"p1.ipynb": root / path})
@@ -281,7 +281,7 @@ def e_task_mark_scheme(root: Path, work: Path) -> Outcome:
     return Outcome(f"mark scheme in release: {leaked}, kept in gradebook: {kept}", not leaked and kept)
 
 
-# -- section F: output limits (the LimitOutput step, in-process) ----------------------------------------------
+# -- section F: output limits (the LimitOutput step, in-process) -------------------------------------------
 def f_long_output(root: Path, work: Path) -> Outcome:
     from grader_service.convert.notebook_io import read_notebook
     from grader_service.convert.preprocessors import LimitOutput
@@ -307,7 +307,7 @@ def f_recursion(root: Path, work: Path) -> Outcome:
     )
 
 
-# -- section G: the documentation's course ------------------------------------------------------------------------
+# -- section G: the documentation's course -----------------------------------------------------------------
 def g_student(
     student: str, total: float, manual: bool, p1: dict[str, float | None]
 ) -> Callable[[Path, Path], Outcome]:

@@ -9,4 +9,4 @@ __version__ = "0.1.0"
 # in every process that reads a notebook (the service, each worker, each `grader-convert` a pod runs).
 # None of the schemas used here has an "iri" format, so the import is declined (jsonschema then simply
 # has no checker for those formats).
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None in sys.modules blocks an import

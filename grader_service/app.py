@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tornado import web
 from tornado.httpserver import HTTPServer
@@ -22,6 +22,19 @@ from grader_service import __version__
 from grader_service.orm.migrate import SchemaBehind, ensure_schema
 from grader_service.orm.session import Database
 from grader_service.services.settings import Limits
+
+if TYPE_CHECKING:
+    from grader_service.tasks.context import TaskSettings
+
+#: GraderService's former limit options (now Executor traits: memory_bytes, cpu_seconds, ...)
+DEPRECATED_LIMITS = (
+    "grading_memory_limit",
+    "grading_cpu_seconds",
+    "grading_max_processes",
+    "grading_max_file_bytes",
+    "grading_max_open_files",
+    "grading_max_output_bytes",
+)
 
 #: environment variables that override the config file (and are overridden by the command line)
 ENV_OVERRIDES = {
@@ -111,7 +124,8 @@ class GraderService(Application):
     task_retry_delay = Float(
         5.0,
         help="Seconds before the first retry of a task that hit an infrastructure "
-        "error (doubling each time, at most 3 retries).",
+        "error (doubling each time, at most 60, at most 3 retries). With a broker, Celery's "
+        "retry_backoff applies it in whole seconds (at least 1).",
     ).tag(config=True)
     feedback_release_interval = Float(
         60,
@@ -121,22 +135,40 @@ class GraderService(Application):
     autograde_timeout = Float(600, help="Seconds one submission may take in all (every notebook).").tag(
         config=True
     )
-    grading_memory_limit = Integer(
-        2 << 30, help="Bytes of memory (address space) a grading run may use."
-    ).tag(config=True)
-    grading_cpu_seconds = Integer(900, help="CPU seconds a grading run may use.").tag(config=True)
-    grading_max_processes = Integer(64, help="Processes a grading run may have at once.").tag(config=True)
-    grading_max_file_bytes = Integer(256 << 20, help="Largest file a grading run may write.").tag(config=True)
-    grading_max_open_files = Integer(256, help="Open files a grading run may have.").tag(config=True)
-    grading_max_output_bytes = Integer(16 << 20, help="Largest result a grading run may print.").tag(
+    # the grading limits are the executor's traits (Executor.cpu_seconds...); these names still work
+    grading_memory_limit = Integer(None, allow_none=True, help="Deprecated: use Executor.memory_bytes.").tag(
         config=True
     )
+    grading_cpu_seconds = Integer(None, allow_none=True, help="Deprecated: use Executor.cpu_seconds.").tag(
+        config=True
+    )
+    grading_max_processes = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_processes."
+    ).tag(config=True)
+    grading_max_file_bytes = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_file_bytes."
+    ).tag(config=True)
+    grading_max_open_files = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_open_files."
+    ).tag(config=True)
+    grading_max_output_bytes = Integer(
+        None, allow_none=True, help="Deprecated: use Executor.max_output_bytes."
+    ).tag(config=True)
     gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(
         config=True
     )
+    trusted_proxies = List(
+        Unicode(),
+        help="Addresses or networks (e.g. '10.0.0.0/8') of reverse proxies whose X-Forwarded-For is believed "
+        "for the client address (logs, sign-in throttling); from anyone else it is ignored.",
+    ).tag(config=True)
     git_max_file_size = Integer(20 << 20, help="Largest file a push may add (bytes).").tag(config=True)
     git_max_files = Integer(1000, help="Most files a pushed tree may hold.").tag(config=True)
     git_max_push_size = Integer(2 << 30, help="Largest push (pack bytes).").tag(config=True)
+    git_max_push_inflated = Integer(
+        1 << 30, help="Most bytes the objects of one push may inflate to (bounds a pack bomb)."
+    ).tag(config=True)
+    git_max_objects = Integer(200_000, help="Most objects one push may hold.").tag(config=True)
     git_allowed_extensions = Set(
         Unicode(),
         help="File extensions students may push to their repos, e.g. "
@@ -269,10 +301,12 @@ class GraderService(Application):
             self.load_config_file(self.config_file)
         elif self.config_file != "grader_service_config.py":
             raise SystemExit(f"grader-service: config file {self.config_file} not found")
-        env = {trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)}
+        env: dict[str, Any] = {
+            trait: os.environ[var] for var, trait in ENV_OVERRIDES.items() if os.environ.get(var)
+        }
         if "port" in env:
             try:
-                env["port"] = int(env["port"])  # type: ignore[assignment]
+                env["port"] = int(env["port"])
             except ValueError:
                 raise SystemExit(
                     f"grader-service: GRADER_PORT must be a number, not {env['port']!r}"
@@ -295,31 +329,55 @@ class GraderService(Application):
 
     @property
     def resource_limits(self) -> Any:
-        from grader_service.executors.base import ResourceLimits
+        """The executor's limits (its traits), with any deprecated GraderService.grading_* set winning."""
+        limits = self.executor_class(parent=self).resource_limits()
+        legacy = {
+            name.removeprefix("grading_").replace("memory_limit", "memory_bytes"): getattr(self, name)
+            for name in DEPRECATED_LIMITS
+            if getattr(self, name) is not None
+        }
+        if not legacy:
+            return limits
+        self.log.warning(
+            "GraderService.grading_* are deprecated: set %s", ", ".join(f"Executor.{k}" for k in legacy)
+        )
+        return dataclasses.replace(limits, **legacy)
 
-        return ResourceLimits(
-            memory_bytes=self.grading_memory_limit,
-            cpu_seconds=self.grading_cpu_seconds,
-            max_processes=self.grading_max_processes,
-            max_file_bytes=self.grading_max_file_bytes,
-            max_open_files=self.grading_max_open_files,
-            max_output_bytes=self.grading_max_output_bytes,
+    def task_settings(self) -> TaskSettings:
+        """What the tasks need from this configuration (tasks.context builds workers' contexts from it)."""
+        from grader_service.tasks.context import TaskSettings
+
+        return TaskSettings(
+            data_dir=Path(self.data_dir),
+            git_root=self.git_root,
+            make_executor=lambda: self.executor_class(parent=self),
+            open_db=lambda: self.init_db(ensure=False),
+            limits=self.resource_limits,
+            total_timeout=self.autograde_timeout,
+            service_url=self.public_url,
+            retry_delay=self.task_retry_delay,
         )
 
     def init_tasks(self, db: Database, *, embedded_worker: bool) -> Any:
-        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no broker."""
+        """Wire the Celery app as the services' dispatcher; start the embedded worker when there is no
+        broker."""
         from grader_service.tasks.celery_app import QUEUES, CeleryDispatcher, make_celery
         from grader_service.tasks.context import build_context, configure, set_context
         from grader_service.tasks.registry import register_tasks
 
         celery = make_celery(self.broker_url, queue_prefix=self.queue_prefix)
-        register_tasks(celery)
+        register_tasks(celery, retry_delay=self.task_retry_delay)
         db.install_dispatcher(CeleryDispatcher(celery, self.queue_prefix))
-        configure(self)
+        settings = self.task_settings()
+        configure(settings)
         if embedded_worker and not self.broker_url:
-            ctx = build_context(self, db)
+            ctx = build_context(settings, db)
             ctx.embedded = True
             set_context(ctx)
+            # says at start (in the log) when this host cannot build the grading sandbox, and warms it
+            check = getattr(ctx.executor, "sandbox_refusal", None)
+            if check is not None:
+                threading.Thread(target=check, name="grader-sandbox-check", daemon=True).start()
             worker = celery.WorkController(
                 pool_cls="threads",
                 concurrency=self.embedded_worker_threads,
@@ -366,10 +424,10 @@ class GraderService(Application):
     def make_app(self, db: Database) -> web.Application:
         from grader_service.api import default_handlers
         from grader_service.api.base import NotFoundHandler
-        from grader_service.auth.login_handlers import default_handlers as login_routes
-        from grader_service.auth.oauth_handlers import default_handlers as oauth_routes
         from grader_service.git.smart_http import git_handlers
         from grader_service.git.store import RepoStore
+        from grader_service.web.login_handlers import default_handlers as login_routes
+        from grader_service.web.oauth_handlers import default_handlers as oauth_routes
 
         auth_handlers = [*login_routes, *oauth_routes]
         auth_settings = self.auth_settings(db)
@@ -396,7 +454,7 @@ class GraderService(Application):
             "executor_job_options": self.executor_job_options(),
             **auth_settings,
         }
-        return web.Application(handlers, **settings)
+        return _ClientAddressApplication(handlers, **settings)
 
     def executor_job_options(self) -> Any:
         """For a remote executor (KubernetesExecutor): (lecture code, assignment id) → that job's options
@@ -407,19 +465,30 @@ class GraderService(Application):
 
     def auth_settings(self, db: Database) -> dict[str, Any]:
         """Settings of the login pages, the OAuth2 provider and hub-token mode (ValueError on bad config)."""
+        from grader_service.auth.client_address import parse_networks
         from grader_service.auth.hub import HubTokenAuth
         from grader_service.auth.oauth_provider import parse_clients
         from grader_service.auth.role_mapping import parse_load_roles
+        from grader_service.auth.throttle import LoginThrottle
+        from grader_service.services.sign_in import remember_hub_token
+        from grader_service.web.http_client import tornado_fetch
 
         authenticator = self.authenticator_class(parent=self)
         authenticator.check_config(self.ip)
+        authenticator.fetch = tornado_fetch
         rules = parse_load_roles(self.load_roles)
         hub_auth = None
         if self.hub_token_auth:
             if not self.hub_api_url:
                 raise ValueError("hub_token_auth needs GraderService.hub_api_url (or env JUPYTERHUB_API_URL)")
             hub_auth = HubTokenAuth(
-                self.hub_api_url, self.hub_service_name, self.hub_api_token, self.hub_token_cache_ttl, rules
+                self.hub_api_url,
+                self.hub_service_name,
+                remember_hub_token,
+                tornado_fetch,
+                self.hub_api_token,
+                self.hub_token_cache_ttl,
+                rules,
             )
         settings: dict[str, Any] = {
             "authenticator": authenticator,
@@ -430,6 +499,8 @@ class GraderService(Application):
             "oauth_token_ttl": self.oauth_token_ttl,
             "cookie_secret": self.cookie_secret,
             "hub_auth": hub_auth,
+            "login_throttle": LoginThrottle(parent=self),
+            "trusted_proxies": parse_networks(self.trusted_proxies),
         }
         if hub_auth is not None:
             settings["token_fallback"] = hub_auth.actor_for
@@ -443,6 +514,8 @@ class GraderService(Application):
             max_file_size=self.git_max_file_size,
             max_files=self.git_max_files,
             max_push_size=self.git_max_push_size,
+            max_push_inflated=self.git_max_push_inflated,
+            max_objects=self.git_max_objects,
             allowed_extensions=frozenset(self.git_allowed_extensions) or None,
         )
         admins = frozenset(self.admin_users)
@@ -505,7 +578,8 @@ class GraderService(Application):
 
     async def serve(self, db: Database) -> None:
         app = self.make_app(db)
-        server = HTTPServer(app, xheaders=True, max_body_size=1 << 40)
+        # xheaders off: X-Forwarded-For is believed only from trusted_proxies (_ClientAddressApplication)
+        server = HTTPServer(app, xheaders=False, max_body_size=1 << 40)
         server.listen(self.port, self.ip)
         # Everything imported and built so far lives as long as the process: keep it out of the cyclic
         # garbage collector's full passes, which otherwise walk it all (tens of ms) during some requests.
@@ -540,6 +614,20 @@ class GraderService(Application):
             sweep.stop()
         server.stop()
         await server.close_all_connections()
+
+
+class _ClientAddressApplication(web.Application):
+    """Sets each request's remote_ip to the real client: the peer, or X-Forwarded-For from a trusted proxy."""
+
+    def find_handler(self, request: Any, **kwargs: Any) -> Any:
+        from grader_service.auth.client_address import client_address, is_trusted
+
+        trusted, peer = self.settings["trusted_proxies"], request.remote_ip
+        request.remote_ip = client_address(peer, request.headers.get("X-Forwarded-For"), trusted)
+        proto = request.headers.get("X-Forwarded-Proto", "").strip().lower()
+        if proto in ("http", "https") and is_trusted(peer, trusted):
+            request.protocol = proto  # a TLS-terminating proxy we trust
+        return super().find_handler(request, **kwargs)
 
 
 def _log_request(handler: web.RequestHandler) -> None:

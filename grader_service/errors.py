@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GraderError(Exception):
     """Base class: a message meant for the user and the HTTP status it maps to."""
 
     status = 500
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        #: more of the answer, next to status and message (e.g. the running job a 409 refers to)
+        self.details = details or {}
 
 
 class BadRequest(GraderError):
@@ -42,11 +48,3 @@ class Conflict(GraderError):
     """The request is valid but the resource's state refuses it (deadline passed, has submissions...)."""
 
     status = 409
-
-
-class JobConflict(Conflict):
-    """The same work is already queued or running: the answer carries that job (so a client can follow it)."""
-
-    def __init__(self, message: str, job: dict[str, object]) -> None:
-        super().__init__(message)
-        self.job = job

@@ -95,8 +95,9 @@ class GraderWorker(Application):
         else:
             queues = self.queues or list(QUEUES)
             self.configure_database(service)
+        self.check_sandbox(service)
         celery = make_celery(service.broker_url, queue_prefix=service.queue_prefix)
-        register_tasks(celery)
+        register_tasks(celery, retry_delay=service.task_retry_delay)
         worker = celery.Worker(
             hostname=self.worker_name or f"grader@{socket.gethostname()}-{os.getpid()}",
             queues=[service.queue_prefix + q for q in queues],
@@ -110,6 +111,20 @@ class GraderWorker(Application):
         worker.start()
         sys.exit(worker.exitcode or 0)
 
+    def check_sandbox(self, service: GraderService) -> None:
+        """Refuse to start when the executor cannot build its sandbox here (missing privileges, a Python
+        the kernel uid cannot read): the message says what is missing and how to fix it."""
+        executor = service.executor_class(parent=service)
+        try:
+            refusal = getattr(executor, "sandbox_refusal", lambda: "")()
+        finally:
+            close = getattr(executor, "close", None)
+            if close is not None:
+                close()
+        if refusal:
+            self.log.critical("%s", refusal)
+            sys.exit(2)
+
     def configure_database(self, service: GraderService) -> None:
         from grader_service.orm.migrate import SchemaBehind, ensure_schema
         from grader_service.tasks.context import configure
@@ -121,7 +136,7 @@ class GraderWorker(Application):
             self.log.critical("%s", exc)
             sys.exit(1)
         db.close()
-        configure(service)
+        configure(service.task_settings())
 
     def configure_remote(self, service: GraderService, queues: list[str]) -> None:
         """Check the remote-mode settings (and the token, at the service) before consuming anything."""
@@ -171,7 +186,7 @@ class GraderWorker(Application):
                 exc,
             )
             sys.exit(2)
-        configure_remote(service, self.service_url, self.api_token)
+        configure_remote(service.task_settings(), self.service_url, self.api_token)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,8 +5,9 @@
 #   - runs the grader service (DevAuthenticator: any user name, loopback only; demo lecture demo101) on
 #     127.0.0.1:${GRADER_PORT:-4010}, registered as the OAuth provider of the Hub;
 #   - runs JupyterHub (examples/jupyterhub/jupyterhub_config.py: local process spawner, users' servers run
-#     the relay) on http://127.0.0.1:${HUB_PORT:-8000}.
-# Open the Hub, sign in as student1 (or instructor, tutor, student2): no password.
+#     JupyterLab with the grader extension and the relay) on http://127.0.0.1:${HUB_PORT:-8000}.
+# Open the Hub, sign in as student1 (or instructor, tutor, student2): no password; JupyterLab opens, and its
+# Launcher has "Assignments". Ports: GRADER_PORT, HUB_PORT, HUB_API_PORT (8081), PROXY_API_PORT (8001).
 # `--check`: start, run the scripted student login through the relay (scripts/local_stack_check.py), stop.
 # State lives in .local-stack/ (delete it to start over). Ctrl-C stops everything.
 set -euo pipefail
@@ -31,9 +32,15 @@ c.GraderService.oauth_clients = [{
     "redirect_uri": "http://127.0.0.1:$HUB_PORT/hub/oauth_callback", "name": "JupyterHub", "skip_consent": True,
 }]
 CONFIG
+if [ "$(id -u)" != 0 ]; then
+    # The grading sandbox (network namespace, own root, kernel uids, seccomp) needs root; the demo's own
+    # notebooks are trusted, so without root it grades with limits only (see docs/security.md).
+    echo "note: not running as root, so the demo grades WITHOUT the sandbox (ProcessExecutor.isolation=none);"
+    echo "      run it as root, or in production run grader-worker as root, to grade untrusted notebooks."
+    echo 'c.ProcessExecutor.isolation = "none"' >> "$STACK/grader_service_config.py"
+fi
 
 "$VENV/bin/grader-service" demo -f "$STACK/grader_service_config.py" > "$STACK/demo-tokens.txt"
-echo "local-stack: demo lecture seeded (API tokens in $STACK/demo-tokens.txt)"
 
 pids=()
 cleanup() {
@@ -46,6 +53,7 @@ trap 'exit 130' INT TERM
 "$VENV/bin/grader-service" -f "$STACK/grader_service_config.py" > "$STACK/grader.log" 2>&1 &
 pids+=($!)
 export GRADER_URL="http://127.0.0.1:$GRADER_PORT" HUB_PORT HUB_DATA_DIR="$STACK/hub"
+export HUB_API_PORT="${HUB_API_PORT:-8081}" PROXY_API_PORT="${PROXY_API_PORT:-8001}"
 export GRADER_OAUTH_CLIENT_SECRET="$(cat "$STACK/hub_client_secret")" JUPYTERHUB_CRYPT_KEY="$(cat "$STACK/hub_crypt_key")"
 export PATH="$VENV/bin:$PATH"
 (cd "$STACK" && exec "$VENV/bin/jupyterhub" -f "$ROOT/examples/jupyterhub/jupyterhub_config.py") > "$STACK/hub.log" 2>&1 &
@@ -64,12 +72,21 @@ wait_for() {  # url, name, log
 }
 wait_for "$GRADER_URL/api/health" "the grader service" "$STACK/grader.log"
 wait_for "http://127.0.0.1:$HUB_PORT/hub/api/" "JupyterHub" "$STACK/hub.log"
-echo "local-stack: grader service on $GRADER_URL (log: $STACK/grader.log)"
-echo "local-stack: JupyterHub on http://127.0.0.1:$HUB_PORT (log: $STACK/hub.log)"
 
 if [ "${1:-}" = "--check" ]; then
     "$VENV/bin/python" "$ROOT/scripts/local_stack_check.py" "http://127.0.0.1:$HUB_PORT" student1
     exit $?
 fi
-echo "local-stack: open http://127.0.0.1:$HUB_PORT and sign in as student1 (no password). Ctrl-C stops."
+cat <<DONE
+
+  The Grader Service demo is running. Open
+
+      http://127.0.0.1:$HUB_PORT
+
+  and sign in as student1 (or student2, tutor, instructor): no password. JupyterLab opens; its Launcher
+  has "Assignments" (or run "Assignments" from the command palette).
+
+  API tokens for curl and git (the README's walk-through): $STACK/demo-tokens.txt
+  Logs: $STACK/grader.log, $STACK/hub.log. Ctrl-C stops everything.
+DONE
 wait -n "${pids[@]}"

@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Installs the service into .venv, seeds the demo lecture (printing the users' tokens) and runs the
-# service on the embedded default: ./grader_data, SQLite, http://127.0.0.1:4010.
+# The README's first command: installs everything into .venv (the service, JupyterHub, JupyterLab with the
+# grader extension), seeds the demo lecture and runs the local stack (scripts/local-stack.sh): the grader
+# service on 127.0.0.1:4010 with its embedded worker, and JupyterHub on http://127.0.0.1:8000, the one URL
+# to open. The demo users' API tokens (for curl and git) are written to .local-stack/demo-tokens.txt.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-GRADER_EXTRAS=test source "$ROOT/scripts/bootstrap.sh"
-"$VENV/bin/grader-service" demo "$@"
-echo
-echo "Starting the service (Ctrl-C stops it)..."
-exec "$VENV/bin/grader-service" "$@"
+exec bash "$ROOT/scripts/local-stack.sh" "$@"

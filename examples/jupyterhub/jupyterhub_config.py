@@ -81,6 +81,7 @@ c.Spawner.auth_state_hook = hand_token_to_server
 c.JupyterHub.spawner_class = "simple"  # jupyterhub.spawner.SimpleLocalProcessSpawner
 c.SimpleLocalProcessSpawner.home_dir_template = str(data / "homes" / "{username}")
 c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"  # JupyterLab with the grader extension (Launcher → Assignments)
 c.Spawner.environment = {"GRADER_SERVICE_URL": grader_internal}
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []  # only when the Hub itself runs as root
 c.Spawner.http_timeout = 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader_service.api import (
     assignments,
+    extensions,
     gradebook,
     grading,
     grading_record,
@@ -23,6 +24,7 @@ default_handlers: list[tuple[str, type]] = [
     *passwords.default_handlers,
     *lectures.default_handlers,
     *assignments.default_handlers,
+    *extensions.default_handlers,
     *submissions.default_handlers,
     *grading.default_handlers,
     *grading_record.default_handlers,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from grader_service.orm.models import Assignment
 from grader_service.schemas.requests import AssignmentCreate, AssignmentUpdate
 from grader_service.services import assignments as svc
 from grader_service.services.access import get_assignment, get_lecture
+from grader_service.services.extensions import effective_deadline, own_extensions
 from grader_service.services.git_access import repo_urls
 from grader_service.services.settings import Limits
 
@@ -22,17 +24,28 @@ AID = r"(?P<assignment_id>\d{1,18})"
 
 
 def _view(
-    session: Session, actor: Actor, a: Assignment, public_url: str, lecture_code: str | None = None
+    session: Session,
+    actor: Actor,
+    a: Assignment,
+    public_url: str,
+    lecture_code: str | None = None,
+    own: dict[int, datetime] | None = None,
 ) -> dict[str, Any]:
     out = serialize.assignment(a, staff=actor.is_staff(a.lecture_id))
     out["repos"] = repo_urls(public_url, lecture_code or a.lecture.code, a, actor)
+    if own is None:
+        own = own_extensions(session, actor, a.lecture_id)
+    if a.id in own:  # the caller's own deadline: what their hand-in and late scaling use
+        out["extended_deadline"] = serialize.iso(effective_deadline(a, own[a.id]))
     return out
 
 
 def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> list[dict[str, Any]]:
     code = get_lecture(session, actor, lecture_id).code  # one lecture for every row (no query per row)
+    own = own_extensions(session, actor, lecture_id)  # and one read of the caller's extensions
     return [
-        _view(session, actor, a, public_url, code) for a in svc.list_assignments(session, actor, lecture_id)
+        _view(session, actor, a, public_url, code, own)
+        for a in svc.list_assignments(session, actor, lecture_id)
     ]
 
 

@@ -17,6 +17,7 @@ from grader_service.auth.roles import Actor
 from grader_service.auth.tokens import parse_authorization, resolve_actor
 from grader_service.errors import BadRequest, GraderError, NotFound
 from grader_service.orm.session import Database
+from grader_service.schemas.text import one_line
 from grader_service.services.access import get_assignment
 
 T = TypeVar("T")
@@ -44,7 +45,9 @@ def dump_json(data: Any) -> bytes:
 def _field_of(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        # a dict key may be the refused text itself: escape it rather than echo control characters
+        text = one_line(str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{text}" if out else text)
     return out
 
 
@@ -151,10 +154,11 @@ class ApiHandler(web.RequestHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = self._reason
         field = None
+        details: dict[str, Any] = {}
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, GraderError):
             status_code = exc.status
-            message, field = exc.message, exc.field
+            message, field, details = exc.message, exc.field, exc.details
             self.set_status(status_code)
             if status_code == 401:
                 self.set_header("WWW-Authenticate", 'token realm="Grader Service"')
@@ -167,10 +171,9 @@ class ApiHandler(web.RequestHandler):
         body: dict[str, Any] = {"status": status_code, "message": message}
         if field:
             body["field"] = field
-        if getattr(exc, "job", None) is not None:
-            body["job"] = exc.job  # type: ignore[union-attr]
+        body.update({k: v for k, v in details.items() if k not in body})
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(body, default=_json_default))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, GraderError):

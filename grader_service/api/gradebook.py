@@ -32,8 +32,8 @@ class GradebookBase(ApiHandler):
 class GradebookHandler(GradebookBase):
     docs = {
         "get": {
-            "summary": "The gradebook: one learner (?username=) or a cursor page of learners with their lecture grade "
-            "and a breakdown per assignment; {next, previous, results, total_users_count, "
+            "summary": "The gradebook: one learner (?username=) or a cursor page of learners with their "
+            "lecture grade and a breakdown per assignment; {next, previous, results, total_users_count, "
             "filtered_users_count}",
             "query": {
                 "username": "only this learner (404 if not a member)",
@@ -45,7 +45,9 @@ class GradebookHandler(GradebookBase):
                 "assignment_grade_max": "0-100",
                 "course_grade_min": "0-100",
                 "course_grade_max": "0-100",
-                "excluded_roles": "comma-separated roles to leave out (default tutor,instructor; empty: none)",
+                "excluded_roles": (
+                    "comma-separated roles to leave out (default tutor,instructor; empty: none)"
+                ),
             },
         }
     }
@@ -71,8 +73,8 @@ class GradebookHandler(GradebookBase):
 class BulkUpdateHandler(ApiHandler):
     docs = {
         "post": {
-            "summary": "Override assignment grades in bulk (create or update; the affected lecture grades are "
-            "recomputed before the answer). 403 when the writable gradebook is disabled for the lecture",
+            "summary": "Override assignment grades in bulk (create or update; the affected lecture grades "
+            "are recomputed before the answer). 403 when the writable gradebook is disabled for the lecture",
             "body": list[GradebookUpdateItem],
             "responses": {
                 "202": "every item succeeded: [{user_id, assignment_id, success, reason}]",
@@ -144,7 +146,7 @@ class GradebookCsvHandler(ApiHandler):
         ctx = await self.call(svc.report_context, self.actor, int(lecture_id))
         self.set_header("Content-Type", "text/csv; charset=UTF-8")
         self.set_header("Content-Disposition", f'attachment; filename="lecture-{ctx.lecture_id}-grades.csv"')
-        self.write(svc.reports.header(ctx))
+        self.write(svc.report_header(ctx))
         after: str | None = None
         try:
             while True:

@@ -13,7 +13,9 @@ from grader_service.api.submissions import BASE, SID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
 from grader_service.git.store import RepoStore
+from grader_service.schemas.bulk import BulkAutograde
 from grader_service.schemas.grading_record import AutogradeRequest
+from grader_service.services import bulk_autograde as bulk
 from grader_service.services import grading as svc
 from grader_service.services import jobs
 from grader_service.services.settings import Limits
@@ -21,8 +23,8 @@ from grader_service.services.settings import Limits
 JOB_ID = r"(?P<job_id>\d{1,18})"
 
 
-def _generate(session: Session, actor: Actor, lid: int, aid: int) -> dict[str, Any]:
-    return jobs.job_view(svc.request_generate(session, actor, lid, aid), with_log=False)
+def _generate(session: Session, actor: Actor, lid: int, aid: int, force: bool) -> dict[str, Any]:
+    return jobs.job_view(svc.request_generate(session, actor, lid, aid, force), with_log=False)
 
 
 def _rerun(
@@ -49,16 +51,23 @@ class GenerateHandler(ApiHandler):
     docs = {
         "post": {
             "summary": "Generate the student version from the newest `source` commit (a job): "
-            "commits it to `release` and stores the gradebook. Returns the job",
-            "responses": {"202": "queued", "409": "already being generated"},
+            "commits it to `release` and stores the gradebook. Returns the job; once released, "
+            "regenerating needs force=true and the job's `result.changes` lists what changed (cells "
+            "added/removed, points, test sources, max score)",
+            "query": {"force": "regenerate a released or closed assignment (true/false)"},
+            "responses": {
+                "202": "queued",
+                "409": "already being generated, released without force, or the lecture is archived",
+            },
         }
     }
 
     @requires("assignments:write")
     async def post(self, lecture_id: str, assignment_id: str) -> None:
         self.no_body()
+        force = self.query_bool("force")
         self.write_json(
-            await self.call(_generate, self.actor, int(lecture_id), int(assignment_id)), status=202
+            await self.call(_generate, self.actor, int(lecture_id), int(assignment_id), force), status=202
         )
 
 
@@ -106,6 +115,38 @@ class AutogradeHandler(ApiHandler):
         )
 
 
+def _bulk(
+    session: Session, actor: Actor, lid: int, aid: int, body: BulkAutograde, limits: Limits
+) -> dict[str, Any]:
+    return bulk.bulk_view(bulk.request_bulk_autograde(session, actor, lid, aid, body, limits))
+
+
+class BulkAutogradeHandler(ApiHandler):
+    docs = {
+        "post": {
+            "summary": "Autograde a selection of the assignment's submissions again, as one job whose "
+            "`result.progress` is {done, total} (follow it at GET .../jobs/{id}); submissions already "
+            "queued or being graded are skipped (`result.skipped`)",
+            "body": BulkAutograde,
+            "responses": {
+                "202": "queued: the bulk job",
+                "409": "the same selection is still being graded (the answer's `job` is that job), or "
+                "the assignment's state refuses grading",
+            },
+        }
+    }
+
+    @requires("submissions:grade")
+    async def post(self, lecture_id: str, assignment_id: str) -> None:
+        body = self.parse_body(BulkAutograde)
+        self.write_json(
+            await self.call(
+                _bulk, self.actor, int(lecture_id), int(assignment_id), body, self.settings["limits"]
+            ),
+            status=202,
+        )
+
+
 class JobHandler(ApiHandler):
     docs = {"get": {"summary": "A job of this lecture: state, attempts, timings, error, log and result"}}
 
@@ -117,5 +158,6 @@ class JobHandler(ApiHandler):
 default_handlers = [
     (rf"/api/lectures/{LID}/assignments/{AID}/generate", GenerateHandler),
     (rf"{BASE}/{SID}/autograde", AutogradeHandler),
+    (rf"/api/lectures/{LID}/assignments/{AID}/autograde", BulkAutogradeHandler),
     (rf"/api/lectures/{LID}/jobs/{JOB_ID}", JobHandler),
 ]

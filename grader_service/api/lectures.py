@@ -12,6 +12,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import admin_only, authenticated, requires
 from grader_service.auth.roles import Actor
 from grader_service.schemas.requests import LectureCreate, LectureUpdate, MemberItem, MemberRemoval
+from grader_service.services import access
 from grader_service.services import lectures as svc
 
 LID = r"(?P<lecture_id>\d{1,18})"
@@ -31,7 +32,7 @@ def _create(session: Session, actor: Actor, body: LectureCreate) -> dict[str, An
 
 
 def _get(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
-    lec = svc.get_lecture(session, actor, lecture_id)
+    lec = access.get_lecture(session, actor, lecture_id)
     out = serialize.lecture(lec, actor.role_in(lecture_id))
     if actor.is_staff(lecture_id):
         out["member_counts"] = svc.member_counts(session, lecture_id)

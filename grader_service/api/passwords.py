@@ -10,6 +10,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import admin_only
 from grader_service.errors import BadRequest
 from grader_service.schemas.requests import USERNAME_PATTERN
+from grader_service.schemas.text import LineText
 from grader_service.services.passwords import remove_password, set_password
 
 UNAME = r"(?P<username>[^/]{1,64})"
@@ -19,7 +20,9 @@ class PasswordSet(BaseModel):
     # no whitespace stripping: a password is used exactly as typed
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    password: str = Field(min_length=8, max_length=1024, description="the new password (8-1024 characters)")
+    password: LineText = Field(
+        min_length=8, max_length=1024, description="the new password (8-1024 characters)"
+    )
 
 
 def _username(raw: str) -> str:

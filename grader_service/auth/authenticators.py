@@ -3,7 +3,9 @@
 `Authenticator` is the contract (JupyterHub-style): `authenticate(handler, data)` returns who the user is,
 or None. The base class then normalises the name, applies `allowed_users`, `admin_users` and the
 `post_auth_hook`. Authenticators with `login_service` set log in at an external provider instead of the
-form: `start_login` redirects there and `finish_login` handles the provider's callback.
+form: `start_login` redirects there and `finish_login` handles the provider's callback. The handler they
+get is the login page (web/login_handlers.py), seen through the `LoginPage` protocol, and outbound HTTP
+goes through `fetch`, which the app sets (auth/ imports no Tornado).
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ import inspect
 import ipaddress
 import json
 import secrets
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tornado import web
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, List, Set, Unicode
 from traitlets.config import LoggingConfigurable
 
+from grader_service.auth.http_client import Fetch, OutboundHTTPError, OutboundRequest
 from grader_service.auth.login_sessions import Identity
 from grader_service.auth.passwords import verify_password
 from grader_service.git.names import USERNAME_PATTERN
@@ -41,6 +42,28 @@ class LoginError(Exception):
         self.status = status
 
 
+class LoginPage(Protocol):
+    """What an authenticator uses of the page handling the login (a Tornado RequestHandler in web/)."""
+
+    @property
+    def settings(self) -> dict[str, Any]: ...
+
+    @property
+    def request(self) -> Any: ...
+
+    def get_query_argument(self, name: str, default: str) -> str: ...
+
+    def set_signed_cookie(
+        self, name: str, value: str, expires_days: float | None = ..., **kwargs: Any
+    ) -> None: ...
+
+    def get_signed_cookie(
+        self, name: str, value: str | None = None, max_age_days: float = 31
+    ) -> bytes | None: ...
+
+    def clear_cookie(self, name: str, **kwargs: Any) -> None: ...
+
+
 class Authenticator(LoggingConfigurable):
     """Base class of the identity providers. Subclasses implement `authenticate` (form logins) or set
     `login_service` and implement `start_login` / `finish_login` (external providers)."""
@@ -49,6 +72,8 @@ class Authenticator(LoggingConfigurable):
     login_service: ClassVar[str] = ""
     #: whether the login form asks for a password
     asks_password: ClassVar[bool] = True
+    #: outbound HTTP (external providers); the app sets it (web/http_client.tornado_fetch)
+    fetch: Fetch | None = None
 
     allowed_users = Set(
         Unicode(), help="User names that may log in; empty: everyone the provider authenticates."
@@ -69,18 +94,18 @@ class Authenticator(LoggingConfigurable):
     def check_config(self, ip: str) -> None:
         """Called when the service starts; raise ValueError for a configuration that must not run."""
 
-    async def authenticate(self, handler: web.RequestHandler, data: dict[str, str]) -> Identity | None:
+    async def authenticate(self, handler: LoginPage, data: dict[str, str]) -> Identity | None:
         raise NotImplementedError(f"{type(self).__name__} does not log in with the form")
 
-    async def start_login(self, handler: web.RequestHandler, next_url: str) -> str:
+    async def start_login(self, handler: LoginPage, next_url: str) -> str:
         """The URL to send the browser to (external providers only)."""
         raise NotImplementedError(f"{type(self).__name__} logs in with the form")
 
-    async def finish_login(self, handler: web.RequestHandler) -> tuple[Identity | None, str]:
+    async def finish_login(self, handler: LoginPage) -> tuple[Identity | None, str]:
         """Handle the provider's callback: (identity or None, the `next` URL to go on to)."""
         raise NotImplementedError(f"{type(self).__name__} logs in with the form")
 
-    async def complete(self, handler: web.RequestHandler, identity: Identity | None) -> Identity | None:
+    async def complete(self, handler: LoginPage, identity: Identity | None) -> Identity | None:
         """Normalise and check what a provider returned: name rules, allowed_users, admin_users, the hook."""
         if identity is None:
             return None
@@ -131,7 +156,7 @@ class DevAuthenticator(Authenticator):
     ).tag(config=True)
 
     @property
-    def asks_password(self) -> bool:  # type: ignore[override]
+    def asks_password(self) -> bool:  # type: ignore[override]  # a ClassVar in the base, from config here
         return bool(self.password)
 
     def check_config(self, ip: str) -> None:
@@ -142,7 +167,7 @@ class DevAuthenticator(Authenticator):
                 f"GenericOAuthenticator, or set DevAuthenticator.allow_non_loopback = True"
             )
 
-    async def authenticate(self, handler: web.RequestHandler, data: dict[str, str]) -> Identity | None:
+    async def authenticate(self, handler: LoginPage, data: dict[str, str]) -> Identity | None:
         name = data.get("username", "").strip()
         if not name:
             return None
@@ -168,7 +193,7 @@ class PasswordAuthenticator(Authenticator):
     """Users with passwords stored (scrypt-hashed) in the database; admins set them with
     `PUT /api/users/<name>/password`."""
 
-    async def authenticate(self, handler: web.RequestHandler, data: dict[str, str]) -> Identity | None:
+    async def authenticate(self, handler: LoginPage, data: dict[str, str]) -> Identity | None:
         name = data.get("username", "").strip().lower()
         password = data.get("password", "")
         if not name or not password or len(password) > 1024:
@@ -190,7 +215,7 @@ def _claim(data: Any, path: str) -> Any:
 class GenericOAuthenticator(Authenticator):
     """Logs in at an upstream OAuth2 / OpenID Connect provider (authorization code flow with PKCE)."""
 
-    login_service = "OAuth 2.0"  # type: ignore[misc]
+    login_service = "OAuth 2.0"
     service_name = Unicode("your organisation", help="Shown on the login button: 'Sign in with ...'.").tag(
         config=True
     )
@@ -231,10 +256,10 @@ class GenericOAuthenticator(Authenticator):
             if not getattr(self, name):
                 raise ValueError(f"GenericOAuthenticator.{name} must be set")
 
-    def _callback(self, handler: web.RequestHandler) -> str:
+    def _callback(self, handler: LoginPage) -> str:
         return self.callback_url or handler.settings["public_url"].rstrip("/") + "/oauth2/callback"
 
-    async def start_login(self, handler: web.RequestHandler, next_url: str) -> str:
+    async def start_login(self, handler: LoginPage, next_url: str) -> str:
         state = secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
@@ -258,8 +283,8 @@ class GenericOAuthenticator(Authenticator):
         }
         return self.authorize_url + ("&" if "?" in self.authorize_url else "?") + urlencode(params)
 
-    async def finish_login(self, handler: web.RequestHandler) -> tuple[Identity | None, str]:
-        error = handler.get_query_argument("error", None)
+    async def finish_login(self, handler: LoginPage) -> tuple[Identity | None, str]:
+        error = handler.get_query_argument("error", "")
         if error:
             raise LoginError(f"the identity provider refused the login ({error[:100]})", 403)
         raw = handler.get_signed_cookie(self.STATE_COOKIE, max_age_days=1)
@@ -275,10 +300,10 @@ class GenericOAuthenticator(Authenticator):
             raise LoginError("the identity provider sent no code")
         token = await self._token(handler, code, saved["verifier"])
         userinfo = await self._fetch_json(
-            HTTPRequest(
+            OutboundRequest(
                 self.userdata_url,
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                request_timeout=self.request_timeout,
+                timeout=self.request_timeout,
             ),
             "userdata_url",
         )
@@ -300,7 +325,7 @@ class GenericOAuthenticator(Authenticator):
         )
         return identity, saved.get("next") or ""
 
-    async def _token(self, handler: web.RequestHandler, code: str, verifier: str) -> str:
+    async def _token(self, handler: LoginPage, code: str, verifier: str) -> str:
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -314,12 +339,12 @@ class GenericOAuthenticator(Authenticator):
         else:
             form.update(client_id=self.client_id, client_secret=self.client_secret)
         data = await self._fetch_json(
-            HTTPRequest(
+            OutboundRequest(
                 self.token_url,
                 method="POST",
                 headers=headers,
                 body=urlencode(form),
-                request_timeout=self.request_timeout,
+                timeout=self.request_timeout,
             ),
             "token_url",
         )
@@ -328,14 +353,16 @@ class GenericOAuthenticator(Authenticator):
             raise LoginError("the identity provider's token response has no access_token", 502)
         return token
 
-    async def _fetch_json(self, request: HTTPRequest, what: str) -> Any:
+    async def _fetch_json(self, request: OutboundRequest, what: str) -> Any:
+        if self.fetch is None:
+            raise RuntimeError("Authenticator.fetch is not set (the app sets it)")
         try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as exc:
+            body = await self.fetch(request)
+        except OutboundHTTPError as exc:
             detail = ""
-            if exc.response is not None and exc.response.body:
+            if exc.body:
                 try:
-                    detail = str(json.loads(exc.response.body).get("error", ""))[:100]
+                    detail = str(json.loads(exc.body).get("error", ""))[:100]
                 except (ValueError, AttributeError):
                     detail = ""
             self.log.warning("GenericOAuthenticator: %s answered %s %s", what, exc.code, detail)
@@ -348,6 +375,6 @@ class GenericOAuthenticator(Authenticator):
             )
             raise LoginError(f"the identity provider's {what} cannot be reached", 502) from None
         try:
-            return json.loads(response.body)
+            return json.loads(body)
         except ValueError:
             raise LoginError(f"the identity provider's {what} did not answer JSON", 502) from None

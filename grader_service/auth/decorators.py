@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from grader_service.auth.roles import PERMISSIONS, check_permission_name
 from grader_service.errors import Forbidden, NotFound, Unauthorized
@@ -57,7 +57,7 @@ def requires(permission: str) -> Callable[[F], F]:
             return await method(self, *args, **kwargs)
 
         setattr(wrapper, PERMISSION_ATTR, permission)
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)  # functools.wraps keeps the signature F promises
 
     return decorate
 

@@ -13,15 +13,15 @@ import asyncio
 import json
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from grader_service.auth.login_sessions import Identity, sign_in
+from grader_service.auth.http_client import Fetch, OutboundHTTPError, OutboundRequest
+from grader_service.auth.login_sessions import Identity
 from grader_service.auth.role_mapping import RoleRule
 from grader_service.auth.roles import Actor
 from grader_service.auth.tokens import hash_token, resolve_actor
@@ -31,8 +31,10 @@ from grader_service.orm.models import ApiToken
 from grader_service.orm.session import Database
 
 log = logging.getLogger(__name__)
-TOKEN_KIND = "hub"
 NEGATIVE_TTL = 10.0
+#: `remember(session, identity, rules, token_hash, ttl)`: sign the hub user in and keep the token's hash as a
+#: short-lived ApiToken row (the app passes services.sign_in.remember_hub_token)
+Remember = Callable[[Session, Identity, list[RoleRule], str, float], None]
 
 
 class HubUnavailable(GraderError):
@@ -48,6 +50,8 @@ class HubTokenAuth:
         self,
         api_url: str,
         service_name: str,
+        remember: Remember,
+        fetch: Fetch,
         service_token: str = "",
         cache_ttl: float = 60.0,
         rules: list[RoleRule] | None = None,
@@ -55,6 +59,8 @@ class HubTokenAuth:
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.service_name = service_name
+        self.remember = remember
+        self.fetch = fetch
         self.service_token = service_token
         self.cache_ttl = cache_ttl
         self.rules = rules or []
@@ -102,7 +108,7 @@ class HubTokenAuth:
             if len(self._refused) > 10000:
                 self._refused.clear()
             return False
-        await db.run(session, remember_hub_token, identity, self.rules, key, self.cache_ttl)
+        await db.run(session, self.remember, identity, self.rules, key, self.cache_ttl)
         self._valid[key] = time.monotonic() + self.cache_ttl
         if len(self._valid) > 10000:
             self._valid.clear()
@@ -131,14 +137,14 @@ class HubTokenAuth:
         return Identity(name=name, groups=tuple(g for g in groups or [] if isinstance(g, str)))
 
     async def _get(self, path: str, token: str) -> dict | None:
-        request = HTTPRequest(
+        request = OutboundRequest(
             self.api_url + path,
             headers={"Authorization": f"token {token}", "Accept": "application/json"},
-            request_timeout=self.timeout,
+            timeout=self.timeout,
         )
         try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as exc:
+            body = await self.fetch(request)
+        except OutboundHTTPError as exc:
             if exc.code in (401, 403, 404):
                 return None
             log.warning("Hub API %s answered %s", path.split("/")[1], exc.code)
@@ -146,37 +152,10 @@ class HubTokenAuth:
         except OSError as exc:
             log.warning("Hub API unreachable at %s: %s", self.api_url, exc.strerror or type(exc).__name__)
             raise HubUnavailable("the Hub API cannot be reached") from None
-        data = json.loads(response.body)
+        data = json.loads(body)
         return data if isinstance(data, dict) else None
 
 
 def _local_token_valid(session: Session, key: str) -> bool:
     expires_at = session.execute(select(ApiToken.expires_at).where(ApiToken.hashed == key)).first()
     return expires_at is not None and (expires_at[0] is None or expires_at[0] > utcnow())
-
-
-def remember_hub_token(
-    session: Session, identity: Identity, rules: list[RoleRule], key: str, ttl: float
-) -> None:
-    """Sign the hub user in (roles from groups) and keep the token's hash for `ttl` seconds."""
-    user = sign_in(session, identity, rules)
-    now = utcnow()
-    session.execute(
-        delete(ApiToken).where(ApiToken.kind == TOKEN_KIND, ApiToken.expires_at < now - timedelta(days=1))
-    )
-    row = session.scalars(select(ApiToken).where(ApiToken.hashed == key)).first()
-    expires_at = now + timedelta(seconds=ttl)
-    if row is None:
-        session.add(
-            ApiToken(
-                user_id=user.id,
-                hashed=key,
-                prefix="hub",
-                kind=TOKEN_KIND,
-                note="jupyterhub",
-                expires_at=expires_at,
-            )
-        )
-    elif row.kind == TOKEN_KIND and row.user_id == user.id:
-        row.expires_at = expires_at
-    session.flush()

@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from grader_service.auth.tokens import create_token, hash_token, new_token_value
@@ -251,9 +251,9 @@ def _exchange(
     if code.expires_at <= now:
         raise OAuthError("invalid_grant", "the authorization code has expired")
     # claim the code atomically, so two concurrent exchanges cannot both succeed
-    claimed = session.execute(
-        update(OAuthCode).where(OAuthCode.id == code.id, OAuthCode.used_at.is_(None)).values(used_at=now)
-    ).rowcount
+    claim = update(OAuthCode).where(OAuthCode.id == code.id, OAuthCode.used_at.is_(None)).values(used_at=now)
+    # an UPDATE's result is a CursorResult (the one with rowcount); Session.execute is typed for any statement
+    claimed = cast("CursorResult[Any]", session.execute(claim)).rowcount
     if claimed != 1:
         raise OAuthError("invalid_grant", "the authorization code was already used")
     if form.get("redirect_uri", "") != code.redirect_uri:

@@ -60,7 +60,7 @@ def parse_load_roles(raw: Iterable[Any]) -> list[RoleRule]:
         if not isinstance(lecture, str) or not lecture:
             raise ValueError(f"{where}.lecture: the lecture code (a non-empty string) is required")
         try:
-            role = Role(entry.get("role"))
+            role = Role(entry.get("role", ""))
         except ValueError:
             raise ValueError(
                 f"{where}.role: must be one of student, tutor, instructor (got {entry.get('role')!r})"

@@ -19,6 +19,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "members:write": frozenset({INSTRUCTOR}),
     "assignments:read": ALL_MEMBERS,
     "assignments:write": frozenset({INSTRUCTOR}),
+    # deadline extensions: tutors read them (they grade late work), only instructors grant them; a student
+    # reads their own through the single-extension route (assignments:read, filtered in services)
+    "extensions:read": STAFF,
+    "extensions:write": frozenset({INSTRUCTOR}),
     "submissions:read": ALL_MEMBERS,  # students see their own only (filtered in services)
     "submissions:create": ALL_MEMBERS,  # staff may hand in too, to try an assignment out
     "submissions:grade": STAFF,

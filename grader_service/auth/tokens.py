@@ -19,6 +19,8 @@ from grader_service.orm.models import ApiToken, Lecture, LectureMember, User
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 #: `ApiToken.kind` of a remote worker's credential: it opens the worker routes only, never a user's
 WORKER_TOKEN_KIND = "worker"
+#: `ApiToken.kind` of a JupyterHub token the Hub vouched for (hub-token mode): a short-lived cache row
+HUB_TOKEN_KIND = "hub"
 
 
 def hash_token(token: str) -> str:

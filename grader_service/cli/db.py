@@ -49,4 +49,5 @@ class DbApp(ServiceSubApp):
         if self.subapp is None:
             self.print_subcommands()
             self.exit(1)
-        self.subapp.start()
+        else:
+            self.subapp.start()

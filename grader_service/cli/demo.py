@@ -14,7 +14,7 @@ from grader_service.cli.base import ServiceSubApp
 from grader_service.demo_notebook import demo_source_notebook
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
-from grader_service.orm.models import Assignment, AssignmentStatus, JobState
+from grader_service.orm.models import Assignment, AssignmentStatus, Job, JobState
 from grader_service.services import jobs
 from grader_service.services.demo import seed_demo
 
@@ -58,7 +58,7 @@ class DemoApp(ServiceSubApp):
             f"  curl -X POST -H 'Authorization: token {student}' {base}/submissions   # hand in; autograded"
         )
 
-    def _generate_and_release(self, svc, db, lecture_code: str, assignment_id: int) -> None:  # type: ignore[no-untyped-def]
+    def _generate_and_release(self, svc, db, lecture_code: str, assignment_id: int) -> None:
         from grader_service.tasks.context import build_context
         from grader_service.tasks.generate import generate
 
@@ -75,9 +75,9 @@ class DemoApp(ServiceSubApp):
             )
             session.commit()
             job_id = job.id
-        outcome = generate(build_context(svc, db), job_id)
+        outcome = generate(build_context(svc.task_settings(), db), job_id)
         with db.session() as session:
-            job = session.get(jobs.Job, job_id)
+            job = session.get(Job, job_id)
             if job.state != JobState.succeeded:
                 raise SystemExit(f"grader-service demo: generating the demo assignment failed: {outcome}")
             session.get(Assignment, assignment_id).status = AssignmentStatus.released

@@ -74,4 +74,5 @@ class TokenApp(ServiceSubApp):
         if self.subapp is None:
             self.print_subcommands()
             self.exit(1)
-        self.subapp.start()
+        else:
+            self.subapp.start()

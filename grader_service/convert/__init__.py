@@ -4,6 +4,7 @@ No database, HTTP, Celery or tornado here. Workers call the functions below in-p
 `grader-convert` CLI (``cli.py``) wraps the same functions for executors that run it as a subprocess.
 """
 
+from grader_service.convert.cell_records import load_cell_records, save_cell_records
 from grader_service.convert.converters import autograde, generate_assignment, generate_feedback
 from grader_service.convert.errors import (
     ConvertError,
@@ -13,7 +14,6 @@ from grader_service.convert.errors import (
     NotebookReadError,
     SchemaTooNewError,
 )
-from grader_service.convert.gradebook import load_gradebook, save_gradebook
 
 __all__ = [
     "ConvertError",
@@ -25,6 +25,6 @@ __all__ = [
     "autograde",
     "generate_assignment",
     "generate_feedback",
-    "load_gradebook",
-    "save_gradebook",
+    "load_cell_records",
+    "save_cell_records",
 ]

@@ -1,14 +1,17 @@
 """A fresh, isolated Jupyter kernel process per submission: launch, run cells with timeouts, kill.
 
 The kernel is started from its command line, or (`fork=True`, used inside the fork server's sandbox)
-forked from the grading process, which already has ipykernel imported: a new process all the same,
-started in a tenth of the time. The kernel runs with an explicit cwd and env (the grader's own process is
-never changed), talks over IPC sockets in a private temporary folder, and is killed with its whole process
-group at the end.
+forked from a process that already has ipykernel imported: a new process all the same, started in a
+tenth of the time. In the sandbox that process is a *kernel launcher* registered with
+`set_kernel_launcher` (the spawner of `executors/kernel_spawner.py`, forked before the grader read any
+secret), so the kernel never shares memory with the grading process. The kernel runs with an
+explicit cwd and env (the grader's own process is never changed), talks over IPC sockets in a private
+temporary folder (or loopback TCP), and is killed with its whole process group at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from queue import Empty
-from typing import Any
+from typing import Any, Protocol
 
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
@@ -57,13 +60,54 @@ def few_malloc_arenas() -> None:
         pass
 
 
-class ForkedKernel:
-    """A kernel forked from this process (which has ipykernel imported), with the bits of Popen's
-    interface that KernelProcess uses. Only for a process that runs no other threads: the grading process
-    of the fork server, which is itself fresh for each submission."""
+class ChildKernel:
+    """A kernel process that is this process's child, with the bits of Popen's interface that
+    KernelProcess uses (a launcher's kernel is adopted: it is re-parented to the grader, PID 1)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+class KernelLauncher(Protocol):
+    """Starts a kernel elsewhere: (its full command line, cwd, env, memory limit, connection info) → the
+    kernel process, a child of the caller. The connection info is the content of the connection file (the
+    command line names the caller's copy, which the launcher replaces with its own). A command line that
+    starts this interpreter's ipykernel (`forkable`) is forked, any other is exec'd."""
+
+    def __call__(
+        self, argv: list[str], cwd: str, env: dict[str, str], memory_limit: int, connection: dict[str, Any]
+    ) -> ChildKernel: ...
+
+
+_launcher: KernelLauncher | None = None
+
+
+def set_kernel_launcher(launcher: KernelLauncher | None) -> None:
+    """Route this process's kernels started with `fork=True` (exec'd ones too) through `launcher` (None:
+    fork them here)."""
+    global _launcher
+    _launcher = launcher
+
+
+class ForkedKernel(ChildKernel):
+    """A kernel forked from this process (which has ipykernel imported). Only for a process that runs no
+    other threads and holds nothing the kernel must not see."""
 
     def __init__(self, args: list[str], cwd: str, env: dict[str, str], memory_limit: int) -> None:
-        self.returncode: int | None = None
         pid = os.fork()
         if pid == 0:  # the kernel: never returns
             code = 1
@@ -89,20 +133,7 @@ class ForkedKernel:
                 code = 0
             finally:
                 os._exit(code)
-        self.pid = pid
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            _, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
+        super().__init__(pid)
 
 
 #: a kernel's stdout/stderr send what they buffered once this much is waiting (see `bound_output_buffers`)
@@ -131,6 +162,7 @@ def bound_output_buffers() -> None:
 
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, OutStream):
+            # a per-instance wrapper of ipykernel's method
             stream.write = _bounded_write(stream)  # type: ignore[method-assign]
 
 
@@ -140,7 +172,7 @@ def _bounded_write(stream: Any) -> Any:
 
     def bounded(text: str) -> int | None:
         nonlocal pending
-        written = write(text)
+        written: int | None = write(text)
         pending += len(text)
         if pending >= OUTPUT_FLUSH_BYTES:
             pending = 0
@@ -172,9 +204,9 @@ def _kernel_app(args: list[str]) -> Any:
         def parse_command_line(self, argv: Any = None) -> None:
             self.argv = []  # the options arrived as config
 
-    app = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
-    app.initialize([])
-    return app
+    configured: IPKernelApp = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
+    configured.initialize([])
+    return configured
 
 
 def forkable(argv: list[str]) -> bool:
@@ -219,7 +251,8 @@ class KernelProcess:
         self.memory_limit = memory_limit
         self.collect_limit = collect_limit
         self.fork = fork and forkable(self.argv)
-        self.proc: subprocess.Popen[bytes] | ForkedKernel | None = None
+        self.use_launcher = fork  # in a sandbox every kernel, forked or exec'd, comes from the launcher
+        self.proc: subprocess.Popen[bytes] | ChildKernel | None = None
         self.client: BlockingKernelClient | None = None
         self._tmp: str | None = None
         self.launched_at = 0.0
@@ -231,15 +264,30 @@ class KernelProcess:
         self._tmp = tempfile.mkdtemp(prefix="grader-kernel-")
         connection_file = os.path.join(self._tmp, "kernel.json")
         ipc_base = os.path.join(self._tmp, "ipc")
-        if len(ipc_base.encode()) + 8 <= 100:  # unix socket paths are limited to ~107 bytes
+        launcher = _launcher if self.use_launcher else None
+        if (
+            launcher is None and len(ipc_base.encode()) + 8 <= 100
+        ):  # unix socket paths are limited to ~107 bytes
             write_connection_file(connection_file, ip=ipc_base, transport="ipc")
-        else:  # a deep TMPDIR: fall back to loopback TCP (the messages are still signed with the key)
+        else:  # a launcher's kernel (another uid) or a deep TMPDIR: loopback TCP (messages are signed)
             write_connection_file(connection_file, ip="127.0.0.1", transport="tcp")
         env = dict(self.env)
         env.setdefault("IPYTHONDIR", os.path.join(self._tmp, "ipython"))
         env.setdefault("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))  # see few_malloc_arenas
         argv = [part.replace("{connection_file}", connection_file) for part in self.argv]
         self.launched_at = time.perf_counter()
+        if launcher is not None:
+            import json
+
+            with open(connection_file) as fh:
+                connection = json.load(fh)
+            try:
+                self.proc = launcher(argv, self.cwd, env, self.memory_limit, connection)
+            except OSError as err:
+                self._cleanup_files()
+                raise KernelStartError(f"the kernel launcher failed: {err}") from None
+            self._connect(connection_file)
+            return
         if self.fork:
             self.proc = ForkedKernel(argv[3:], self.cwd, env, self.memory_limit)
             self._connect(connection_file)
@@ -260,10 +308,9 @@ class KernelProcess:
         if self.memory_limit > 0 and sys.platform.startswith("linux"):
             import resource
 
-            try:
+            # the process may already be gone; wait_ready reports that
+            with contextlib.suppress(OSError, ValueError):
                 resource.prlimit(self.proc.pid, resource.RLIMIT_AS, (self.memory_limit, self.memory_limit))
-            except (OSError, ValueError):
-                pass  # the process may already be gone; wait_ready reports that
         self._connect(connection_file)
 
     def _connect(self, connection_file: str) -> None:
@@ -315,10 +362,8 @@ class KernelProcess:
         """Send SIGINT to the kernel's process group (ipykernel raises KeyboardInterrupt)."""
         if self.alive():
             assert self.proc is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
 
     def shutdown(self) -> None:
         """Kill the kernel and everything it started, close the sockets and remove the temp folder."""
@@ -327,10 +372,8 @@ class KernelProcess:
             self.client = None
         if self.proc is not None:
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.wait()
             self.proc = None
         self._cleanup_files()
@@ -364,7 +407,8 @@ class KernelProcess:
         if status == "timeout" and idle != "idle":
             # The kernel ignored the interrupt: it cannot run the next cells.
             return self._finish(collector, status, None, started, reply, kernel_lost=True)
-        reply = self._get_reply(msg_id, time.perf_counter() + max(interrupt_grace, 1.0))
+        # idle was seen, so the reply is normally there already; a loaded machine may be slow to deliver it
+        reply = self._get_reply(msg_id, time.perf_counter() + max(interrupt_grace, 15.0))
         if status == "ok" and reply.get("status") == "error":
             status = "error"
             if not collector.saw_error:
@@ -377,10 +421,24 @@ class KernelProcess:
         elif status == "ok" and reply.get("status") not in ("ok", None):
             status = "error"
         elif status == "ok" and not reply:
-            status = "error" if collector.saw_error else "ok"
+            # no execute_reply: nothing says the cell succeeded (what it printed is no evidence)
+            status = "error"
+            collector.add_error("NoReplyError", "the kernel sent no reply for this cell")
         if status == "ok" and collector.saw_error:
             status = "error"
         return self._finish(collector, status, reply.get("execution_count"), started, reply)
+
+    def request(self, code: str, user_expressions: dict[str, str], timeout: float) -> dict[str, Any]:
+        """Run `code` silently (no history, outputs dropped) and evaluate `user_expressions` after it;
+        return the execute_reply's content, or {} when none came within `timeout` seconds."""
+        assert self.client is not None
+        msg_id = self.client.execute(
+            code, silent=True, store_history=False, user_expressions=user_expressions, allow_stdin=False
+        )
+        deadline = time.perf_counter() + timeout
+        if self._collect(msg_id, OutputCollector(10_000), deadline) != "idle":
+            return {}
+        return self._get_reply(msg_id, deadline)
 
     @staticmethod
     def _finish(

@@ -53,7 +53,7 @@ def parse_notebook(data: bytes, name: str) -> NotebookNode:
             isinstance(src, list) and all(isinstance(line, str) for line in src)
         ):
             raise NotebookReadError(f"{name}: cell {index}: 'source' must be a string or a list of strings")
-    nb = nbformat.from_dict(raw)
+    nb: NotebookNode = nbformat.from_dict(raw)
     nb.setdefault("metadata", NotebookNode())
     nb.setdefault("nbformat_minor", 0)
     for cell in nb.cells:
@@ -129,7 +129,8 @@ def notebook_bytes(nb: NotebookNode) -> bytes:
 
 
 def write_notebook(nb: NotebookNode, path: str | os.PathLike[str]) -> None:
-    """Write the notebook, creating parent folders; written to a temp file first so it is never half-written."""
+    """Write the notebook, creating parent folders; written to a temp file first so it is never
+    half-written."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")

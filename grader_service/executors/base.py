@@ -1,8 +1,8 @@
-"""The executor contract (after JupyterHub's Spawner): `run(spec) -> ExecutorResult`, where student code runs."""
+"""The executor contract (after JupyterHub's Spawner): `run(spec) -> ExecutorResult`, runs student code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,11 @@ from grader_service.schemas.outcome import GradingOutcome
 
 @dataclass(frozen=True)
 class ResourceLimits:
-    """What one grading run may use. Zero means 'no limit' for that resource."""
+    """What one grading run may use. Zero means 'no limit' for that resource.
+
+    These are the defaults of the executor's limit traits (`Executor.cpu_seconds`...), the one place
+    they are declared.
+    """
 
     memory_bytes: int = 2 << 30
     cpu_seconds: int = 600
@@ -75,6 +79,31 @@ class Executor(LoggingConfigurable):
         "is killed (kernel start, scoring, writing results).",
     ).tag(config=True)
     max_log_bytes = Integer(256 << 10, help="The log kept per job is cut to this size.").tag(config=True)
+
+    # -- what one grading run may use (0: no limit); the defaults are ResourceLimits' --
+    memory_bytes = Integer(
+        ResourceLimits.memory_bytes, help="Bytes of memory (address space) a grading run may use."
+    ).tag(config=True)
+    cpu_seconds = Integer(ResourceLimits.cpu_seconds, help="CPU seconds a grading run may use.").tag(
+        config=True
+    )
+    max_processes = Integer(
+        ResourceLimits.max_processes, help="Processes a grading run may have at once."
+    ).tag(config=True)
+    max_file_bytes = Integer(ResourceLimits.max_file_bytes, help="Largest file a grading run may write.").tag(
+        config=True
+    )
+    max_open_files = Integer(ResourceLimits.max_open_files, help="Open files a grading run may have.").tag(
+        config=True
+    )
+    max_output_bytes = Integer(
+        ResourceLimits.max_output_bytes,
+        help="Largest result a grading run may print (the graded files may take four times as much).",
+    ).tag(config=True)
+
+    def resource_limits(self) -> ResourceLimits:
+        """The limits this executor is configured with (the service sends them with each job)."""
+        return ResourceLimits(**{f.name: getattr(self, f.name) for f in fields(ResourceLimits)})
 
     async def run(self, spec: JobSpec) -> ExecutorResult:
         raise NotImplementedError

@@ -3,6 +3,7 @@ detection, and killing every process of the job at the end, wherever it moved in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -50,10 +51,8 @@ class JobCgroup:
     def pids(self) -> set[int]:
         found: set[int] = set()
         for path in self.paths:
-            try:
+            with contextlib.suppress(OSError):
                 found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
-            except OSError:
-                pass
         return found
 
     def oom_killed(self) -> bool:
@@ -87,10 +86,8 @@ class JobCgroup:
             if not pids:
                 return
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.02)
 
     def remove(self) -> None:

@@ -1,7 +1,14 @@
 """KubernetesExecutor: one pod per job. The pod needs no volume shared with the service: it fetches its input
 from the service with the job's short-lived token and posts its result back (executors/pod_runner.py).
 
-Permissions it needs in its namespace (and nothing else): pods: create, get, list, watch, delete.
+The token reaches the pod as a file from a per-job Secret (mode 0400, read only by the runner, never an
+environment variable). Inside the pod the runner grades through the same sandbox as the ProcessExecutor
+(own namespaces with no network, own root, a kernel uid, seccomp), so its container runs as root with only
+the capabilities that sandbox needs (`SANDBOX_CAPABILITIES`) and no privilege escalation; the chart's
+NetworkPolicy is the second line of defence, not the only one.
+
+Permissions it needs in its namespace (and nothing else): pods: create, get, list, watch, delete;
+secrets: create, delete.
 """
 
 from __future__ import annotations
@@ -18,6 +25,20 @@ from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from grader_service.executors.base import Executor, ExecutorResult, InfrastructureError, JobSpec
 
 LABEL_JOB = "grader-service/job-id"
+#: where the job token's Secret is mounted in the grading container
+TOKEN_DIR = "/var/run/grader-job"
+#: what the in-pod sandbox needs (see executors/sandbox.py); everything else is dropped
+SANDBOX_CAPABILITIES = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "KILL",
+    "NET_ADMIN",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_ADMIN",
+]
 
 
 def _label_value(value: str) -> str:
@@ -44,8 +65,9 @@ class KubernetesExecutor(Executor):
     images = Dict(
         Unicode(),
         help="Image per lecture code or per '<lecture code>/<assignment id>' (the more "
-        "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers (GraderWorker.service_url) "
-        "the service resolves this from its own config and sends it with each claim.",
+        "specific one wins), e.g. {'ml101': 'registry/ml:2026'}. For remote workers "
+        "(GraderWorker.service_url) the service resolves this from its own config and sends it with "
+        "each claim.",
     ).tag(config=True)
     image_pull_policy = Unicode("IfNotPresent", help="imagePullPolicy of the grading container.").tag(
         config=True
@@ -61,7 +83,11 @@ class KubernetesExecutor(Executor):
         help="Resources per lecture code or '<lecture code>/<assignment id>' (resolved by the "
         "service for remote workers, like `images`)."
     ).tag(config=True)
-    run_as_user = Integer(1000, help="UID the grading container runs as (never root).").tag(config=True)
+    run_as_user = Integer(
+        1000,
+        help="fsGroup of grading pods. The runner itself runs as root with only SANDBOX_CAPABILITIES, to "
+        "build the sandbox its kernels run in (their own uid, no network, seccomp).",
+    ).tag(config=True)
     service_url = Unicode(
         "", help="URL the pods reach the service at (default: the service's public_url)."
     ).tag(config=True)
@@ -139,7 +165,7 @@ class KubernetesExecutor(Executor):
             "env": [
                 {"name": "GRADER_SERVICE_URL", "value": self.service_url or spec.service_url},
                 {"name": "GRADER_JOB_ID", "value": str(spec.job_id)},
-                {"name": "GRADER_JOB_TOKEN", "value": spec.job_token},
+                {"name": "GRADER_JOB_TOKEN_FILE", "value": f"{TOKEN_DIR}/token"},
                 {"name": "GRADER_WORK_DIR", "value": "/work/grading"},
                 {"name": "HOME", "value": "/work/home"},
                 {"name": "TMPDIR", "value": "/work/tmp"},
@@ -148,12 +174,13 @@ class KubernetesExecutor(Executor):
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,
-                "runAsNonRoot": True,
-                "runAsUser": self.run_as_user,
-                "capabilities": {"drop": ["ALL"]},
+                "runAsNonRoot": False,
+                "runAsUser": 0,
+                "capabilities": {"drop": ["ALL"], "add": list(SANDBOX_CAPABILITIES)},
             },
             "volumeMounts": [
                 {"name": "work", "mountPath": "/work"},
+                {"name": "job-token", "mountPath": TOKEN_DIR, "readOnly": True},
                 *copy.deepcopy(self.extra_volume_mounts),
             ],
         }
@@ -172,15 +199,13 @@ class KubernetesExecutor(Executor):
                 "automountServiceAccountToken": False,
                 "enableServiceLinks": False,
                 "securityContext": {
-                    "runAsNonRoot": True,
-                    "runAsUser": self.run_as_user,
-                    "runAsGroup": self.run_as_user,
                     "fsGroup": self.run_as_user,
                     "seccompProfile": {"type": "RuntimeDefault"},
                 },
                 "containers": [container],
                 "volumes": [
                     {"name": "work", "emptyDir": {"sizeLimit": "1Gi"}},
+                    {"name": "job-token", "secret": {"secretName": name, "defaultMode": 0o400}},
                     *copy.deepcopy(self.extra_volumes),
                 ],
             },
@@ -203,13 +228,34 @@ class KubernetesExecutor(Executor):
         return await loop.run_in_executor(None, self._run_sync, spec)
 
     def _run_sync(self, spec: JobSpec) -> ExecutorResult:
-        from kubernetes import watch
         from kubernetes.client.exceptions import ApiException
 
         transport_errors = _transport_errors()
 
         api = self.core_api()
         pod = self.pod_manifest(spec)
+        name = pod["metadata"]["name"]
+        try:
+            self._create_token_secret(api, name, pod["metadata"]["labels"], spec.job_token)
+        except ApiException as exc:
+            raise InfrastructureError(
+                f"creating the token secret {name} failed: {exc.status} {exc.reason} (the executor's "
+                "service account needs secrets: create, delete)"
+            ) from exc
+        except transport_errors as exc:
+            raise InfrastructureError(
+                f"the Kubernetes API cannot be reached to create secret {name}: {exc}"
+            ) from exc
+        try:
+            return self._run_pod(api, spec, pod)
+        finally:
+            self._delete_secret(api, name)
+
+    def _run_pod(self, api: Any, spec: JobSpec, pod: dict[str, Any]) -> ExecutorResult:
+        from kubernetes import watch
+        from kubernetes.client.exceptions import ApiException
+
+        transport_errors = _transport_errors()
         name = pod["metadata"]["name"]
         try:
             api.create_namespaced_pod(self.namespace, pod)
@@ -264,6 +310,36 @@ class KubernetesExecutor(Executor):
             if self.delete_pods:
                 self._delete(api, name)
         return outcome
+
+    def _create_token_secret(self, api: Any, name: str, labels: dict[str, str], token: str) -> None:
+        """The job token as a Secret the pod mounts (replacing a previous attempt's of the same name)."""
+        from kubernetes.client.exceptions import ApiException
+
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": self.namespace, "labels": labels},
+            "type": "Opaque",
+            "stringData": {"token": token},
+        }
+        try:
+            api.create_namespaced_secret(self.namespace, body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            self._delete_secret(api, name)
+            api.create_namespaced_secret(self.namespace, body)
+
+    def _delete_secret(self, api: Any, name: str) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            api.delete_namespaced_secret(name, self.namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                self.log.warning("could not delete the token secret %s: %s", name, exc.reason)
+        except _transport_errors() as exc:
+            self.log.warning("could not delete the token secret %s: %s", name, exc)
 
     def _delete(self, api: Any, name: str) -> None:
         from kubernetes.client.exceptions import ApiException

@@ -1,4 +1,4 @@
-"""LocalExecutor: grades in the worker process itself. UNSAFE (student code runs as the worker); dev and tests."""
+"""LocalExecutor: grades in the worker process itself. UNSAFE (student code runs as the worker): dev/tests."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class LocalExecutor(Executor):
         return await asyncio.get_running_loop().run_in_executor(None, self._run_sync, spec)
 
     def _run_sync(self, spec: JobSpec) -> ExecutorResult:
+        assert spec.input_dir is not None  # run() answers a job without one
         with tempfile.TemporaryDirectory(prefix="grader-local-") as scratch:
             out = Path(scratch) / "graded"
             try:

@@ -1,40 +1,62 @@
 """ProcessExecutor (the default): grades each submission in fresh sandboxed processes in a scratch folder.
 
 The processes come from a fork server (`forkserver.py`): a template interpreter started once per worker
-with a scrubbed environment and the pipeline and ipykernel imported. Each job gets, from a fork of it:
+with a scrubbed environment and the pipeline and ipykernel imported. Each job gets, from a fork of it
+(see docs/security.md for the threats and the tests that prove each defence):
 - a scrubbed environment: no database URL, tokens or service config reach the notebook;
-- a new PID and mount namespace: the notebook sees no other process (not even another job's), the
-  filesystem is read-only except its scratch folder, the service's data folder, config files and the fork
-  server's socket are hidden, and every capability is dropped;
+- new PID, mount, IPC, UTS and network namespaces: the job sees no other process, and its network holds
+  only its own loopback device (nothing of the host or beyond is reachable);
+- its own root filesystem (`jail.py`): only allow-listed host paths (system, Python), read-only; every
+  other path (data folder, other jobs, config, homes) does not exist for it; the kernel writes only to a
+  tmpfs with a size and inode quota;
+- three processes with three uids: the grading process (`sandbox_uid_base`, CAP_KILL only, not
+  dumpable), which alone reads the gradebook, and kernels forked from a spawner made before that, under a
+  per-job uid with no capabilities, a seccomp filter and no descriptor of the grader's;
 - a per-job cgroup: caps processes (fork bombs) and memory, and lets the worker kill every process of the
   job at the end;
-- resource limits (address space, CPU seconds, file size, open files, processes for non-root workers);
+- resource limits (address space, CPU seconds, file size, open files, processes);
 - its own session, killed as a whole at the time limit; capped output; the scratch folder removed.
-The notebook's kernel is a fresh process forked from the job's grading process, never reused.
+This needs root (see `sandbox.missing_privileges`); without it the executor refuses to grade and says what
+is missing, unless `isolation = 'none'` (trusted notebooks only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Dict, List, Unicode, default
+from traitlets import Bool, Dict, Enum, Integer, List, Unicode, default
 
 from grader_service.executors.base import Executor, ExecutorResult, InfrastructureError, JobSpec
 from grader_service.executors.cgroups import JobCgroup
 from grader_service.executors.forkserver import SANDBOX_FAILED
+from grader_service.executors.forkserver_client import ForkServer
 from grader_service.executors.outputs import OutputTooLarge, collect_files
+from grader_service.executors.sandbox import missing_privileges
+from grader_service.executors.sandbox_plan import (
+    SYSTEM_MASKED,
+    SYSTEM_PATHS,
+    UidPool,
+    hand_over,
+    kernel_unreadable,
+    layout_scratch,
+    privileges_refusal,
+    readability_refusal,
+)
+
+#: test-only: defences to switch off (comma-separated: netns, late_kernel, same_uid), so the security tests
+#: can prove their probe fails without them. Never set it anywhere else.
+WEAKEN_VARIABLE = "GRADER_TEST_ONLY_WEAKEN_SANDBOX"
 
 SIGNAL_MESSAGES = {
     signal.SIGXCPU: "the CPU time limit ({cpu}s) was exceeded",
@@ -55,98 +77,46 @@ def _uid_process_count(uid: int) -> int:
     return count
 
 
-class ForkServer:
-    """The worker's handle on its fork server process: started on first use, restarted if it died."""
-
-    def __init__(self, python: str, log: Any) -> None:
-        self.python = python
-        self.log = log
-        self.folder = ""
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def socket_path(self) -> str:
-        return os.path.join(self.folder, "forkserver.sock")
-
-    def _start(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="grader-forkserver-")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "HOME": self.folder,
-            "IPYTHONDIR": os.path.join(self.folder, "ipython"),
-            "JUPYTER_PLATFORM_DIRS": "1",
-            "TMPDIR": self.folder,
-        }
-        proc = subprocess.Popen(
-            [self.python, "-m", "grader_service.executors.forkserver", self.socket_path],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd="/",
-            env=env,
-        )
-        assert proc.stdout is not None
-        for line in iter(proc.stdout.readline, b""):  # until it is warm (about a second) or died
-            if line.strip() == b"ready":
-                break
-        else:
-            proc.kill()
-            proc.wait()
-            shutil.rmtree(self.folder, ignore_errors=True)
-            raise InfrastructureError(f"the grading fork server did not start ({self.python})")
-        proc.stdout.close()
-        self.proc = proc
-        self.log.info("grading fork server %d ready (%s)", proc.pid, self.python)
-
-    def connect(self) -> socket.socket:
-        """A connection to a running fork server (started or restarted as needed)."""
-        with self._lock:
-            for attempt in (1, 2):
-                if self.proc is None or self.proc.poll() is not None:
-                    self.stop()
-                    self._start()
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    sock.connect(self.socket_path)
-                    return sock
-                except OSError as exc:
-                    sock.close()
-                    if attempt == 2:
-                        raise InfrastructureError(f"cannot reach the grading fork server: {exc}") from None
-                    self.stop()
-        raise AssertionError("unreachable")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            if self.proc.stdin:
-                self.proc.stdin.close()  # the server exits when this pipe closes
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = ""
-
-
 class ProcessExecutor(Executor):
-    """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module docstring)."""
+    """Runs the grading pipeline in fresh sandboxed processes from a fork server (see the module
+    docstring)."""
 
     python = Unicode(
         sys.executable,
         help="Python interpreter that runs the pipeline (it needs grader_service and ipykernel installed).",
     ).tag(config=True)
     scratch_root = Unicode(help="Folder under which each job gets its scratch folder.").tag(config=True)
-    isolation = Unicode(
-        "auto",
-        help="'namespaces': require PID/mount namespaces and a read-only filesystem "
-        "(fail the job otherwise); 'auto': use them when this machine allows; 'none': only "
-        "limits and a scrubbed environment.",
+    isolation = Enum(
+        ["full", "none"],
+        "full",
+        help="'full': the sandbox of the module docstring (needs root; without it jobs are refused "
+        "with the missing privilege named); 'none': only limits and a scrubbed environment, for trusted "
+        "notebooks on a machine without root (student code then runs with the worker's rights).",
+    ).tag(config=True)
+    sandbox_uid_base = Integer(
+        61000,
+        help="uid (and gid) of the grading processes; kernels get uids base+1 .. base+count-1, one per "
+        "running job. Use ids no account or file on the host has.",
+    ).tag(config=True)
+    sandbox_uid_count = Integer(64, help="Size of the uid range (bounds the concurrent jobs).").tag(
+        config=True
+    )
+    scratch_quota_bytes = Integer(
+        256 << 20, help="Size of each job's tmpfs (the kernel's working folder, HOME, TMPDIR, /dev/shm)."
+    ).tag(config=True)
+    scratch_quota_inodes = Integer(16384, help="Files and folders each job's tmpfs may hold.").tag(
+        config=True
+    )
+    sandbox_paths = List(
+        Unicode(),
+        help="Extra host paths bound read-only into every job's root (e.g. another kernel's "
+        "installation); the system folders and the fork server's Python are always there.",
+    ).tag(config=True)
+    pipeline_options = List(
+        Unicode(),
+        help="Extra '--Class.trait=value' options of the grading pipeline in every job, e.g. "
+        "'--Execute.kernel_argv=[...]' for a kernel started from its command line (in the sandbox it "
+        "is exec'd by the kernel spawner, under the kernel uid and the seccomp filter).",
     ).tag(config=True)
     use_cgroups = Bool(True, help="Create a cgroup per job (process and memory caps) when allowed.").tag(
         config=True
@@ -169,8 +139,9 @@ class ProcessExecutor(Executor):
 
     def _env(self, scratch: Path) -> dict[str, str]:
         home = scratch / "home"
-        for sub in ("home", "tmp", "runtime"):
-            (scratch / sub).mkdir(exist_ok=True)
+        if self.isolation == "none":
+            for sub in ("home", "tmp"):
+                (scratch / sub).mkdir(exist_ok=True)
         env = {k: os.environ[k] for k in self.env_keep if k in os.environ}
         env.update(
             {
@@ -179,7 +150,7 @@ class ProcessExecutor(Executor):
                 "TMPDIR": str(scratch / "tmp"),
                 "PYTHONNOUSERSITE": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
-                "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+                "JUPYTER_RUNTIME_DIR": str(scratch / "tmp"),
                 "JUPYTER_PLATFORM_DIRS": "1",
                 "IPYTHONDIR": str(home / ".ipython"),
                 "MPLCONFIGDIR": str(home / ".matplotlib"),
@@ -192,6 +163,32 @@ class ProcessExecutor(Executor):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._server = ForkServer(self.python, self.log)
+        self._uids = UidPool(self.sandbox_uid_base, self.sandbox_uid_count)
+        self._weaken = {w for w in os.environ.get(WEAKEN_VARIABLE, "").split(",") if w}
+        self._refusal: str | None = None
+
+    def sandbox_refusal(self) -> str:
+        """Why this worker cannot grade in the sandbox ('' when it can): missing privileges, or a Python
+        installation the kernel uid cannot read. Checked once, after the fork server started."""
+        if self.isolation == "none":
+            return ""
+        if self._refusal is None:
+            missing = missing_privileges()
+            if missing:
+                self._refusal = privileges_refusal(missing)
+            else:
+                try:
+                    self._server.connect().close()
+                except InfrastructureError as exc:
+                    self._refusal = f"{exc} (its error is in this worker's log above)"
+                    self.log.error("%s", self._refusal)
+                    return self._refusal
+                uid = self._uids.base + 1
+                unreadable = kernel_unreadable(self._server.paths + list(self.sandbox_paths), uid)
+                self._refusal = readability_refusal(uid, unreadable) if unreadable else ""
+            if self._refusal:
+                self.log.error("%s", self._refusal)
+        return self._refusal
 
     def close(self) -> None:
         self._server.stop()
@@ -212,11 +209,21 @@ class ProcessExecutor(Executor):
     async def run(self, spec: JobSpec) -> ExecutorResult:
         if spec.input_dir is None:
             return ExecutorResult.failed("ProcessExecutor needs the submission on the worker's disk")
+        loop = asyncio.get_running_loop()
+        refusal = await loop.run_in_executor(None, self.sandbox_refusal)
+        if refusal:
+            raise InfrastructureError(refusal)
+        if self._weaken:
+            self.log.warning("TEST ONLY: sandbox defences switched off: %s", ", ".join(sorted(self._weaken)))
         scratch = Path(tempfile.mkdtemp(prefix=f"grader-job{spec.job_id}-", dir=self.scratch_root))
         cgroup = None
         try:
+            kernel_uid = self._uids.take() if self.isolation == "full" else 0
+        except RuntimeError as exc:
+            raise InfrastructureError(str(exc)) from None
+        try:
             os.chmod(scratch, 0o700)
-            submission, graded = scratch / "submission", scratch / "graded"
+            submission = scratch / "submission"
             shutil.copytree(spec.input_dir, submission, symlinks=True)
             limits = spec.limits
             if self.use_cgroups:
@@ -231,9 +238,20 @@ class ProcessExecutor(Executor):
                 "max_file_bytes": limits.max_file_bytes,
                 "max_open_files": limits.max_open_files,
             }
-            if os.geteuid() != 0 and limits.max_processes:
-                rlimits["max_processes"] = limits.max_processes + _uid_process_count(os.geteuid())
-            argv = [
+            request: dict[str, Any] = {
+                "cwd": str(scratch),
+                "cgroups": [str(p) for p in cgroup.paths] if cgroup else [],
+                "limits": rlimits,
+                "isolation": self.isolation,
+            }
+            if self.isolation == "full":
+                graded = self._full_sandbox(request, scratch, kernel_uid, limits.max_processes)
+            else:
+                graded = scratch / "out"
+                request["env"] = self._env(scratch)
+                if os.geteuid() != 0 and limits.max_processes:
+                    rlimits["max_processes"] = limits.max_processes + _uid_process_count(os.geteuid())
+            request["argv"] = [
                 "autograde",
                 "-i",
                 str(submission),
@@ -246,22 +264,46 @@ class ProcessExecutor(Executor):
                 "--timeout",
                 str(spec.timeout),
                 "--json",
+                *self.pipeline_options,
             ]
-            request = {
-                "argv": argv,
-                "cwd": str(scratch),
-                "env": self._env(scratch),
-                "writable": [str(scratch)],
-                "hidden": self._hidden(),
-                "cgroups": [str(p) for p in cgroup.paths] if cgroup else [],
-                "limits": rlimits,
-                "isolation": self.isolation,
-            }
             return await self._supervise(request, scratch, spec, cgroup)
         finally:
             if cgroup is not None:
                 cgroup.remove()
             shutil.rmtree(scratch, ignore_errors=True)
+            if kernel_uid:
+                self._uids.give_back(kernel_uid)
+
+    def _full_sandbox(self, request: dict[str, Any], scratch: Path, kernel_uid: int, max_procs: int) -> Path:
+        """Lay out and own the scratch folder for the full sandbox and describe the job's root; returns the
+        folder (in the job's tmpfs) the graded notebooks are written to."""
+        grader_uid = self._uids.grader
+        parts = layout_scratch(scratch, grader_uid)
+        hand_over(parts["submission"], grader_uid)
+        box = parts["box"]
+        request.update(
+            {
+                "env": self._env(box),
+                "uids": {"grader": [grader_uid, grader_uid], "kernel": [kernel_uid, kernel_uid]},
+                "kernel_limits": {"max_processes": max_procs} if max_procs else {},
+                "grader_tmp": str(parts["gtmp"]),
+                "graded": str(box / "graded"),
+                "out": str(parts["out"]),
+                "weaken": sorted(self._weaken),
+                "jail": {
+                    "root": str(parts["jail"]),
+                    "readonly": [*SYSTEM_PATHS, *self._server.paths, *self.sandbox_paths],
+                    "writable": [str(scratch)],
+                    "box": str(box),
+                    "box_bytes": self.scratch_quota_bytes,
+                    "box_inodes": self.scratch_quota_inodes,
+                    "kernel_uid": kernel_uid,
+                    "kernel_gid": kernel_uid,
+                    "masked": [*SYSTEM_MASKED, *self._hidden()],
+                },
+            }
+        )
+        return box / "graded"
 
     async def _supervise(
         self, request: dict[str, Any], scratch: Path, spec: JobSpec, cgroup: JobCgroup | None
@@ -330,7 +372,7 @@ class ProcessExecutor(Executor):
         except ValueError:
             return ExecutorResult.failed("the grading process printed no valid result", log)
         try:
-            files = collect_files(scratch / "graded", cap * 4)
+            files = collect_files(scratch / "out", cap * 4)
         except OutputTooLarge as exc:
             return ExecutorResult.failed(str(exc), log)
         return ExecutorResult(ok=True, result=result, files=files, log=log)
@@ -382,10 +424,8 @@ async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, b
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 __all__ = ["ProcessExecutor"]

@@ -1,49 +1,50 @@
 """Sandbox primitives, done in-process with Linux system calls (no helper programs to exec).
 
-Used by the fork server (`forkserver.py`) on the way from a clean, pre-imported template process to a
-job's grading process:
+Used by the fork server (`forkserver.py`) and the kernel spawner (`kernel_spawner.py`) on the way from a
+clean, pre-imported template process to a job's grading process and its kernels:
 
-- `enter_namespaces` gives the calling process a private mount namespace and makes its next child the
-  first process (PID 1) of a new PID namespace; as a non-root user it first enters a user namespace that
-  maps the caller's uid to root (that root has no power outside).
-- `seal_filesystem` (in that child) mounts a fresh /proc, hides configured paths under empty read-only
-  mounts, and makes every mount read-only except the job's writable folders.
-- `set_limits` sets resource limits; `drop_privileges` drops every capability and sets no_new_privs so
-  nothing can regain them.
+- `enter_namespaces` gives the calling process private mount, IPC, UTS and network namespaces (the
+  network one holds only a loopback device, brought up by `loopback_up`) and makes its next child the
+  first process (PID 1) of a new PID namespace;
+- `set_limits` sets resource limits;
+- `become_grader` switches the grading process to its own uid, keeping only CAP_KILL (to stop its
+  kernels, which run under another uid) and making it non-dumpable;
+- `become_kernel` switches a kernel to its own uid with no capability at all.
 
-Each function raises `SandboxError` with the failing step, so the caller can report exactly what this
-machine could not do.
+All of it needs root (`NEEDED_CAPABILITIES`): `missing_privileges`
+names what this process lacks, so the executor can refuse to grade with that message. Each function raises
+`SandboxError` with the failing step.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import resource
-import stat
-from collections.abc import Iterable
+import socket
+import struct
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
-MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 0x20, 0x400, 0x800, 0x1000
-MS_REC, MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 0x4000, 0x40000, 0x200000, 0x1000000
-#: mount flags that an unprivileged (user-namespace) remount must keep, by their name in mountinfo
-_KEPT_FLAGS = {
-    "nosuid": MS_NOSUID,
-    "nodev": MS_NODEV,
-    "noexec": MS_NOEXEC,
-    "noatime": MS_NOATIME,
-    "nodiratime": MS_NODIRATIME,
-    "relatime": MS_RELATIME,
-    "strictatime": MS_STRICTATIME,
-}
-
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_CAPBSET_DROP = 4, 8, 24
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+CAP_KILL = 5
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+#: capabilities the worker needs to build the sandbox: (number, name, what for)
+NEEDED_CAPABILITIES = [
+    (21, "CAP_SYS_ADMIN", "namespaces and mounts"),
+    (7, "CAP_SETUID", "switching to the grading and kernel uids"),
+    (6, "CAP_SETGID", "switching to the grading and kernel gids"),
+    (8, "CAP_SETPCAP", "dropping capabilities"),
+    (5, "CAP_KILL", "stopping kernels under another uid"),
+    (12, "CAP_NET_ADMIN", "bringing up the job's loopback device"),
+    (0, "CAP_CHOWN", "giving the job's folders to its uids"),
+    (1, "CAP_DAC_OVERRIDE", "collecting and removing the job's folders"),
+    (3, "CAP_FOWNER", "setting the modes of the job's folders"),
+]
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -58,75 +59,37 @@ def _check(result: int, step: str) -> None:
         raise SandboxError(err, f"{step}: {os.strerror(err)}")
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: None if s is None else s.encode()  # noqa: E731
-    _check(
-        _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-        f"mount {target}",
-    )
+def missing_privileges() -> list[str]:
+    """What this process lacks to build the sandbox (empty when it can), e.g. ['CAP_SYS_ADMIN (namespaces
+    and mounts)']."""
+    try:
+        with open("/proc/self/status") as fh:
+            effective = int(next(line for line in fh if line.startswith("CapEff:")).split()[1], 16)
+    except (OSError, StopIteration, ValueError):
+        return ["a readable /proc/self/status (to check capabilities)"]
+    missing = [f"{name} ({why})" for bit, name, why in NEEDED_CAPABILITIES if not effective >> bit & 1]
+    if os.geteuid() != 0:
+        missing.insert(0, "uid 0 in the host's user namespace")
+    return missing
 
 
-def enter_namespaces() -> None:
-    """New mount namespace for this process; its next child starts a new PID namespace (as its PID 1)."""
-    uid, gid = os.geteuid(), os.getegid()
-    flags = CLONE_NEWNS | CLONE_NEWPID
-    if uid != 0:
-        flags |= CLONE_NEWUSER
+def enter_namespaces(*, network: bool = True) -> None:
+    """New mount, IPC, UTS (and network) namespaces for this process; its next child starts a new PID
+    namespace as its PID 1. `network=False` exists only for the sandbox's own mutation tests."""
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if network:
+        flags |= CLONE_NEWNET
     _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
-    if uid != 0:
-        with open("/proc/self/setgroups", "w") as fh:
-            fh.write("deny")
-        with open("/proc/self/uid_map", "w") as fh:
-            fh.write(f"0 {uid} 1")
-        with open("/proc/self/gid_map", "w") as fh:
-            fh.write(f"0 {gid} 1")
 
 
-def _unescape(field: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as octal."""
-    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
-
-
-def mounts() -> list[tuple[str, int]]:
-    """(mount point, flags to keep) of every mount this process sees."""
-    found = []
-    with open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            fields = line.split()
-            kept = 0
-            for option in fields[5].split(","):
-                kept |= _KEPT_FLAGS.get(option, 0)
-            found.append((_unescape(fields[4]), kept))
-    return found
-
-
-def seal_filesystem(writable: Iterable[str], hidden: Iterable[str] = ()) -> None:
-    """In a private mount namespace: fresh /proc, `hidden` paths covered, everything read-only but `writable`."""
-    writable = [os.path.realpath(p) for p in writable]
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for path in hidden:
-        path = os.path.realpath(path)
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            continue
-        if stat.S_ISDIR(mode):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
-        else:
-            _mount("/dev/null", path, None, MS_BIND)
-    for path in writable:
-        _mount(path, path, None, MS_BIND | MS_REC)
-    for target, kept in sorted(mounts(), key=lambda m: len(m[0]), reverse=True):
-        if target in writable or not os.path.exists(target):
-            continue
-        try:
-            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
-        except SandboxError:
-            if target == "/":
-                raise  # the root must be read-only; other mounts (a masked /proc file...) may refuse
-    if "/" not in writable and not os.statvfs("/").f_flag & os.ST_RDONLY:
-        raise SandboxError(0, "the root filesystem is still writable after remounting")
+def loopback_up() -> None:
+    """Bring up `lo` in this (fresh) network namespace: the kernel's channels to its grader use it; no other
+    device exists, so nothing outside the job is reachable."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, siocgifflags, request))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
 
 
 def set_limits(limits: dict[str, int]) -> None:
@@ -157,22 +120,68 @@ class _CapData(ctypes.Structure):
     ]
 
 
-def drop_privileges() -> None:
-    """Empty the capability bounding set and the ambient set, set no_new_privs, and clear the effective,
-    permitted and inheritable capabilities: root in the sandbox keeps its uid but no power over files it
-    does not own, and cannot undo the read-only mounts."""
+def _drop_bounding_set(keep: frozenset[int] = frozenset()) -> None:
     try:
         with open("/proc/sys/kernel/cap_last_cap") as fh:
             last = int(fh.read())
     except OSError:
         last = 40
     for cap in range(last + 1):
-        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails (EPERM) only when already unprivileged
+        if cap not in keep:
+            _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(no_new_privs)")
+
+
+def _capset(bits: int) -> None:
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
+    data[0].effective = data[0].permitted = bits
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
-__all__ = ["SandboxError", "drop_privileges", "enter_namespaces", "mounts", "seal_filesystem", "set_limits"]
+def set_dumpable(flag: bool) -> None:
+    """Non-dumpable: this process's /proc files belong to root and nobody without CAP_SYS_PTRACE may read
+    its memory, environment or descriptors or ptrace it."""
+    _check(_libc.prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0), "prctl(dumpable)")
+
+
+def _switch_uid(uid: int, gid: int, groups: list[int] | None = None) -> None:
+    try:
+        os.setgroups(groups or [])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    except OSError as exc:
+        raise SandboxError(exc.errno or 0, f"switching to uid {uid}/gid {gid}: {exc.strerror}") from None
+
+
+def become_grader(uid: int, gid: int, groups: list[int] | None = None) -> None:
+    """The grading process: its own uid and gid (and `groups`: the kernel's, to read what it wrote), CAP_KILL
+    only (its kernels run under another uid), no new privileges, not dumpable."""
+    _drop_bounding_set(keep=frozenset({CAP_KILL}))
+    _check(_libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl(keepcaps)")
+    _switch_uid(uid, gid, groups)
+    _capset(1 << CAP_KILL)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(no_new_privs)")
+    set_dumpable(False)
+
+
+def become_kernel(uid: int, gid: int) -> None:
+    """A kernel: its own uid and gid, no capabilities (not even in the bounding set), no new privileges.
+    It stays dumpable so student code may read its own /proc/self files (no other process shares its uid)."""
+    _drop_bounding_set()
+    _switch_uid(uid, gid)  # clears every capability: the uid is no longer 0 and keepcaps is off
+    _capset(0)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(no_new_privs)")
+    set_dumpable(True)
+
+
+__all__ = [
+    "SandboxError",
+    "become_grader",
+    "become_kernel",
+    "enter_namespaces",
+    "loopback_up",
+    "missing_privileges",
+    "set_dumpable",
+    "set_limits",
+]

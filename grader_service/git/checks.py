@@ -9,18 +9,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dulwich.object_store import BaseObjectStore
-from dulwich.objects import Blob, Commit, ObjectID, Tree
-from dulwich.refs import check_ref_format
+from dulwich.objects import Commit, ObjectID, Tree
+
+from . import refs as gitrefs
+from .pack_limits import PackScanner
+from .tree_checks import GIT_METADATA_FILES, SymlinkResolver, fsck_problem, path_element_allowed
 
 ZERO_SHA = b"0" * 40
 GITLINK_MODE = 0o160000
 
 
 def _format_size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 
@@ -39,7 +43,13 @@ class PushPolicy:
     allowed_extensions: frozenset[str] | None = None
     allowed_files: tuple[str, ...] | None = None
     allow_force_push: bool = False
+    #: the one branch this repo takes (the one the service reads, e.g. `source`'s main); None: any
+    only_branch: str | None = None
     max_push_size: int | None = 2 * 1024 * 1024 * 1024
+    #: inflated bytes of all objects of one push (bounds the memory and disk a pack bomb can take)
+    max_push_inflated: int | None = 1024 * 1024 * 1024
+    #: objects in one pack
+    max_objects: int | None = 200_000
     normalized_extensions: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +57,18 @@ class PushPolicy:
             (e if e.startswith(".") else "." + e).lower() for e in (self.allowed_extensions or ())
         )
         object.__setattr__(self, "normalized_extensions", exts)
+
+    def pack_scanner(self) -> PackScanner:
+        """The streaming size checks for an incoming pack: no object over twice the file size limit (at
+        least 16 MiB, so a file a little over the limit still gets the message naming its path from the
+        tree checks), no pack inflating over `max_push_inflated`."""
+        total = self.max_push_inflated or (1 << 62)
+        per_object = max(2 * self.max_file_size, 16 << 20) if self.max_file_size else total
+        return PackScanner(
+            max_object=min(per_object, total),
+            max_total=total,
+            max_objects=self.max_objects or (1 << 32),
+        )
 
     def file_type_allowed(self, path: str) -> bool:
         """Whether ``path`` passes the extension / glob rules."""
@@ -82,7 +104,7 @@ def ancestors(store: BaseObjectStore, tip: bytes) -> set[bytes]:
     stack = [tip]
     while stack:
         sha = stack.pop()
-        if sha in seen or sha not in store:
+        if sha in seen or not gitrefs.has_object(store, sha):
             continue
         seen.add(sha)
         obj = store[ObjectID(sha)]
@@ -99,14 +121,20 @@ def check_ref_update(
     protected_commits: Callable[[], set[str]] | None,
 ) -> str | None:
     """Reason to refuse moving ``cmd.ref`` (currently at ``current``), or None if the update may happen."""
-    if not cmd.ref.startswith(b"refs/heads/") or not check_ref_format(cmd.ref):
+    if not cmd.ref.startswith(b"refs/heads/") or not gitrefs.is_valid_ref_name(cmd.ref):
         return f"only branches (refs/heads/...) may be pushed, not {cmd.name}"
+    if policy.only_branch is not None and cmd.ref != b"refs/heads/" + policy.only_branch.encode():
+        branch = policy.only_branch
+        return (
+            f"this repository takes only branch {branch!r} (the one the grader service reads), "
+            f"not {cmd.name.removeprefix('refs/heads/')!r}: push with git push origin HEAD:{branch}"
+        )
     if cmd.new == ZERO_SHA:
         return "deleting branches is not allowed"
     expected = None if cmd.old == ZERO_SHA else cmd.old
     if current != expected:
         return "non-fast-forward: the branch moved since you fetched it; pull and push again"
-    if cmd.new not in store or not isinstance(store[ObjectID(cmd.new)], Commit):
+    if not gitrefs.has_object(store, cmd.new) or not isinstance(store[ObjectID(cmd.new)], Commit):
         return f"{cmd.new.decode()} is not a commit"
     if expected is None:
         return None
@@ -127,6 +155,7 @@ def check_ref_update(
 class _TreeScan:
     files: int
     problems: list[str]
+    symlinks: list[str] = field(default_factory=list)  # paths, resolved against each commit's root
 
 
 class ContentChecker:
@@ -164,8 +193,23 @@ class ContentChecker:
         """Problems with the commits the push adds under ``tip`` (empty list: all fine)."""
         problems: list[str] = []
         for commit in self.new_commits(tip):
-            scan = self._scan(commit.tree, "")
+            broken = fsck_problem(commit)
+            if broken:
+                problems.append(f"commit {commit.id.decode()[:12]} is malformed: {broken}")
+                continue
+            try:
+                scan = self._scan(commit.tree, "")
+                resolver = SymlinkResolver(self.store, commit.tree)
+                links = [(path, resolver.escapes(path)) for path in scan.symlinks]
+            except Exception as exc:  # noqa: BLE001 - hostile objects: whatever breaks the check refuses
+                problems.append(
+                    f"commit {commit.id.decode()[:12]} cannot be checked: {type(exc).__name__}: {exc}"
+                )
+                continue
             problems.extend(p for p in scan.problems if p not in problems)
+            problems.extend(
+                f"{path}: {why}" for path, why in links if why and f"{path}: {why}" not in problems
+            )
             limit = self.policy.max_files
             if limit is not None and scan.files > limit:
                 problems.append(
@@ -182,34 +226,35 @@ class ContentChecker:
         if not isinstance(tree, Tree):
             raise ValueError(f"{tree_id.decode()} is not a tree")
         scan = _TreeScan(0, [])
+        broken = fsck_problem(tree) if self.is_new(tree_id) else ""
+        if broken:
+            scan.problems.append(f"folder {prefix or '/'} is malformed: {broken}")
+            self._trees[key] = scan
+            return scan
         for entry in tree.iteritems():
             name = entry.path.decode("utf-8", "replace")
             path = prefix + name
-            if name in ("", ".", "..") or "/" in name or "\\" in name or name.lower() == ".git":
-                scan.problems.append(f"path {path!r} is not allowed")
+            if "\\" in name or not path_element_allowed(entry.path):
+                scan.problems.append(f"path {path!r} is not allowed (git refuses it or reads it as .git)")
+                continue
+            if stat.S_ISLNK(entry.mode) and name.lower() in GIT_METADATA_FILES:
+                scan.problems.append(f"{path}: {name} may not be a symlink")
                 continue
             if stat.S_ISDIR(entry.mode):
                 sub = self._scan(entry.sha, path + "/")
                 scan.files += sub.files
                 scan.problems.extend(sub.problems)
+                scan.symlinks.extend(sub.symlinks)
                 continue
             scan.files += 1
             if entry.mode == GITLINK_MODE:
                 scan.problems.append(f"{path}: submodules are not allowed")
             elif stat.S_ISLNK(entry.mode):
-                self._check_symlink(path, entry.sha, scan.problems)
+                scan.symlinks.append(path)
             elif self.is_new(entry.sha):
                 self._check_file(path, entry.sha, scan.problems)
         self._trees[key] = scan
         return scan
-
-    def _check_symlink(self, path: str, sha: bytes, problems: list[str]) -> None:
-        blob = self.store[ObjectID(sha)]
-        assert isinstance(blob, Blob)
-        target = blob.as_raw_string().decode("utf-8", "replace")
-        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-        if target.startswith("/") or resolved == ".." or resolved.startswith("../") or "\0" in target:
-            problems.append(f"{path}: symlink to {target!r} points outside the repository")
 
     def _check_file(self, path: str, sha: bytes, problems: list[str]) -> None:
         if not self.policy.file_type_allowed(path):

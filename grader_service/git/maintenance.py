@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -45,9 +46,7 @@ def consolidate_small_packs(
             base = pack._basename
             pack.close()
             for suffix in (".idx", ".rev", ".bitmap", ".pack"):
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     os.remove(base + suffix)
-                except FileNotFoundError:
-                    pass
         store.close()
         return len(small)

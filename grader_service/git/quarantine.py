@@ -14,6 +14,9 @@ from dulwich.objects import ObjectID, sha_to_hex
 from dulwich.pack import load_pack_index
 from dulwich.repo import Repo
 
+from . import refs as gitrefs
+from .pack_limits import PackScanner
+
 _OFS_DELTA, _REF_DELTA = 6, 7
 
 
@@ -74,14 +77,22 @@ class Quarantine:
         self._offsets: dict[bytes, tuple[Path, int]] | None = None
 
     def receive(
-        self, read: Callable[[int], bytes], recv: Callable[[int], bytes] | None, max_input_size: int | None
+        self,
+        read: Callable[[int], bytes],
+        recv: Callable[[int], bytes] | None,
+        max_input_size: int | None,
+        scanner: PackScanner | None = None,
     ) -> None:
-        """Read one pack from the client into the quarantine (completing thin packs from the repo)."""
+        """Read one pack from the client into the quarantine (completing thin packs from the repo); with a
+        `scanner`, every byte passes its size checks before dulwich sees it (see git/pack_limits.py)."""
+        if scanner is not None:
+            read = scanner.wrap(read)
+            recv = scanner.wrap(recv) if recv is not None else None
         self.store.add_thin_pack(read, recv, max_input_size=max_input_size)
 
     def is_new(self, sha: bytes) -> bool:
         """Whether the object came in with this push (is not already in the repo)."""
-        return sha not in self.main
+        return not gitrefs.has_object(self.main, sha)
 
     def _index(self) -> dict[bytes, tuple[Path, int]]:
         if self._offsets is None:

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_SIDE_BAND_64K, SIDE_BAND_CHANNEL_PROGRESS, Protocol
 from dulwich.repo import Repo
 from dulwich.server import Backend, BackendRepo, ReceivePackHandler, UploadPackHandler
 
 from . import recent_tips
+from . import refs as gitrefs
 from .access import GitAccessDecision
 from .checks import ZERO_SHA, ContentChecker, PushPolicy, RefCommand, check_ref_update
 from .names import RepoRef
 from .quarantine import Quarantine
 from .store import RepoStore
 from .streams import BadRequestBody, ClientGone
+
+if TYPE_CHECKING:
+    from dulwich.object_format import ObjectFormat
+    from dulwich.object_store import MissingObjectFinder, PackBasedObjectStore
+    from dulwich.objects import ObjectID
+    from dulwich.refs import Ref, RefsContainer
+    from dulwich.server import _ProtocolGraphWalker
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ class RepoBackend(Backend):
 
     def open_repository(self, path: str) -> BackendRepo:
         """Always the bound repo: the URL was resolved and authorised before dulwich runs."""
-        return self.repo  # type: ignore[return-value]
+        return self.repo
 
 
 def _one_line(text: str, limit: int = 200) -> bytes:
@@ -59,7 +67,7 @@ class CheckedReceivePack(ReceivePackHandler):
         self.policy = backend.decision.policy or PushPolicy()
         self.updated: dict[str, str] = {}
 
-    def _apply_pack(self, refs: list) -> Iterator[tuple[bytes, bytes]]:  # type: ignore[override]
+    def _apply_pack(self, refs: list[tuple[ObjectID, ObjectID, Ref]]) -> Iterator[tuple[bytes, bytes]]:
         commands = [RefCommand(bytes(old), bytes(new), bytes(ref)) for old, new, ref in refs]
         return iter(self._apply(commands))
 
@@ -72,10 +80,13 @@ class CheckedReceivePack(ReceivePackHandler):
         quarantine: Quarantine | None = None
         try:
             if any(c.new != ZERO_SHA for c in commands):
-                quarantine = Quarantine(self.repo)  # type: ignore[arg-type]
+                quarantine = Quarantine(self.backend.repo)
                 try:
                     quarantine.receive(
-                        self.proto.read, getattr(self.proto, "recv", None), self.policy.max_push_size
+                        self.proto.read,
+                        getattr(self.proto, "recv", None),
+                        self.policy.max_push_size,
+                        self.policy.pack_scanner(),
                     )
                 except (BadRequestBody, ClientGone):
                     raise  # not a pack problem: the HTTP layer answers 400 / drops the request
@@ -105,7 +116,7 @@ class CheckedReceivePack(ReceivePackHandler):
             quarantine.size_of if quarantine is not None else (lambda sha: 0),
         )
         with self.backend.store.lock(self.backend.ref):
-            current_refs = self.repo.refs.as_dict()
+            current_refs = gitrefs.all_tips(self.repo.refs)
             reasons: dict[bytes, str | None] = {}
             for cmd in commands:
                 reason = check_ref_update(
@@ -132,10 +143,10 @@ class CheckedReceivePack(ReceivePackHandler):
                 quarantine.migrate()
             for cmd in accepted:
                 old = None if cmd.old == ZERO_SHA else cmd.old
-                if self.repo.refs.set_if_equals(cmd.ref, old, cmd.new):  # type: ignore[arg-type]
+                if gitrefs.move(self.repo.refs, cmd.ref, old, cmd.new):
                     self.updated[cmd.name] = cmd.new.decode("ascii")
                     if old is not None:
-                        recent_tips.remember(self.repo.path, [old])
+                        recent_tips.remember(self.backend.repo.path, [old])
                 else:
                     reasons[cmd.ref] = "non-fast-forward: the branch moved while pushing; pull and push again"
         return [(c.ref, _one_line(reasons[c.ref] or "ok")) for c in commands]
@@ -147,16 +158,45 @@ class _RefsWithRecentTips:
     def __init__(self, repo: Repo) -> None:
         self._repo = repo
 
-    def find_missing_objects(self, determine_wants: Any, graph_walker: Any, *args: Any, **kwargs: Any) -> Any:
-        def with_recent(refs: dict[bytes, bytes], depth: int | None = None) -> Any:
-            extra = {}
+    # dulwich's BackendRepo protocol, spelled out so the wrapper is one; anything else goes to the repo
+    @property
+    def object_store(self) -> PackBasedObjectStore:
+        return self._repo.object_store
+
+    @property
+    def refs(self) -> RefsContainer:
+        return self._repo.refs
+
+    @property
+    def object_format(self) -> ObjectFormat:
+        return self._repo.object_format
+
+    def get_refs(self) -> dict[Ref, ObjectID]:
+        return self._repo.get_refs()
+
+    def get_peeled(self, ref: Ref) -> ObjectID | None:
+        return self._repo.get_peeled(ref)
+
+    def find_missing_objects(
+        self,
+        determine_wants: Callable[[Mapping[Ref, ObjectID], int | None], list[ObjectID]],
+        graph_walker: _ProtocolGraphWalker,
+        progress: Callable[[bytes], None] | None,
+        *,
+        get_tagged: Callable[[], dict[ObjectID, ObjectID]] | None = None,
+        depth: int | None = None,
+    ) -> MissingObjectFinder | None:
+        def with_recent(refs: Mapping[Ref, ObjectID], wants_depth: int | None = None) -> list[ObjectID]:
+            extra: dict[Ref, ObjectID] = {}
             current = set(refs.values())
             for i, tip in enumerate(recent_tips.read(self._repo.path)):
-                if tip not in current and tip in self._repo.object_store:
-                    extra[b"refs/grader-recent/%d" % i] = tip
-            return determine_wants({**refs, **extra}, depth)
+                if tip not in current and gitrefs.has_object(self._repo.object_store, tip):
+                    extra[gitrefs.as_ref(b"refs/grader-recent/%d" % i)] = gitrefs.as_oid(tip)
+            return determine_wants({**refs, **extra}, wants_depth)
 
-        return self._repo.find_missing_objects(with_recent, graph_walker, *args, **kwargs)
+        return self._repo.find_missing_objects(
+            with_recent, graph_walker, progress, get_tagged=get_tagged, depth=depth
+        )
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._repo, name)
@@ -168,7 +208,7 @@ class BoundUploadPack(UploadPackHandler):
 
     def __init__(
         self,
-        backend: Backend,
+        backend: RepoBackend,
         args: Sequence[str],
         proto: Protocol,
         stateless_rpc: bool = False,
@@ -176,7 +216,8 @@ class BoundUploadPack(UploadPackHandler):
     ) -> None:
         super().__init__(backend, args, proto, stateless_rpc=stateless_rpc, advertise_refs=advertise_refs)
         if stateless_rpc and not advertise_refs:
-            self.repo = _RefsWithRecentTips(self.repo)  # type: ignore[assignment]
+            # backend.repo is the repo dulwich just opened (RepoBackend.open_repository)
+            self.repo = _RefsWithRecentTips(backend.repo)
 
 
 SERVICES: dict[str, tuple[type[ReceivePackHandler] | type[UploadPackHandler], bool]] = {

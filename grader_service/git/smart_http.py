@@ -13,6 +13,7 @@ from typing import Any
 from dulwich.errors import GitProtocolError, HangupException
 from dulwich.protocol import ReceivableProtocol
 from tornado import web
+from tornado.http1connection import HTTP1Connection
 from tornado.iostream import StreamClosedError
 
 from .access import GitAccess, GitAccessDecision
@@ -34,7 +35,7 @@ def _executor(settings: dict[str, Any]) -> Executor:
     global _default_executor
     pool = settings.get("git_executor")
     if pool is not None:
-        return pool  # type: ignore[no-any-return]
+        return pool
     if _default_executor is None:
         _default_executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="git-http")
     return _default_executor
@@ -69,7 +70,7 @@ class GitHandlerBase(web.RequestHandler):
 
     @property
     def store(self) -> RepoStore:
-        return self.settings["git_store"]  # type: ignore[no-any-return]
+        return self.settings["git_store"]
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Plain-text errors: git shows the body of a failed request to the user."""
@@ -202,7 +203,9 @@ class ServiceHandler(GitHandlerBase):
         except (GitProtocolError, HangupException, ValueError, BadRequestBody, ClientGone) as exc:
             if self._channel.started:
                 log.info("git %s on %s failed mid-response: %s", self.request.path, self.repo_ref, exc)
-                self.request.connection.close()  # type: ignore[union-attr]
+                # Tornado serves HTTP/1.x only: the connection is always an HTTP1Connection, which can close
+                if isinstance(self.request.connection, HTTP1Connection):
+                    self.request.connection.close()
                 return
             self._fail(400, f"bad git request: {exc}")
         await self.finish(self._channel.take_rest())
@@ -221,13 +224,13 @@ class ServiceHandler(GitHandlerBase):
     def on_connection_close(self) -> None:
         """Unblock the worker thread if the client goes away mid-request."""
         if self._pipe is not None:
-            self._pipe.close(StreamClosedError("client closed the connection"))
+            self._pipe.close(StreamClosedError(ConnectionError("client closed the connection")))
         if self._channel is not None:
             self._channel.aborted = True
 
     def on_finish(self) -> None:
         if self._pipe is not None:
-            self._pipe.close(StreamClosedError("request finished"))
+            self._pipe.close(StreamClosedError(ConnectionError("request finished")))
 
 
 def git_handlers(base_url: str = "/") -> list[tuple[str, type[web.RequestHandler]]]:

@@ -14,9 +14,11 @@ from pathlib import Path
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from . import recent_tips
+from . import refs as gitrefs
 from .locking import LockRegistry
 from .maintenance import consolidate_small_packs
 from .names import InvalidRepoName, RepoRef, validate_name
@@ -55,9 +57,9 @@ class BranchMoved(StoreError):
     """The branch no longer points at the parent the caller built on."""
 
 
-def _branch_ref(branch: str) -> bytes:
+def _branch_ref(branch: str) -> Ref:
     validate_name("branch", branch)
-    return b"refs/heads/" + branch.encode()
+    return gitrefs.branch(branch)
 
 
 def _as_sha(commit: str | bytes) -> ObjectID:

@@ -6,7 +6,8 @@ import asyncio
 import threading
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 
 class BadRequestBody(Exception):
@@ -65,7 +66,12 @@ class BodyPipe:
     def _release_feeder(self) -> None:
         waiter, self._drained = self._drained, None
         if waiter is not None:
-            self._loop.call_soon_threadsafe(lambda: waiter.done() or waiter.set_result(None))
+
+            def release() -> None:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+            self._loop.call_soon_threadsafe(release)
 
     # -- thread side ---------------------------------------------------------------
 
@@ -131,7 +137,7 @@ class ResponseChannel:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        send: Callable[[bytes], Awaitable[None]],
+        send: Callable[[bytes], Coroutine[Any, Any, None]],
         batch: int = 256 * 1024,
     ) -> None:
         self._loop = loop

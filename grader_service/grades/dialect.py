@@ -29,6 +29,9 @@ def id_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bo
     """`column IN ids`. PostgreSQL gets one array parameter (`= ANY(...)`), so the statement's text is the
     same for any number of ids and psycopg prepares it once, instead of a new statement with a parameter per
     id (a page of 100 learners: ~1 ms less per query)."""
+    condition: ColumnElement[bool]  # `column` is any ORM attribute or column
     if is_postgres(session):
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
-    return column.in_(list(ids))
+        condition = column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+    else:
+        condition = column.in_(list(ids))
+    return condition

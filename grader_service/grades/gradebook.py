@@ -166,11 +166,13 @@ def assignment_grade_views(
     if not user_ids:
         return {}
     if is_postgres(session):
-        with session.connection().connection.driver_connection.cursor() as cursor:
+        driver_connection = session.connection().connection.driver_connection
+        assert driver_connection is not None  # a checked-out connection always has its psycopg one
+        with driver_connection.cursor() as cursor:
             cursor.execute(_VIEWS_SQL, (lecture_id, list(user_ids)))
             rows: Sequence[Any] = cursor.fetchall()
     else:
-        G, O = AssignmentGrade, AssignmentGradeOverride
+        G, Ov = AssignmentGrade, AssignmentGradeOverride
         # whether first_attempted is set, not the datetime itself: converting 2,000 of them per page cost
         # ~5 ms; run on the connection: the ORM's row processing of 2,000 plain rows cost ~5 ms more
         rows = (
@@ -179,12 +181,12 @@ def assignment_grade_views(
                 select(
                     G.user_id,
                     G.assignment_id,
-                    func.coalesce(O.earned_graded_override, G.earned_graded),
-                    func.coalesce(O.possible_graded_override, G.possible_graded),
-                    G.first_attempted.is_not(None) | O.id.is_not(None),
-                    O.id.is_not(None),
+                    func.coalesce(Ov.earned_graded_override, G.earned_graded),
+                    func.coalesce(Ov.possible_graded_override, G.possible_graded),
+                    G.first_attempted.is_not(None) | Ov.id.is_not(None),
+                    Ov.id.is_not(None),
                 )
-                .outerjoin(O, O.grade_id == G.id)
+                .outerjoin(Ov, Ov.grade_id == G.id)
                 .where(G.lecture_id == lecture_id, id_in(session, G.user_id, user_ids))
             )
             .all()
@@ -229,7 +231,7 @@ def learner_entry(
 ) -> dict[str, Any]:
     """One learner as the gradebook shows them; `template` (`breakdown_template`) saves rebuilding the
     per-assignment part for every learner of a page."""
-    breakdown = []
+    breakdown: list[dict[str, Any]] = []
     append = breakdown.append
     for aid, name, category, label in template if template is not None else breakdown_template(infos, labels):
         view = views.get(aid)
@@ -267,7 +269,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class _Page(NamedTuple):
-    rows: list[Any]
+    rows: Sequence[Any]
     has_next: bool
     has_previous: bool
     results: list[dict[str, Any]]

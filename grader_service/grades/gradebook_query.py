@@ -420,7 +420,7 @@ def counted(session: Session, lecture_id: int, filters: GradebookFilters) -> Gra
 
 def page_query(
     session: Session, lecture_id: int, filters: GradebookFilters, plan: PagePlan
-) -> tuple[Select[Any], Any]:
+) -> tuple[Select[*tuple[Any, ...]], Any]:
     """The filtered learners as (id, name), to be ordered by name and cut at the page; and the name column.
 
     In general (`walk`): the members in name order, each checked against the filters (the join of

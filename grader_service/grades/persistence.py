@@ -172,16 +172,16 @@ def percent_value(earned: float, possible: float) -> float:
 def effective_percent_of(grade: Any, earned: Any, possible: Any) -> ColumnElement[float]:
     """The effective percent of the grade row `grade` (a table or alias) once its graded scores are
     `earned`/`possible`: the override's fields, where set, replace them. For UPDATE ... SET."""
-    O = AssignmentGradeOverride
+    Ov = AssignmentGradeOverride
     overridden = (
         select(
             percent_of(
-                func.coalesce(O.earned_graded_override, earned),
-                func.coalesce(O.possible_graded_override, possible),
+                func.coalesce(Ov.earned_graded_override, earned),
+                func.coalesce(Ov.possible_graded_override, possible),
             )
         )
-        .where(O.grade_id == grade.id)
-        .correlate_except(O)
+        .where(Ov.grade_id == grade.id)
+        .correlate_except(Ov)
         .scalar_subquery()
     )
     return func.coalesce(overridden, percent_of(earned, possible))
@@ -414,15 +414,15 @@ def effective_grades(
     session: Session, lecture_id: int, user_ids: Sequence[int], contiguous: bool = False
 ) -> dict[int, dict[int, tuple[float, float]]]:
     """user id → assignment id → (earned_graded, possible_graded) with overrides applied field by field."""
-    G, O = AssignmentGrade, AssignmentGradeOverride
+    G, Ov = AssignmentGrade, AssignmentGradeOverride
     rows = session.execute(
         select(
             G.user_id,
             G.assignment_id,
-            func.coalesce(O.earned_graded_override, G.earned_graded),
-            func.coalesce(O.possible_graded_override, G.possible_graded),
+            func.coalesce(Ov.earned_graded_override, G.earned_graded),
+            func.coalesce(Ov.possible_graded_override, G.possible_graded),
         )
-        .outerjoin(O, O.grade_id == G.id)
+        .outerjoin(Ov, Ov.grade_id == G.id)
         .where(G.lecture_id == lecture_id, _user_filter(session, G.user_id, user_ids, contiguous))
     )
     wanted = set(user_ids)

@@ -1,19 +1,42 @@
-"""Grading policy of a lecture: validation with field-named errors, parsed form, and its hash."""
+"""Grading policy of a lecture: validation with field-named errors, parsed form, and its hash.
+
+Policies are accepted as Open edX writes them (a course export's `grading_policy.json`, what Studio
+stores): counts and weights may be numeric strings ("3", "0.25"), as Studio's grading form sends them and
+converts them with int()/float(); an entry with `name` and no counts is a single-section grader, which
+Open edX itself now reads as one assignment of its type (min_count 1, drop_count 0); and the keys Open
+edX's assignment-format grader takes for display only (`section_type`, `show_only_average`,
+`hide_average`, `starting_index`), Studio's `id` and `passing_grade` are accepted and kept, but do not
+enter the grade. The stored document stays as it was sent (its hash too).
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from grader_service.grades.numbers import describe, is_number, to_fraction
+from grader_service.schemas.text import no_control_characters
 
 GRADER_KEYS = ("type", "min_count", "drop_count", "weight", "short_label", "category")
+#: keys Open edX documents carry that are accepted and kept but do not enter the grade
+EDX_DISPLAY_KEYS = (
+    "name",
+    "id",
+    "section_type",
+    "show_only_average",
+    "hide_average",
+    "starting_index",
+    "passing_grade",
+)
 REQUIRED_GRADER_KEYS = ("type", "min_count", "drop_count", "weight")
+_INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,9}\s*")
+_DECIMAL_TEXT = re.compile(r"\s*[+-]?(?:\d{1,12}(?:\.\d{0,12})?|\.\d{1,12})\s*")
 POLICY_KEYS = ("GRADER", "GRADE_CUTOFFS")
 
 # Not an edX rule: every counted slot becomes a breakdown entry, so an unbounded min_count would let
@@ -126,36 +149,90 @@ def _parse_rule(prefix: str, entry: Any, errors: _Errors) -> GraderRule | None:
         errors.add(prefix, f"must be an object, got {describe(entry)}")
         return None
     before = len(errors.items)
+    known = GRADER_KEYS + EDX_DISPLAY_KEYS
     for key in entry:
-        if key not in GRADER_KEYS:
-            errors.add(f"{prefix}.{key}", f"unknown key (expected one of {', '.join(GRADER_KEYS)})")
+        if key not in known:
+            errors.add(f"{prefix}.{key}", f"unknown key (expected one of {', '.join(known)})")
+    # Open edX's single-section grader: `name` and no counts means one assignment of this type
+    single = "name" in entry and "min_count" not in entry and "drop_count" not in entry
     for key in REQUIRED_GRADER_KEYS:
-        if key not in entry:
+        if key not in entry and not (single and key in ("min_count", "drop_count")):
             errors.add(f"{prefix}.{key}", "required")
-    for key in ("type", "short_label", "category"):
+    for key in ("type", "category", "name", "section_type"):
         if key in entry and not _is_label(entry[key]):
             errors.add(f"{prefix}.{key}", f"must be a non-empty string, got {describe(entry[key])}")
+        elif key in entry and _control_problem(entry[key]):
+            errors.add(f"{prefix}.{key}", _control_problem(entry[key]))
+    # Studio writes "" (and null) for a type without a short label; Open edX then shows the type
+    label = entry.get("short_label")
+    if label is not None and not isinstance(label, str):
+        errors.add(f"{prefix}.short_label", f"must be a string, got {describe(label)}")
+    elif label and _control_problem(label):
+        errors.add(f"{prefix}.short_label", _control_problem(label))
+    counts = {"min_count": 1, "drop_count": 0} if single else {}
     for key in ("min_count", "drop_count"):
         if key in entry:
-            _check_count(f"{prefix}.{key}", entry[key], errors)
-    if "weight" in entry:
-        weight = entry["weight"]
-        if not is_number(weight):
-            errors.add(f"{prefix}.weight", f"must be a finite number, got {describe(weight)}")
-        elif weight < 0:
-            errors.add(f"{prefix}.weight", f"must be at least 0, got {weight!r}")
-    if len(errors.items) > before:
+            counts[key] = _count(f"{prefix}.{key}", entry[key], errors)
+    weight = _weight(f"{prefix}.weight", entry["weight"], errors) if "weight" in entry else None
+    _check_display_keys(prefix, entry, errors)
+    if len(errors.items) > before or weight is None:
         return None
     # drop_count above min_count is allowed, as in edX: it drops real assignments too (possibly all).
     kind = entry["type"]
     return GraderRule(
         type=kind,
-        min_count=entry["min_count"],
-        drop_count=entry["drop_count"],
-        weight=to_fraction(entry["weight"]),
-        short_label=entry.get("short_label", kind),
+        min_count=counts["min_count"],
+        drop_count=counts["drop_count"],
+        weight=weight,
+        short_label=(entry.get("short_label") or "").strip() or kind,
         category=entry.get("category", kind),
     )
+
+
+def _numeric_text(value: Any, pattern: re.Pattern[str]) -> Fraction | None:
+    """The exact value of a numeric string such as Studio's form sends ("3", "0.25"); None otherwise."""
+    if isinstance(value, str) and pattern.fullmatch(value):
+        return Fraction(value.strip())
+    return None
+
+
+def _count(field: str, value: Any, errors: _Errors) -> int:
+    text = _numeric_text(value, _INTEGER_TEXT)
+    if text is not None:
+        value = int(text)
+    _check_count(field, value, errors)
+    return value if isinstance(value, int) else 0
+
+
+def _weight(field: str, value: Any, errors: _Errors) -> Fraction | None:
+    exact = _numeric_text(value, _DECIMAL_TEXT)
+    if exact is None:
+        if not is_number(value):
+            errors.add(field, f"must be a finite number (or a numeric string), got {describe(value)}")
+            return None
+        exact = to_fraction(value)
+    if exact < 0:
+        errors.add(field, f"must be at least 0, got {describe(value)}")
+        return None
+    return exact
+
+
+def _check_display_keys(prefix: str, entry: Mapping[str, Any], errors: _Errors) -> None:
+    """The Open edX extras do not enter the grade, but a wrong type is still a mistake worth naming."""
+    for key in ("show_only_average", "hide_average"):
+        if key in entry and not isinstance(entry[key], bool):
+            errors.add(f"{prefix}.{key}", f"must be true or false, got {describe(entry[key])}")
+    for key in ("starting_index", "id"):
+        if key in entry:
+            value = entry[key]
+            if _numeric_text(value, _INTEGER_TEXT) is None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                errors.add(f"{prefix}.{key}", f"must be a whole number of at least 0, got {describe(value)}")
+    if "passing_grade" in entry:
+        value = entry["passing_grade"]
+        if _numeric_text(value, _DECIMAL_TEXT) is None and not is_number(value):
+            errors.add(f"{prefix}.passing_grade", f"must be a number, got {describe(value)}")
 
 
 def _check_count(field: str, value: Any, errors: _Errors) -> None:
@@ -183,6 +260,8 @@ def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[st
         field = f"GRADE_CUTOFFS.{letter}"
         if not _is_label(letter):
             errors.add("GRADE_CUTOFFS", f"letters must be non-empty strings, got {describe(letter)}")
+        elif _control_problem(letter):
+            errors.add("GRADE_CUTOFFS", f"letters {_control_problem(letter)}")
         elif not is_number(value):
             errors.add(field, f"must be a finite number, got {describe(value)}")
         elif not 0 <= value <= 1:
@@ -200,3 +279,12 @@ def _parse_cutoffs(policy: Mapping[str, Any], errors: _Errors) -> tuple[tuple[st
 
 def _is_label(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
+
+
+def _control_problem(label: str) -> str:
+    """Why a label is refused for control characters (NUL breaks PostgreSQL, others the CSV report), or ''."""
+    try:
+        no_control_characters(label)
+    except ValueError as exc:
+        return str(exc)
+    return ""

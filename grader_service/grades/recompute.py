@@ -31,6 +31,7 @@ from grader_service.grades.persistence import (
 from grader_service.grades.setwise import LectureGrader, effective_policy
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Job, JobState, Lecture, LectureMember
+from grader_service.task_names import Task
 
 log = logging.getLogger(__name__)
 
@@ -219,9 +220,7 @@ def _run_chunks(
 def register_tasks(dispatcher: Any, session_factory: sessionmaker[Session]) -> None:
     """Register the task bodies on a dispatcher with a `register(name, fn)` method (InlineDispatcher)."""
     dispatcher.register(
-        "grades.recompute_learner",
+        Task.RECOMPUTE_LEARNER,
         lambda lecture_id, user_id: recompute_learner(session_factory, lecture_id, user_id),
     )
-    dispatcher.register(
-        "grades.recompute_lecture", lambda job_id: run_lecture_recompute(session_factory, job_id)
-    )
+    dispatcher.register(Task.RECOMPUTE_LECTURE, lambda job_id: run_lecture_recompute(session_factory, job_id))

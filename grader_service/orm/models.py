@@ -36,24 +36,24 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     student = "student"
     tutor = "tutor"
     instructor = "instructor"
 
 
-class LectureStatus(str, enum.Enum):
+class LectureStatus(enum.StrEnum):
     active = "active"
     archived = "archived"
 
 
-class AssignmentStatus(str, enum.Enum):
+class AssignmentStatus(enum.StrEnum):
     created = "created"
     released = "released"
     closed = "closed"
 
 
-class GradingBasis(str, enum.Enum):
+class GradingBasis(enum.StrEnum):
     """Which of a learner's scored submissions counts for the assignment grade."""
 
     best = "best"
@@ -75,20 +75,20 @@ class ScoreVisibility(enum.StrEnum):
     after_feedback = "after_feedback"
 
 
-class AutoStatus(str, enum.Enum):
+class AutoStatus(enum.StrEnum):
     pending = "pending"
     running = "running"
     automatically_graded = "automatically_graded"
     grading_failed = "grading_failed"
 
 
-class ManualStatus(str, enum.Enum):
+class ManualStatus(enum.StrEnum):
     not_graded = "not_graded"
     being_edited = "being_edited"
     manually_graded = "manually_graded"
 
 
-class FeedbackStatus(str, enum.Enum):
+class FeedbackStatus(enum.StrEnum):
     not_generated = "not_generated"
     generating = "generating"
     generated = "generated"
@@ -96,7 +96,7 @@ class FeedbackStatus(str, enum.Enum):
     generation_failed = "generation_failed"
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     queued = "queued"
     running = "running"
     succeeded = "succeeded"
@@ -244,6 +244,24 @@ class Submission(Base):
     user: Mapped[User] = relationship()
 
 
+class AssignmentExtension(Base):
+    """A student's own deadline for one assignment: it replaces the assignment's deadline for their
+    hand-in cut-off and late scaling (the late periods then count from it)."""
+
+    __tablename__ = "assignment_extensions"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    granted_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
 class Job(Base):
     """One unit of background work (autograde, generate, feedback, recompute...) and its history."""
 
@@ -292,6 +310,7 @@ class ApiToken(Base):
 __all__ = [
     "ApiToken",
     "Assignment",
+    "AssignmentExtension",
     "AssignmentStatus",
     "AutoStatus",
     "FeedbackRelease",

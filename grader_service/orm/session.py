@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from grader_service.orm.after_commit import Dispatcher, install
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 #: Session.info key of the Database a session came from (see `run_aside`)
@@ -67,15 +69,13 @@ class Database:
         self.echo = echo
         self.engine = make_engine(url, pool_size=threads + 2, echo=echo)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False, info={DATABASE: self})
-        self.dispatcher: Any = None
+        self.dispatcher: Dispatcher | None = None
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grader-db")
         self._aside: tuple[Engine, sessionmaker[Session], ThreadPoolExecutor] | None = None
         self._aside_lock = threading.Lock()
 
-    def install_dispatcher(self, dispatcher: Any) -> None:
+    def install_dispatcher(self, dispatcher: Dispatcher) -> None:
         """Work enqueued in a session (services.dispatch.enqueue) goes to `dispatcher` after commit."""
-        from grader_service.services.dispatch import install
-
         if self.dispatcher is not None:
             raise RuntimeError("a dispatcher is already installed")
         self.dispatcher = dispatcher

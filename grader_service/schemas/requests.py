@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from grader_service.schemas.text import LineText, MultilineText
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}$"
@@ -29,8 +31,9 @@ Code = Annotated[
     Field(pattern=NAME_PATTERN, description="short name used in URLs; letters, digits, . _ -"),
     AfterValidator(_not_dotdot),
 ]
+# the patterns already exclude every control character (pydantic-core regexes: `$` is the very end)
 Username = Annotated[str, Field(pattern=USERNAME_PATTERN), AfterValidator(_not_dotdot)]
-Title = Annotated[str, Field(min_length=1, max_length=255)]
+Title = Annotated[LineText, Field(min_length=1, max_length=255)]
 
 
 class LectureCreate(Strict):
@@ -46,7 +49,7 @@ class LectureUpdate(Strict):
 class MemberItem(Strict):
     username: Username
     role: RoleName
-    display_name: Annotated[str, Field(max_length=255)] | None = None
+    display_name: Annotated[LineText, Field(max_length=255)] | None = None
 
 
 class MemberRemoval(Strict):
@@ -54,7 +57,7 @@ class MemberRemoval(Strict):
 
 
 class LatePeriod(Strict):
-    period: Annotated[str, Field(description="ISO-8601 duration after the deadline, e.g. P1D or PT12H")]
+    period: Annotated[LineText, Field(description="ISO-8601 duration after the deadline, e.g. P1D or PT12H")]
     scaling: Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -66,12 +69,12 @@ def _glob_list(values: list[str]) -> list[str]:
 
 
 AllowedFiles = Annotated[
-    list[Annotated[str, Field(max_length=255)]], Field(max_length=100), AfterValidator(_glob_list)
+    list[Annotated[LineText, Field(max_length=255)]], Field(max_length=100), AfterValidator(_glob_list)
 ]
 
 
 class AssignmentFields(Strict):
-    assignment_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    assignment_type: Annotated[LineText, Field(min_length=1, max_length=64)] | None = None
     points: Annotated[float, Field(ge=0.0, le=1e6)] | None = None
     deadline: AwareDatetime | None = None
     late_periods: Annotated[list[LatePeriod], Field(max_length=20)] | None = None
@@ -114,14 +117,35 @@ class SubmissionUpdate(Strict):
 Score = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 
 
-class GradeOverrideFields(Strict):
-    """Override fields of one assignment grade; a field left out keeps its value, null clears it."""
+ENTERS = "Enters the grade: replaces the grade's {} wherever grades are computed and shown (assignment "
+RECORD_ONLY = (
+    "Recorded only (Open edX's score over all problems, graded or not): kept with the override and its "
+    "history, but no assignment or lecture grade here reads it."
+)
 
-    earned_all_override: Score | None = None
-    possible_all_override: Score | None = None
-    earned_graded_override: Score | None = None
-    possible_graded_override: Score | None = None
-    comment: Annotated[str, Field(max_length=2000)] | None = None
+
+class GradeOverrideFields(Strict):
+    """Override fields of one assignment grade; a field left out keeps its value, null clears it.
+
+    Only `earned_graded_override` and `possible_graded_override` enter the grade (as in Open edX, whose
+    course grade reads the graded totals); the `*_all_override` fields and `comment` are recorded with the
+    override's history."""
+
+    earned_all_override: Score | None = Field(None, description=RECORD_ONLY)
+    possible_all_override: Score | None = Field(None, description=RECORD_ONLY)
+    earned_graded_override: Score | None = Field(
+        None,
+        description=ENTERS.format("earned points")
+        + "percent, gradebook filters, lecture grade, letter and pass).",
+    )
+    possible_graded_override: Score | None = Field(
+        None,
+        description=ENTERS.format("possible points")
+        + "percent, gradebook filters, lecture grade, letter and pass).",
+    )
+    comment: Annotated[MultilineText, Field(max_length=2000)] | None = Field(
+        None, description="Why the grade was overridden; recorded in the history, not part of the grade."
+    )
 
 
 class GradebookUpdateItem(Strict):
@@ -150,6 +174,8 @@ class RemoteJobResult(Strict):
 
     ok: bool
     result: dict[str, object] | None = None
-    files: dict[str, str] = Field(default_factory=dict, description="path: base64 content of graded files")
-    log: Annotated[str, Field(max_length=4 << 20)] = ""
-    error: Annotated[str, Field(max_length=10_000)] | None = None
+    files: dict[str, LineText] = Field(
+        default_factory=dict, description="path: base64 content of graded files"
+    )
+    log: Annotated[MultilineText, Field(max_length=4 << 20)] = ""
+    error: Annotated[MultilineText, Field(max_length=10_000)] | None = None

@@ -7,15 +7,18 @@ from typing import Annotated
 from pydantic import Field
 
 from grader_service.schemas.requests import Strict
+from grader_service.schemas.text import LineText, MultilineText
 
 Attempt = Annotated[int, Field(ge=1, le=1_000_000, description="the attempt number the claim returned")]
-Error = Annotated[str, Field(min_length=1, max_length=10_000)]
+Error = Annotated[MultilineText, Field(min_length=1, max_length=10_000)]
 
 
 class WorkerClaim(Strict):
     """A remote worker starts an attempt at an autograde job."""
 
-    worker: Annotated[str, Field(min_length=1, max_length=255, description="the worker's name (host:pid)")]
+    worker: Annotated[
+        LineText, Field(min_length=1, max_length=255, description="the worker's name (host:pid)")
+    ]
 
 
 class WorkerFailure(Strict):
@@ -23,7 +26,7 @@ class WorkerFailure(Strict):
 
     attempt: Attempt
     error: Error
-    log: Annotated[str, Field(max_length=4 << 20)] = ""
+    log: Annotated[MultilineText, Field(max_length=4 << 20)] = ""
 
 
 class WorkerRequeue(Strict):

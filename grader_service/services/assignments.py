@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict, Forbidden
-from grader_service.grades.late import late_scaling, validate_late_periods
+from grader_service.grades.api import validate_late_periods
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import (
     Assignment,
@@ -22,8 +22,10 @@ from grader_service.orm.models import (
 )
 from grader_service.schemas.requests import AssignmentCreate, AssignmentFields, AssignmentUpdate
 from grader_service.services.access import get_assignment, get_lecture
+from grader_service.services.extensions import rescale_submissions
 from grader_service.services.feedback_state import queue_due_releases
 from grader_service.services.gradebook import enqueue_lecture_recompute
+from grader_service.services.guards import require, require_active
 from grader_service.services.settings import Limits
 
 #: allowed status changes; unreleasing (released → created) is only allowed without submissions
@@ -98,7 +100,7 @@ def _apply_fields(assignment: Assignment, body: AssignmentFields, limits: Limits
 def create_assignment(
     session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits
 ) -> Assignment:
-    get_lecture(session, actor, lecture_id)
+    require_active(get_lecture(session, actor, lecture_id))
     assignment = Assignment(
         lecture_id=lecture_id,
         name=body.name,
@@ -135,6 +137,7 @@ def update_assignment(
     limits: Limits,
 ) -> Assignment:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    require(session, assignment, "edit")
     before = _grading_inputs(assignment)
     lateness_before = (assignment.deadline, list(assignment.late_periods or []))
     release_before = (assignment.feedback_release, assignment.deadline)
@@ -162,7 +165,7 @@ def update_assignment(
     session.flush()
     rescaled = False
     if (assignment.deadline, list(assignment.late_periods or [])) != lateness_before:
-        rescaled = rescale_submissions(session, assignment) > 0
+        rescaled = bool(rescale_submissions(session, assignment))
     if _grading_inputs(assignment) != before or rescaled:
         # What counts (released or not, type, points, best/latest) changed: recompute the lecture's grades,
         # this assignment's from its submissions.
@@ -174,38 +177,11 @@ def update_assignment(
     return assignment
 
 
-def rescale_submissions(session: Session, assignment: Assignment) -> int:
-    """Apply a changed deadline or late-period table to every submission already handed in (the raw
-    score is kept, so this can be undone by changing them back); returns how many changed. A submission
-    that is now later than every period counts 0 (it stays, nothing a student submitted is deleted)."""
-    rows = session.execute(
-        select(Submission.id, Submission.submitted_at, Submission.late_scaling, Submission.score).where(
-            Submission.assignment_id == assignment.id
-        )
-    ).all()
-    changes = []
-    for sid, submitted_at, old, score in rows:
-        scaling = 1.0
-        if assignment.deadline is not None:
-            found = late_scaling(assignment.deadline, submitted_at, assignment.late_periods or [])
-            scaling = 0.0 if found is None else found
-        if scaling != old:
-            changes.append(
-                {
-                    "id": sid,
-                    "late_scaling": scaling,
-                    "final_score": None if score is None else score * scaling,
-                }
-            )
-    if changes:
-        session.execute(update(Submission), changes)
-    return len(changes)
-
-
 def delete_assignment(
     session: Session, actor: Actor, lecture_id: int, assignment_id: int, force: bool
 ) -> None:
     assignment = get_assignment(session, actor, lecture_id, assignment_id, for_update=True)
+    require(session, assignment, "edit")
     if force and not actor.is_admin:
         raise Forbidden("only an admin may force the deletion of an assignment", field="force")
     if _has_submissions(session, assignment.id) and not force:

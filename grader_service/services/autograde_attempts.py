@@ -30,6 +30,8 @@ class Attempt:
     commit: str
     #: the repo the graded version is in: the student's `user` repo or the tutor's `edit` repo
     source: RepoRef | None = None
+    #: the assignment's release, whose provided files are put back over the submission before grading
+    release_commit: str | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -77,6 +79,7 @@ def start(
     sub.auto_status = AutoStatus.running
     if job_token:
         job.token_hash = hash_token(job_token)
+    assert assignment.gradebook is not None  # no gradebook is a problem (above)
     return Attempt(
         job_id=job.id,
         number=job.attempts,
@@ -88,6 +91,7 @@ def start(
         username=sub.user.name,
         commit=commit,
         source=source,
+        release_commit=assignment.release_commit,
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
-from grader_service.errors import BadRequest, Conflict, JobConflict, NotFound
+from grader_service.errors import BadRequest, Conflict, NotFound
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore, StoreError, safe_relative_path
 from grader_service.orm.grading import SubmissionGrading
@@ -144,7 +144,9 @@ def request_bulk(
         if (job.payload or {}).get("key") == key:
             view = jobs.job_view(job, with_log=False)
             view["result"] = job.result
-            raise JobConflict("the same bulk feedback request is already queued or running", view)
+            raise Conflict(
+                "the same bulk feedback request is already queued or running", details={"job": view}
+            )
     ids = _selected(session, assignment.id, body.submissions)
     job = jobs.create_job(
         session,

@@ -27,7 +27,8 @@ from grader_service.auth.tokens import resolve_actor
 from grader_service.git.access import GitAccessDecision
 from grader_service.git.checks import PushPolicy
 from grader_service.git.names import RepoRef
-from grader_service.orm.models import Assignment, Lecture, Role, Submission, User
+from grader_service.git.store import DEFAULT_BRANCH
+from grader_service.orm.models import Assignment, Lecture, LectureStatus, Role, Submission, User
 from grader_service.services.access import assignment_visible
 
 STAFF_READ = {"source", "release", "user", "autograde", "feedback", "edit"}
@@ -40,6 +41,8 @@ class GitLimits:
     max_file_size: int = 20 << 20
     max_files: int = 1000
     max_push_size: int = 2 << 30
+    max_push_inflated: int = 1 << 30
+    max_objects: int = 200_000
     allowed_extensions: frozenset[str] | None = None
 
 
@@ -100,14 +103,22 @@ def decide(
         return hidden
     if status == 403:
         return GitAccessDecision.deny(403, f"you may not push to {ref}")
+    if write and lecture.status == LectureStatus.archived:  # read-only (services/guards.py)
+        return GitAccessDecision.deny(
+            403, "the lecture is archived and read-only; an instructor can make it active again"
+        )
     policy = PushPolicy(
         max_file_size=limits.max_file_size,
         max_files=limits.max_files,
         max_push_size=limits.max_push_size,
+        max_push_inflated=limits.max_push_inflated,
+        max_objects=limits.max_objects,
         allowed_extensions=limits.allowed_extensions if ref.kind == "user" else None,
         allowed_files=tuple(assignment.allowed_files)
         if ref.kind == "user" and assignment.allowed_files
         else None,
+        # generating reads `source` at main only: a push elsewhere would silently never be generated
+        only_branch=DEFAULT_BRANCH if ref.kind == "source" else None,
     )
     protected_commits = None
     if ref.kind == "user":

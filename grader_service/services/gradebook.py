@@ -17,36 +17,38 @@ from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Forbidden, NotFound
-from grader_service.grades import reports
-from grader_service.grades.gradebook import (
+from grader_service.grades.api import (
+    OVERRIDE_FIELDS,
+    RECOMPUTE_JOB_KIND,
     GradebookFilters,
+    PolicyError,
+    ReportContext,
+    counted_infos,
+    create_recompute_job,
     decode_cursor,
+    effective_policy,
     encode_cursor,
+    ensure_snapshots,
     fresh_lecture_grades,
+    get_or_create_grade,
     gradebook_learner,
     gradebook_page,
+    grader_for,
     grading_info,
-)
-from grader_service.grades.overrides import (
-    OVERRIDE_FIELDS,
-    get_or_create_grade,
+    lock_learners,
     override_history,
+    parse_policy,
+    policy_hash,
+    recompute_learners,
+    report_csv_chunk,
+    report_csv_header,
     set_override,
 )
-from grader_service.grades.persistence import (
-    counted_infos,
-    ensure_snapshots,
-    grader_for,
-    lock_learners,
-)
-from grader_service.grades.policy import PolicyError, parse_policy, policy_hash
-from grader_service.grades.recompute import JOB_KIND, create_recompute_job, recompute_learners
-from grader_service.grades.setwise import effective_policy
 from grader_service.orm.grades import AssignmentGrade, LectureGrade
 from grader_service.orm.models import Assignment, Job, LectureMember, Role, User
 from grader_service.schemas.requests import GradebookSettings, GradebookUpdateItem, RegradeRequest
 from grader_service.services.access import get_assignment, get_lecture
-from grader_service.services.dispatch import enqueue
+from grader_service.services.dispatch import Task, enqueue
 
 DEFAULT_PAGE_SIZE = 50
 MAX_BULK_ITEMS = 1000
@@ -364,13 +366,16 @@ def enqueue_lecture_recompute(
     job = create_recompute_job(
         session, lecture_id, reason=reason, assignment_ids=assignment_ids, regrade=regrade
     )
-    enqueue(session, "grades.recompute_lecture", job_id=job.id)
+    enqueue(session, Task.RECOMPUTE_LECTURE, job_id=job.id)
     return job
 
 
 def _latest_recompute(session: Session, lecture_id: int) -> Job | None:
     return session.scalars(
-        select(Job).where(Job.lecture_id == lecture_id, Job.kind == JOB_KIND).order_by(Job.id.desc()).limit(1)
+        select(Job)
+        .where(Job.lecture_id == lecture_id, Job.kind == RECOMPUTE_JOB_KIND)
+        .order_by(Job.id.desc())
+        .limit(1)
     ).first()
 
 
@@ -435,13 +440,18 @@ def regrade(session: Session, actor: Actor, lecture_id: int, body: RegradeReques
 
 
 # -- the CSV report --
-def report_context(session: Session, actor: Actor, lecture_id: int) -> reports.ReportContext:
+def report_context(session: Session, actor: Actor, lecture_id: int) -> ReportContext:
     lecture = get_lecture(session, actor, lecture_id)
     infos = counted_infos(session, lecture_id)
-    return reports.ReportContext(lecture_id, tuple(infos), grader_for(lecture, infos))
+    return ReportContext(lecture_id, tuple(infos), grader_for(lecture, infos))
+
+
+def report_header(ctx: ReportContext) -> str:
+    """The CSV report's header row (assignment names in the report's order)."""
+    return report_csv_header(ctx)
 
 
 def report_chunk(
-    session: Session, actor: Actor, ctx: reports.ReportContext, after: str | None
+    session: Session, actor: Actor, ctx: ReportContext, after: str | None
 ) -> tuple[str, str | None]:
-    return reports.chunk(session, ctx, after)
+    return report_csv_chunk(session, ctx, after)

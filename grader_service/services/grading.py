@@ -15,7 +15,8 @@ from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.schemas.grading_record import AutogradeRequest
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_lecture, get_submission
-from grader_service.services.dispatch import enqueue
+from grader_service.services.dispatch import Task, enqueue
+from grader_service.services.guards import require
 from grader_service.services.settings import Limits
 
 ACTIVE = (JobState.queued, JobState.running)
@@ -35,11 +36,11 @@ def queue_autograde(
         payload=payload,
     )
     submission.auto_status = AutoStatus.pending
-    enqueue(session, "autograde.run", job_id=job.id, _options=limits.task_time_limits())
+    enqueue(session, Task.AUTOGRADE, job_id=job.id, _options=limits.task_time_limits())
     return job
 
 
-def _active_job(session: Session, kind: str, **where: int) -> Job | None:
+def active_job(session: Session, kind: str, **where: int) -> Job | None:
     stmt = select(Job).where(Job.kind == kind, Job.state.in_(ACTIVE))
     for column, value in where.items():
         stmt = stmt.where(getattr(Job, column) == value)
@@ -60,6 +61,7 @@ def rerun_autograde(
     from the submission's `edit` repo, its newest commit unless one is named. The student's commit is
     never touched; the grading record says which version it graded."""
     submission = get_submission(session, actor, lid, aid, sid)
+    require(session, submission.assignment, "grade")
     body = body or AutogradeRequest()
     if body.commit is not None and body.version != "edit":
         raise BadRequest("commit: only a version=edit re-run names a commit", field="commit")
@@ -76,14 +78,15 @@ def rerun_autograde(
         if not store.has_commit(ref, commit):
             raise BadRequest(f"commit {commit} is not in the edit repo of submission {sid}", field="commit")
         payload = {"version": "edit", "commit": commit}
-    if _active_job(session, "autograde", submission_id=submission.id):
+    if active_job(session, "autograde", submission_id=submission.id):
         raise Conflict("this submission is already queued or being graded; cancel that job first")
     return queue_autograde(session, submission, limits, payload)
 
 
 def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> Job:
     submission = get_submission(session, actor, lid, aid, sid)
-    job = _active_job(session, "autograde", submission_id=submission.id)
+    require(session, submission.assignment, "grade")
+    job = active_job(session, "autograde", submission_id=submission.id)
     if job is None:
         raise Conflict("no autograde job of this submission is queued or running")
     jobs.finish(job, JobState.cancelled, error=f"cancelled by {actor.name}")
@@ -91,12 +94,21 @@ def cancel_autograde(session: Session, actor: Actor, lid: int, aid: int, sid: in
     return job
 
 
-def request_generate(session: Session, actor: Actor, lid: int, aid: int) -> Job:
+def request_generate(session: Session, actor: Actor, lid: int, aid: int, force: bool = False) -> Job:
+    """Generate (again): a released or closed assignment needs `force`, and the job's result then lists
+    what changed for the students (cells added or removed, points, tests)."""
     assignment = get_assignment(session, actor, lid, aid)
-    if _active_job(session, "generate", assignment_id=assignment.id):
+    require(session, assignment, "regenerate", force=force)
+    if active_job(session, "generate", assignment_id=assignment.id):
         raise Conflict("this assignment is already being generated")
-    job = jobs.create_job(session, "generate", lecture_id=lid, assignment_id=assignment.id)
-    enqueue(session, "assignments.generate", job_id=job.id)
+    job = jobs.create_job(
+        session,
+        "generate",
+        lecture_id=lid,
+        assignment_id=assignment.id,
+        payload={"force": force, "status": assignment.status.value},
+    )
+    enqueue(session, Task.GENERATE, job_id=job.id)
     return job
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Job, JobState
+from grader_service.schemas.text import printable
 
 FINAL_STATES = (JobState.succeeded, JobState.failed, JobState.cancelled)
+#: payload key of a job that is part of a bulk job (whose `result.progress` counts its finished parts)
+PARENT_KEY = "bulk_job_id"
 
 
 def create_job(
@@ -72,11 +75,47 @@ def finish(
 ) -> None:
     job.state = state
     job.finished_at = now or utcnow()
+    # logs and errors quote student output: no NUL (PostgreSQL refuses it) or terminal controls stored
     if log is not None:
-        job.log = log
-    job.error = error
+        job.log = printable(log)
+    job.error = printable(error) if error is not None else None
     if result is not None:
         job.result = result
+    parent_id = (job.payload or {}).get(PARENT_KEY)
+    session = object_session(job)
+    if parent_id is not None and session is not None:
+        count_finished_part(session, int(parent_id), now=job.finished_at)
+
+
+def count_finished_part(session: Session, parent_id: int, *, now: datetime | None = None) -> None:
+    """Bring a bulk job's progress up to date after one of its parts finished; the bulk job succeeds when
+    every part has finished (however each ended: the counts say how).
+
+    The part's own state is written first and the bulk job locked before counting, so parts finishing at
+    the same time are counted one after the other and the last one sees them all (PostgreSQL: row lock and
+    a fresh snapshot per statement; SQLite: one writer at a time).
+    """
+    session.flush()
+    parent = session.scalars(select(Job).where(Job.id == parent_id).with_for_update()).first()
+    if parent is None or parent.state in FINAL_STATES:
+        return
+    part_ids = list((parent.payload or {}).get("job_ids") or [])
+    counts = dict(
+        session.execute(
+            select(Job.state, func.count())
+            .where(Job.id.in_(part_ids), Job.state.in_(FINAL_STATES))
+            .group_by(Job.state)
+        ).all()
+    )
+    done = sum(counts.values())
+    result = dict(parent.result or {})
+    result["progress"] = {"done": done, "total": len(part_ids)}
+    result["succeeded"] = counts.get(JobState.succeeded, 0)
+    result["failed"] = counts.get(JobState.failed, 0)
+    result["cancelled"] = counts.get(JobState.cancelled, 0)
+    parent.result = result
+    if done >= len(part_ids):
+        parent.state, parent.finished_at = JobState.succeeded, now or utcnow()
 
 
 def requeue(session: Session, job_id: int, attempt: int, error: str) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from grader_service.auth.tokens import hash_token, new_token_value
 from grader_service.errors import BadRequest, NotFound, Unauthorized
+from grader_service.git.provided import merge_provided, provided_files
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
@@ -50,9 +51,12 @@ def job_input(
     assert sub is not None
     assignment = sub.assignment
     ref, commit, _ = graded_source(job, sub)
+    submitted = {path: store.read_file(ref, commit, path) for path in store.list_files(ref, commit)}
+    # what the instructor provided is graded, not the student's copy of it
+    provided = provided_files(store, assignment.lecture.code, assignment.id, assignment.release_commit)
     files = {
-        path: base64.b64encode(store.read_file(ref, commit, path)).decode("ascii")
-        for path in store.list_files(ref, commit)
+        path: base64.b64encode(content).decode("ascii")
+        for path, content in merge_provided(submitted, provided).items()
     }
     return {
         "job_id": job.id,

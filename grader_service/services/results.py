@@ -14,7 +14,7 @@ from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
 from grader_service.services import grading_record, jobs
 from grader_service.services.autograde_attempts import graded_source
-from grader_service.services.dispatch import enqueue
+from grader_service.services.dispatch import Task, enqueue
 from grader_service.services.feedback_state import after_grading_change
 
 
@@ -89,5 +89,5 @@ def record_autograde(
     else:
         grading_record.apply_to_submission(sub, [])
     sub.updated_at = utcnow()
-    enqueue(session, "grades.recompute_learner", lecture_id=assignment.lecture_id, user_id=sub.user_id)
+    enqueue(session, Task.RECOMPUTE_LEARNER, lecture_id=assignment.lecture_id, user_id=sub.user_id)
     return True

@@ -13,22 +13,22 @@ from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict
 from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
-from grader_service.grades.late import late_scaling
+from grader_service.grades.api import late_scaling
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import (
-    AssignmentStatus,
     AutoStatus,
     FeedbackStatus,
     Job,
-    LectureStatus,
     ManualStatus,
     Submission,
     User,
 )
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
 from grader_service.services.access import get_assignment, get_lecture, get_submission
+from grader_service.services.extensions import deadline_for
 from grader_service.services.grading import queue_autograde
 from grader_service.services.grading_record import needs_manual_clause, recompute_from_cells
+from grader_service.services.guards import require
 from grader_service.services.settings import Limits
 
 # Handing in is check-then-insert; these locks serialise it per (assignment, user) within one process, and
@@ -77,22 +77,18 @@ def create_submission(
 ) -> Submission:
     lecture = get_lecture(session, actor, lecture_id)
     assignment = get_assignment(session, actor, lecture_id, assignment_id)
-    if lecture.status == LectureStatus.archived:
-        raise Conflict("the lecture is archived and takes no more submissions")
-    if assignment.status == AssignmentStatus.created:
-        raise Conflict("the assignment is not released yet")
-    if assignment.status == AssignmentStatus.closed:
-        raise Conflict("the assignment is closed and takes no more submissions")
+    require(session, assignment, "submit")
     commit = _submitted_commit(store, lecture.code, assignment.id, actor.name, body.commit)
     with _lock_for(assignment.id, actor.user_id):
         session.scalars(select(User).where(User.id == actor.user_id).with_for_update()).one()
         now = now or utcnow()
         scaling = 1.0
-        if assignment.deadline is not None:
-            found = late_scaling(assignment.deadline, now, assignment.late_periods or [])
+        deadline = deadline_for(session, assignment, actor.user_id)  # their extension, if they have one
+        if deadline is not None:
+            found = late_scaling(deadline, now, assignment.late_periods or [])
             if found is None:
                 raise Conflict(
-                    f"the deadline ({assignment.deadline.isoformat()}) "
+                    f"the deadline ({deadline.isoformat()}) "
                     + ("and every late period have" if assignment.late_periods else "has")
                     + " passed"
                 )
@@ -199,6 +195,7 @@ def update_submission(
     body: SubmissionUpdate,
 ) -> tuple[Submission, str]:
     submission, name = get_submission_view(session, actor, lecture_id, assignment_id, submission_id)
+    require(session, submission.assignment, "grade")
     given = body.model_fields_set
     for field in ("auto_status", "manual_status"):
         if field in given:

@@ -8,10 +8,12 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from grader_service.auth.tokens import new_token_value
 from grader_service.executors.base import ExecutorResult, InfrastructureError, JobSpec
 from grader_service.git.names import RepoRef
+from grader_service.git.provided import provided_files, restore_provided
 from grader_service.git.store import StoreError
 from grader_service.services import autograde_attempts as attempts
 from grader_service.services.results import record_autograde
@@ -47,6 +49,7 @@ def autograde(ctx: WorkerContext, job_id: int, *, total_timeout: float) -> str:
             started.number,
             started.submission_id,
             source=(started.source, started.commit),
+            release=(started.lecture_code, started.assignment_id, started.release_commit),
             spec_args=spec_args,
         )
     except InfrastructureError as exc:  # back to queued, with the reason; the task retries with backoff
@@ -63,9 +66,11 @@ def _run(
     submission_id: int,
     *,
     source: tuple[RepoRef | None, str],
-    spec_args: dict,
-) -> str:  # type: ignore[type-arg]
-    user_repo, commit = source
+    release: tuple[str, int, str | None],
+    spec_args: dict[str, Any],
+) -> str:
+    user_repo, commit = source  # the student's commit, or a tutor's version in the `edit` repo
+    lecture_code, assignment_id, release_commit = release
     if ctx.executor.remote:  # the executor's pod fetches the submission from the service itself
         result = asyncio.run(ctx.executor.run(JobSpec(input_dir=None, **spec_args)))
         return _record(ctx, job_id, attempt, submission_id, result)
@@ -74,6 +79,9 @@ def _run(
         assert user_repo is not None
         try:
             ctx.store.export(user_repo, commit, workdir / "submission")
+            # what the instructor provided is graded, not the student's copy of it
+            provided = provided_files(ctx.store, lecture_code, assignment_id, release_commit)
+            restore_provided(workdir / "submission", provided)
         except StoreError as exc:
             result = ExecutorResult.failed(f"the submitted commit cannot be graded: {exc}")
         else:

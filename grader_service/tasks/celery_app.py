@@ -7,12 +7,9 @@ from typing import Any
 from celery import Celery
 from kombu import Exchange, Queue
 
-from grader_service.services.dispatch import TASK_QUEUES
+from grader_service.task_names import QUEUES, Task
 
-#: autograde: grading (database or remote workers); generate: releases; grades: the stream queue of grade
-#: updates; batch: lecture-wide recomputes; feedback: feedback pages. Only `autograde` may be consumed by
-#: remote workers.
-QUEUES = ("autograde", "generate", "grades", "batch", "feedback")
+__all__ = ["EMBEDDED_BROKER", "QUEUES", "CeleryDispatcher", "make_celery"]
 EMBEDDED_BROKER = "memory://localhost/"
 
 
@@ -40,7 +37,7 @@ def make_celery(broker_url: str, *, queue_prefix: str = "", main: str = "grader_
             for name in QUEUES
         ],
         task_default_queue=queue_prefix + "autograde",
-        task_routes={name: {"queue": queue_prefix + queue} for name, queue in TASK_QUEUES.items()},
+        task_routes={task.value: {"queue": queue_prefix + task.queue} for task in Task},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
@@ -62,4 +59,5 @@ class CeleryDispatcher:
     def send(self, task: str, kwargs: dict[str, Any]) -> None:
         kwargs = dict(kwargs)
         options = kwargs.pop("_options", None) or {}
-        self.app.send_task(task, kwargs=kwargs, queue=self.queue_prefix + TASK_QUEUES[task], **options)
+        name = Task.named(task)
+        self.app.send_task(name.value, kwargs=kwargs, queue=self.queue_prefix + name.queue, **options)

@@ -10,15 +10,28 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grader_service.executors.base import Executor, ResourceLimits
 from grader_service.git.store import RepoStore
 from grader_service.orm.session import Database
 from grader_service.tasks.service_client import ServiceClient
 
-if TYPE_CHECKING:
-    from grader_service.app import GraderService
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """What tasks need from the configuration; grader-service and grader-worker build it from the same config
+    file (GraderService.task_settings). The callables run lazily, in the process that runs the tasks."""
+
+    data_dir: Path
+    git_root: Path
+    #: a new executor configured from the config file
+    make_executor: Callable[[], Executor]
+    #: a Database on the configured URL (the schema is not checked or upgraded)
+    open_db: Callable[[], Database]
+    limits: ResourceLimits
+    total_timeout: float
+    service_url: str
+    retry_delay: float
 
 
 @dataclass
@@ -58,41 +71,41 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def configure(service: GraderService) -> None:
-    """Tell this process which configuration to build contexts from (the service or grader-worker app)."""
+def configure(settings: TaskSettings) -> None:
+    """Tell this process which settings to build contexts from (the service or grader-worker app)."""
     global _factory
-    _factory = lambda: build_context(service)  # noqa: E731
+    _factory = lambda: build_context(settings)  # noqa: E731
 
 
-def configure_remote(service: GraderService, service_url: str, api_token: str) -> None:
+def configure_remote(settings: TaskSettings, service_url: str, api_token: str) -> None:
     """Build remote contexts: this process never opens the database or the data dir."""
     global _factory
-    _factory = lambda: build_remote_context(service, service_url, api_token)  # noqa: E731
+    _factory = lambda: build_remote_context(settings, service_url, api_token)  # noqa: E731
 
 
-def build_context(service: GraderService, db: Database | None = None) -> WorkerContext:
-    executor = service.executor_class(parent=service)
-    scratch = Path(service.data_dir) / "scratch"
+def build_context(settings: TaskSettings, db: Database | None = None) -> WorkerContext:
+    executor = settings.make_executor()
+    scratch = Path(settings.data_dir) / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     return WorkerContext(
-        db=db or service.init_db(ensure=False),
-        store=RepoStore(service.git_root),
+        db=db or settings.open_db(),
+        store=RepoStore(settings.git_root),
         executor=executor,
-        limits=service.resource_limits,
+        limits=settings.limits,
         name=_worker_name(),
         scratch_root=scratch,
-        total_timeout=service.autograde_timeout,
-        service_url=service.public_url,
-        retry_delay=service.task_retry_delay,
+        total_timeout=settings.total_timeout,
+        service_url=settings.service_url,
+        retry_delay=settings.retry_delay,
     )
 
 
-def build_remote_context(service: GraderService, service_url: str, api_token: str) -> RemoteWorkerContext:
+def build_remote_context(settings: TaskSettings, service_url: str, api_token: str) -> RemoteWorkerContext:
     return RemoteWorkerContext(
         client=ServiceClient(service_url, api_token),
-        executor=service.executor_class(parent=service),
+        executor=settings.make_executor(),
         name=_worker_name(),
-        retry_delay=service.task_retry_delay,
+        retry_delay=settings.retry_delay,
     )
 
 

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from grader_service.convert import ConvertError, generate_assignment
+from grader_service.convert.gradebook_changes import gradebook_changes
 from grader_service.executors.outputs import collect_files
 from grader_service.git.names import RepoRef
 from grader_service.git.store import StoreError
@@ -57,6 +58,8 @@ def generate(ctx: WorkerContext, job_id: int) -> str:
         assignment = session.get(Assignment, assignment_id)
         assert assignment is not None
         if error is None and book is not None:
+            # a regeneration says what changed for the students and the grades (None the first time)
+            changes = gradebook_changes(assignment.gradebook, book) if assignment.gradebook else None
             assignment.gradebook = book
             assignment.source_commit = head
             assignment.release_commit = release_commit
@@ -73,6 +76,8 @@ def generate(ctx: WorkerContext, job_id: int) -> str:
                     "source_commit": head,
                     "max_score": assignment.points,
                     "notebooks": notebooks,
+                    "regenerated": changes is not None,
+                    "changes": changes,
                 },
             )
         else:

@@ -14,6 +14,7 @@ import urllib.request
 from typing import Any
 
 from grader_service.executors.base import InfrastructureError
+from grader_service.schemas.text import printable
 
 
 class ServiceRefused(RuntimeError):
@@ -36,14 +37,20 @@ class ServiceClient:
 
     def fail(self, job_id: int, attempt: int, error: str, log: str = "") -> dict[str, Any]:
         return self._call(
-            "POST", f"/api/worker/jobs/{job_id}/fail", {"attempt": attempt, "error": error, "log": log}
+            "POST",
+            f"/api/worker/jobs/{job_id}/fail",
+            {"attempt": attempt, "error": printable(error), "log": printable(log)},
         )
 
     def requeue(self, job_id: int, attempt: int, error: str) -> dict[str, Any]:
-        return self._call("POST", f"/api/worker/jobs/{job_id}/requeue", {"attempt": attempt, "error": error})
+        return self._call(
+            "POST", f"/api/worker/jobs/{job_id}/requeue", {"attempt": attempt, "error": printable(error)}
+        )
 
     def give_up(self, job_id: int, attempt: int | None, error: str) -> dict[str, Any]:
-        return self._call("POST", f"/api/worker/jobs/{job_id}/give-up", {"attempt": attempt, "error": error})
+        return self._call(
+            "POST", f"/api/worker/jobs/{job_id}/give-up", {"attempt": attempt, "error": printable(error)}
+        )
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None

@@ -22,6 +22,7 @@ from typing import Any
 
 from grader_labextension.client import GraderServiceClient
 from grader_labextension.errors import RelayError
+from grader_labextension.validate import validate_folder
 
 log = logging.getLogger("grader_labextension")
 EXCLUDES = [".ipynb_checkpoints/", "__pycache__/", ".~*", ".DS_Store", "*.pyc", ".virtual_documents/"]
@@ -212,6 +213,38 @@ class Workspace:
         path = f"/api/lectures/{ctx.lecture_id}/assignments/{ctx.assignment_id}/submissions"
         response = await self.client.request("POST", path, json_body({"commit": commit}))
         return {"status": response.status, "body": response.body, "commit": commit}
+
+    def submitted_files(self, ctx: Context, repo: Path) -> list[str]:
+        """The files a submission hands in: all, or those matching the assignment's allowed_files."""
+        allowed = list(ctx.assignment.get("allowed_files") or [])
+        files = self._files(repo)
+        if not allowed:
+            return files
+        return [f for f in files if any(fnmatch.fnmatch(f, pattern) for pattern in allowed)]
+
+    async def local_state(self, ctx: Context) -> dict[str, Any]:
+        repo = self.folder(ctx, "user")
+        fetched = (repo / ".git").is_dir()
+        files = self.submitted_files(ctx, repo) if fetched else []
+        changed = False
+        if fetched:
+            _, out = await self.git(ctx, "status", "--porcelain", cwd=repo, check=False)
+            changed = bool(out.strip())
+        return {
+            "fetched": fetched,
+            "path": self.relative(repo),
+            "files": files,
+            "notebooks": [f for f in (self._files(repo) if fetched else []) if f.endswith(".ipynb")],
+            "changed": changed,
+        }
+
+    async def validate(self, ctx: Context) -> dict[str, Any]:
+        repo = self.folder(ctx, "user")
+        if not (repo / ".git").is_dir():
+            raise RelayError(409, "fetch the assignment first: there is nothing to validate")
+        notebooks = [f for f in self.submitted_files(ctx, repo) if f.endswith(".ipynb")]
+        async with self.lock(repo):
+            return await validate_folder(repo, notebooks, int(ctx.assignment.get("cell_timeout") or 30))
 
     async def reset(self, ctx: Context) -> dict[str, Any]:
         repo = self.folder(ctx, "user")

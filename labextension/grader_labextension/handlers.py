@@ -101,7 +101,7 @@ class ApiProxyHandler(RelayHandler):
 
 
 class StatusHandler(RelayHandler):
-    """/grader/status: is the relay configured and does the service answer (lets the frontend say how to fix)."""
+    """/grader/status: is the relay configured, does the service answer (the frontend says how to fix it)."""
 
     @web.authenticated
     @authorized
@@ -126,7 +126,17 @@ class StatusHandler(RelayHandler):
 class ActionHandler(RelayHandler):
     """POST /grader/lectures/<lid>/assignments/<aid>/<action>: git work and instructor actions."""
 
-    ACTIONS = ("fetch", "submit", "reset", "feedback", "source/pull", "source/push", "generate", "release")
+    ACTIONS = (
+        "fetch",
+        "submit",
+        "reset",
+        "validate",
+        "feedback",
+        "source/pull",
+        "source/push",
+        "generate",
+        "release",
+    )
 
     @web.authenticated
     @authorized
@@ -134,7 +144,9 @@ class ActionHandler(RelayHandler):
         lid, aid = int(lecture_id), int(assignment_id)
         base = f"/api/lectures/{lid}/assignments/{aid}"
         if action == "generate":
-            self.send(await self.client.request("POST", base + "/generate"))
+            # regenerating a released assignment needs force=true (the service refuses it otherwise)
+            query = "?force=true" if self.get_query_argument("force", "false") == "true" else ""
+            self.send(await self.client.request("POST", f"{base}/generate{query}"))
             return
         if action == "release":
             self.send(await self.client.request("PATCH", base, json.dumps({"status": "released"}).encode()))
@@ -150,6 +162,7 @@ class ActionHandler(RelayHandler):
         handler = {
             "fetch": ws.fetch,
             "reset": ws.reset,
+            "validate": ws.validate,
             "feedback": ws.feedback,
             "source/pull": ws.source_pull,
             "source/push": ws.source_push,
@@ -157,10 +170,21 @@ class ActionHandler(RelayHandler):
         self.finish(json.dumps(await handler(ctx)))
 
 
+class LocalStateHandler(RelayHandler):
+    """GET /grader/lectures/<lid>/assignments/<aid>/local: is it fetched, where, which files would go in."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, lecture_id: str, assignment_id: str) -> None:
+        ctx = await self.workspace.context(int(lecture_id), int(assignment_id))
+        self.finish(json.dumps(await self.workspace.local_state(ctx)))
+
+
 def relay_handlers() -> list[tuple[str, type]]:
     actions = "|".join(a.replace("/", r"\/") for a in ActionHandler.ACTIONS)
     return [
         (r"grader/status", StatusHandler),
         (r"grader/api/(?P<path>.*)", ApiProxyHandler),
+        (ASSIGNMENT + r"/local", LocalStateHandler),
         (ASSIGNMENT + rf"/(?P<action>{actions})", ActionHandler),
     ]

@@ -73,7 +73,7 @@ EXPECTED: dict[tuple[str, str], tuple[Any, int, Body, Callable[[LectureWorld], N
     (S, "GET"): ({"student", "tutor", "instructor"}, 200, None, None),  # the submission is `student`'s
     (S, "PATCH"): (STAFF, 200, lambda w: {"manual_status": "being_edited"}, None),
     (S + "/logs", "GET"): (STAFF, 200, None, None),
-    (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),
+    (A + "/generate", "POST"): (INSTRUCTOR, 202, None, None),  # released: with ?force=true (QUERY)
     (S + "/autograde", "POST"): (STAFF, 202, None, None),
     (S + "/autograde", "DELETE"): (STAFF, 200, None, _queue_job),
     (L + "/jobs/{job_id}", "GET"): (STAFF, 200, None, None),
@@ -209,6 +209,45 @@ EXPECTED.update(
 )
 
 
+def _extension(world: LectureWorld) -> None:
+    """The released assignment gets a deadline tomorrow and `student` an extension to the day after."""
+    from datetime import UTC, datetime, timedelta
+
+    from grader_service.orm.models import Assignment, AssignmentExtension, User
+
+    with world.service.db.session() as s:
+        now = datetime.now(UTC)
+        s.get(Assignment, world.released_id).deadline = now + timedelta(days=1)
+        uid = s.query(User.id).filter(User.name == world.names["student"]).scalar()
+        s.add(
+            AssignmentExtension(
+                assignment_id=world.released_id, user_id=uid, deadline=now + timedelta(days=2)
+            )
+        )
+        s.commit()
+
+
+E = A + "/extensions"
+EXPECTED.update(
+    {
+        (E, "GET"): (STAFF, 200, None, _extension),
+        (E + "/{username}", "GET"): (MEMBERS, 200, None, _extension),  # `student` reads their own
+        (E + "/{username}", "PUT"): (
+            INSTRUCTOR,
+            200,
+            lambda w: {"deadline": "2999-01-01T00:00:00+00:00"},
+            _extension,
+        ),
+        (E + "/{username}", "DELETE"): (INSTRUCTOR, 204, None, _extension),
+        (A + "/autograde", "POST"): (STAFF, 202, lambda w: {"submissions": "all"}, None),
+    }
+)
+
+
+#: query strings some calls need to succeed (a released assignment is regenerated with force only)
+QUERY = {(A + "/generate", "POST"): "?force=true"}
+
+
 def expected_status(rule: Any, success: int, caller: str | None) -> int:
     if (
         rule == "job"
@@ -253,7 +292,7 @@ def test_authorization(service, route, method, caller):
         job_id=world.job_id,
         username=world.names["student"],
         path="hw.html",
-    )
+    ) + QUERY.get((route, method), "")
     r = world.req(caller, method, path, json=body(world) if body else None)
     want = expected_status(rule, success, caller)
     assert r.status_code == want, f"{method} {path} as {caller}: {r.status_code} {r.text[:200]}"

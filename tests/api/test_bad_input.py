@@ -222,9 +222,33 @@ CASES[(PW, "PUT", "admin")] = [
 ]
 CASES[(PW, "DELETE", "admin")] = [([1], None), ({"password": "long-enough-1"}, None)]
 
+EXT = A + "/extensions/{username}"
+CASES[(EXT, "PUT", "instructor")] = [
+    ({}, "deadline"),
+    ({"deadline": None}, "deadline"),
+    ({"deadline": 1}, "deadline"),
+    ({"deadline": "next week"}, "deadline"),
+    ({"deadline": "2999-01-01T00:00:00"}, "deadline"),
+    ({"deadline": "2999-01-01T00:00:00+00:00", "why": "ill"}, "why"),
+    ([], None),
+]
+CASES[(EXT, "DELETE", "instructor")] = [([1], None), ({"deadline": "2999-01-01T00:00:00+00:00"}, None)]
+
+CASES[(A + "/autograde", "POST", "tutor")] = [
+    ({}, "submissions"),
+    ({"submissions": "newest"}, "submissions"),
+    ({"submissions": []}, "submissions"),
+    ({"submissions": [-1]}, "submissions"),
+    ({"submissions": [1.5]}, "submissions"),
+    ({"submissions": [999_999_999]}, "submissions[0]"),
+    ({"submissions": "all", "x": 1}, "x"),
+    ([], None),
+]
+
 QUERY_CASES = [
     (L, "DELETE", "instructor", "?force=maybe", "force"),
     (A, "DELETE", "instructor", "?force=perhaps", "force"),
+    (A + "/generate", "POST", "instructor", "?force=perhaps", "force"),
     (L + "/members", "GET", "tutor", "?role=king", "role"),
     (A + "/submissions", "GET", "tutor", "?filter=worst", "filter"),
     (A + "/submissions", "GET", "tutor", "?auto_status=done", "auto_status"),

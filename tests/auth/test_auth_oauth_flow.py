@@ -1,4 +1,4 @@
-"""The OAuth2 provider, end to end over real HTTP: login, consent, code, PKCE, token, API and git use, revoke."""
+"""The OAuth2 provider end to end, real HTTP: login, consent, code, PKCE, token, API and git use, revoke."""
 
 from __future__ import annotations
 

@@ -122,9 +122,8 @@ def test_missing_notebook_scores_zero(released, tmp_path):
 
 def test_timeout_and_huge_output(released, tmp_path):
     def edit(nb):
-        cell_by_id(
-            nb, "square"
-        ).source = "import time\nprint('x' * 5_000_000)\ndef square(x):\n    time.sleep(30)\n    return x * x"
+        slow = "import time\nprint('x' * 5_000_000)\ndef square(x):\n    time.sleep(30)\n    return x * x"
+        cell_by_id(nb, "square").source = slow
 
     result, graded = submit(released, tmp_path, edit, cell_timeout=1)
     cells = result["notebooks"][released.name]["cells"]

@@ -23,7 +23,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         not (FOLDER / "README.md").is_file(),
-        reason=f"NBGRADER COMPATIBILITY NOT CHECKED: {FOLDER} (nbgrader's notebooks) is not present on this machine",
+        reason=f"NBGRADER COMPATIBILITY NOT CHECKED: {FOLDER} (nbgrader's notebooks) "
+        "is not present on this machine",
     ),
 ]
 

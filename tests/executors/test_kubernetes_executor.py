@@ -4,7 +4,8 @@ Played, not real: there is no kubelet or scheduler on this machine, so `PlayedKu
 (it runs each pod's command as a local process with the pod's environment and patches the pod's status).
 Real: the API server, RBAC, the pod objects, the watch the executor relies on, pod deletion, the service's
 job-input and job-result endpoints, git, kernels. The executor authenticates with a service account that
-has only the documented permissions (pods: create, get, list, watch, delete). Remote workers, which run
+has only the documented permissions (pods: create, get, list, watch, delete; secrets: create,
+delete). Remote workers, which run
 this executor with only the service URL, are tested end to end in tests/tasks/test_remote_worker.py."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 import pytest
 from traitlets.config import Config
 
+from grader_service.executors.kubernetes import SANDBOX_CAPABILITIES
 from tests.support.kube import KubeCluster, KubeUnavailable, PlayedKubelet, kube_apiserver_binary
 from tests.support.server import ServiceProcess
 from tests.support.world import build_world
@@ -82,7 +84,8 @@ def executor_kubeconfig(cluster, admin_api, tmp_path_factory):
                     "apiGroups": [""],
                     "resources": ["pods"],
                     "verbs": ["create", "get", "list", "watch", "delete"],
-                }
+                },
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete"]},
             ],
         },
     )
@@ -159,17 +162,24 @@ def test_pod_per_submission_graded_through_the_watch(kube_service, admin_api, tm
     spec, container = pod.spec, pod.spec.containers[0]
     assert spec.automount_service_account_token is False and spec.restart_policy == "Never"
     assert spec.active_deadline_seconds == 80  # 60 s budget + 20 s margin
-    assert spec.security_context.run_as_non_root is True and spec.security_context.run_as_user == 1000
+    # the runner is root with only what the in-pod sandbox needs; its kernels get their own uid (probe tests)
+    assert container.security_context.run_as_user == 0 and spec.security_context.fs_group == 1000
     assert container.security_context.allow_privilege_escalation is False
     assert container.security_context.capabilities.drop == ["ALL"]
+    assert set(container.security_context.capabilities.add) == set(SANDBOX_CAPABILITIES)
     assert container.security_context.read_only_root_filesystem is True
     assert container.resources.limits["memory"] == "1Gi" and container.resources.requests["cpu"] == "500m"
     assert container.image == "registry.example/grading:1"
     assert not spec.volumes[0].host_path and spec.volumes[0].empty_dir is not None  # no volume shared with us
     assert pod.metadata.annotations["grader-service/user"] == w.names["student"]
     env = {e.name: e.value for e in container.env}
-    assert env["GRADER_JOB_ID"] == job_id and len(env["GRADER_JOB_TOKEN"]) >= 32
-    assert "GRADER_DB_URL" not in env
+    assert env["GRADER_JOB_ID"] == job_id and "GRADER_DB_URL" not in env
+    assert not any("TOKEN" in e.name and e.name != "GRADER_JOB_TOKEN_FILE" for e in container.env)
+    assert env["GRADER_JOB_TOKEN_FILE"] == "/var/run/grader-job/token"
+    token_volume = next(v for v in spec.volumes if v.name == "job-token")
+    assert token_volume.secret.secret_name == pod.metadata.name and token_volume.secret.default_mode == 0o400
+    token = (kubelet.workroot / pod.metadata.name / "secrets" / "job-token" / "token").read_text()
+    assert len(token) >= 32
     # deleted after completion
     svc.wait_for(
         lambda: (
@@ -178,11 +188,14 @@ def test_pod_per_submission_graded_through_the_watch(kube_service, admin_api, tm
             ).items
         )
     )
+    assert not admin_api.list_namespaced_secret(  # the token's secret is gone too
+        NAMESPACE, label_selector=f"grader-service/job-id={job_id}"
+    ).items
     # the job token died with the job: a late or forged post is refused or ignored
     r = svc.request(
         "POST",
         f"/api/jobs/{job_id}/result",
-        headers={"Authorization": f"token {env['GRADER_JOB_TOKEN']}"},
+        headers={"Authorization": f"token {token}"},
         json={"ok": False, "error": "late"},
     )
     assert r.status_code == 200 and r.json()["recorded"] is False

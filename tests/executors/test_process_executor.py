@@ -1,5 +1,6 @@
 """ProcessExecutor against malicious and broken notebooks: each ends with a clear outcome, nothing leaks,
-and the executor keeps serving the next job. Real sandbox (namespaces, cgroups where allowed), real kernels."""
+and the executor keeps serving the next job. Real sandbox (namespaces, cgroups where allowed), real
+kernels."""
 
 from __future__ import annotations
 
@@ -188,7 +189,11 @@ def test_the_data_folder_and_config_files_are_hidden(assignment, tmp_path):
 
 def test_every_job_gets_a_fresh_kernel(executor, assignment, tmp_path):
     """Nothing one submission does to its kernel is seen by the next: the kernel is a new process."""
-    mark = "import os, sys\nprint('marked-before', hasattr(sys, 'grader_marker'), os.getpid())\nsys.grader_marker = 1"
+    mark = (
+        "import os, sys\n"
+        "print('marked-before', hasattr(sys, 'grader_marker'), os.getpid())\n"
+        "sys.grader_marker = 1"
+    )
     first = grade(executor, assignment, tmp_path / "a", [mark], job_id=21)
     second = grade(executor, assignment, tmp_path / "b", [mark], job_id=22)
     for r in (first, second):

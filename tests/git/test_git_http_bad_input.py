@@ -1,4 +1,4 @@
-"""Raw protocol requests: gzip bodies, wrong content types, garbage and truncated packs never damage a repo."""
+"""Raw protocol requests: gzip bodies, wrong content types, garbage, truncated packs never damage a repo."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Concurrent pushes (different repos and one repo) and a large streamed push with the server's memory watched."""
+"""Concurrent pushes (different repos and one repo), a large streamed push watching the server's memory."""
 
 from __future__ import annotations
 

@@ -153,7 +153,8 @@ def test_symlinks_out_of_repo_rejected_inside_allowed(git_server: GitServer, git
 
 
 def test_file_size_of_a_delta_object_is_its_full_size(git_server: GitServer, git: Git, clone: Path) -> None:
-    """A grown file usually travels as a small delta against its old version; the limit applies to the result."""
+    """A grown file usually travels as a small delta against its old version; the limit applies to the
+    result."""
     git_server.policy = PushPolicy(max_file_size=100_000)
     text = "".join(f"line {i} of a long notebook\n" for i in range(2_500))  # ~70 KB
     git.commit_files(clone, {"nb.py": text}, "v1")

@@ -22,14 +22,17 @@ def test_upload_pack_accepts_a_tip_replaced_since_info_refs(tmp_path):
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
     }
-    run = lambda *a, cwd=work: subprocess.run(
-        ["git", *a],
-        cwd=cwd,
-        env=env,
-        check=True,  # noqa: E731
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+
+    def run(*a, cwd=work):
+        return subprocess.run(
+            ["git", *a],
+            cwd=cwd,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
     subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True, env=env)
     for n in (1, 2):
         (work / "f").write_text(str(n))

@@ -168,7 +168,6 @@ def test_counts_follow_memberships_overrides_and_regrades(grades_db, world):  # 
     learners = seeded.user_ids[:40]
     # overrides (bulk path): the effective percent follows, the grade's own scores do not change
     with grades_db.session() as s:
-        lecture = s.get(Lecture, lid)
         snaps = ensure_snapshots(s, counted_assignments(s, lid))
         lock_learners(s, lid, learners[:6])
         for i, uid in enumerate(learners[:6]):
@@ -390,7 +389,8 @@ def test_grade_filters_holding_zero_count_learners_without_grade_rows(
             counts = gradebook_module._counts(s, lid, f)
         if grades_db.engine.dialect.name == "postgresql" and f.excluded_roles != {Role.student}:
             assert counts.driven
-            # (a page read grades its learners that have no lecture grade yet; assignment grade rows stay absent)
+            # (a page read grades its learners that have no lecture grade yet; assignment grade rows stay
+            # absent)
             assert counts.ungraded or not (f is cases[0] or f.assignment_grade_max == 20)
         assert sum(pages(grades_db, lid, f, 3), []) == names, f
         if (

@@ -25,7 +25,8 @@ POLICY = {
 }
 RECOUNT = text("""
 SELECT lecture_id, 0, role, count(*) FROM lecture_members GROUP BY 1, 2, 3
-UNION ALL SELECT lecture_id, -1, member_role, count(*) FROM lecture_grades WHERE member_role IS NOT NULL GROUP BY 1, 2, 3
+UNION ALL SELECT lecture_id, -1, member_role, count(*) FROM lecture_grades
+           WHERE member_role IS NOT NULL GROUP BY 1, 2, 3
 UNION ALL SELECT lecture_id, assignment_id, member_role, count(*) FROM assignment_grades
            WHERE member_role IS NOT NULL GROUP BY 1, 2, 3
 """)

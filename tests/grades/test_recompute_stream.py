@@ -140,7 +140,10 @@ def test_concurrent_updates_of_one_learner_lose_nothing(grades_db, monkeypatch):
         barrier = threading.Barrier(len(seeded.assignment_ids))
         errors: list[BaseException] = []
 
-        def work(aid: int, score: float) -> None:
+        # this round's barrier and error list, bound now (the threads all finish within the round)
+        def work(
+            aid: int, score: float, barrier: threading.Barrier = barrier, errors: list[BaseException] = errors
+        ) -> None:
             try:
                 barrier.wait()
                 add_submission(grades_db, aid, uid, score)

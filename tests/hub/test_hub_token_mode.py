@@ -45,7 +45,8 @@ c.JupyterHub.load_roles = [
      "scopes": ["admin:users", "admin:groups", "tokens", "admin:servers"]},
     {"name": "user", "scopes": ["self", "access:services!service=grader"]},
     # the servers' own token may reach the grader too (hub-token mode for the relay)
-    {"name": "server", "scopes": ["users:activity!user", "access:servers!server", "access:services!service=grader"]},
+    {"name": "server",
+     "scopes": ["users:activity!user", "access:servers!server", "access:services!service=grader"]},
 ]
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(data / "homes" / "{username}")

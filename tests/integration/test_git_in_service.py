@@ -100,7 +100,8 @@ def test_repo_permissions_with_real_git(
         (repo / "notes.txt").write_text("pushed\n")
         git("add", "notes.txt", cwd=repo)
         git("commit", "-q", "-m", "push test", cwd=repo)
-        proc = git("push", url, "HEAD:refs/heads/side", cwd=repo, check=False)
+        branch = "main" if kind == "source" else "side"  # `source` takes only the branch generate reads
+        proc = git("push", url, f"HEAD:refs/heads/{branch}", cwd=repo, check=False)
     else:
         proc = git("ls-remote", url, cwd=tmp_path, check=False)
     if expected == "ok":

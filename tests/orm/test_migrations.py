@@ -1,4 +1,4 @@
-"""Migrations on SQLite and PostgreSQL: empty → head, one step down and up, models == migrations, start checks."""
+"""Migrations on SQLite and PostgreSQL: empty → head, step down and up, models == migrations, start checks."""
 
 from __future__ import annotations
 

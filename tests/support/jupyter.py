@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,7 +59,8 @@ def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
 
 
 class JupyterServer:
-    """`jupyter server` with the relay (enabled in the venv's jupyter_server_config.d), a token, a root dir."""
+    """`jupyter server` with the relay (enabled in the venv's jupyter_server_config.d), a token, a root
+    dir."""
 
     def __init__(self, root: Path, service_url: str, env: dict[str, str], *args: str) -> None:
         self.root = root
@@ -159,10 +161,8 @@ class Hub:
             stop_process(self.proc, timeout=30)
             self._logfile.close()
             # the proxy and user servers the Hub started, should it have been killed
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def api(self, method: str, path: str, token: str, **kw: Any) -> requests.Response:
         return requests.request(

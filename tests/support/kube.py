@@ -5,6 +5,7 @@ pod's status as a kubelet would. Everything else is the real API server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -124,7 +125,8 @@ class KubeCluster:
     def write_kubeconfig(self, path: Path, token: str, namespace: str = "default") -> Path:
         path.write_text(
             "apiVersion: v1\nkind: Config\n"
-            f"clusters: [{{name: local, cluster: {{server: '{self.server}', certificate-authority: '{self.ca}'}}}}]\n"
+            f"clusters: [{{name: local, cluster: {{server: '{self.server}', "
+            f"certificate-authority: '{self.ca}'}}}}]\n"
             f"users: [{{name: u, user: {{token: '{token}'}}}}]\n"
             f"contexts: [{{name: local, context: {{cluster: local, user: u, namespace: {namespace}}}}}]\n"
             "current-context: local\n"
@@ -187,10 +189,14 @@ class PlayedKubelet(threading.Thread):
         work = self.workroot / name
         work.mkdir(parents=True, exist_ok=True)
         env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8"}
+        mounts = {"/work": str(work)}
+        mounts.update(self._secret_volumes(pod, container, work))
         for var in container.env:
-            env[var.name] = (
-                var.value.replace("/work", str(work), 1) if var.value.startswith("/work") else var.value
-            )
+            value = var.value
+            for mount, local in mounts.items():
+                if value.startswith(mount + "/"):
+                    value = local + value[len(mount) :]
+            env[var.name] = value
         for sub in ("home", "tmp"):
             (work / sub).mkdir(exist_ok=True)
         command = [
@@ -222,13 +228,31 @@ class PlayedKubelet(threading.Thread):
             },
         )
 
+    def _secret_volumes(self, pod: Any, container: Any, work: Path) -> dict[str, str]:
+        """Secret volumes as the kubelet mounts them: each key a file (mode 0400) in a folder of its own."""
+        import base64
+
+        folders = {}
+        for volume in pod.spec.volumes or []:
+            if volume.secret is None:
+                continue
+            secret = self.api.read_namespaced_secret(volume.secret.secret_name, self.namespace)
+            folder = work / "secrets" / volume.name
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, data in (secret.data or {}).items():
+                (folder / key).write_bytes(base64.b64decode(data))
+                (folder / key).chmod(0o400)
+            for mount in container.volume_mounts or []:
+                if mount.name == volume.name:
+                    folders[mount.mount_path] = str(folder)
+        return folders
+
     def _status(self, name: str, status: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
 
-        try:
+        # the executor may already have deleted it
+        with contextlib.suppress(ApiException):
             self.api.patch_namespaced_pod_status(name, self.namespace, {"status": status})
-        except ApiException:
-            pass  # the executor may already have deleted it
 
     def stop(self) -> None:
         self._stop_event.set()

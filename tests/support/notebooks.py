@@ -13,7 +13,8 @@ SOLUTION = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### EN
 
 
 def source_notebook() -> nbformat.NotebookNode:
-    """An autograded answer, a visible test (2 pts), a test with hidden parts (1 pt), a manual answer (2 pts)."""
+    """An autograded answer, a visible test (2 pts), a test with hidden parts (1 pt), a manual answer
+    (2 pts)."""
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [

@@ -64,7 +64,8 @@ class Browser:
         return r
 
     def follow(self, r: requests.Response, *, stop: Any = None, limit: int = 20) -> requests.Response:
-        """Follow redirects until a non-redirect, or until `stop(location)` is true (returns that response)."""
+        """Follow redirects until a non-redirect, or until `stop(location)` is true (returns that
+        response)."""
         for _ in range(limit):
             if r.status_code not in (301, 302, 303, 307) or (stop and stop(r.headers["Location"])):
                 return r

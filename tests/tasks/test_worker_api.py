@@ -244,3 +244,38 @@ def test_cli_creates_a_hashed_worker_token(tmp_path: Path):
     finally:
         server.stop()
     assert token.encode() not in (tmp_path / "grader_data" / "grader.sqlite").read_bytes()
+
+
+def test_job_input_puts_the_provided_files_back(svc):
+    """A remote executor grades what the instructor provided: the release's data file replaces the
+    student's edited copy (and the folder they put in its way); files they added stay."""
+    ids = _job(svc)
+    release = svc.store.commit_tree(
+        RepoRef(CODE, str(ids["assignment"]), "release"),
+        {"a.ipynb": b'{"cells": ["released"]}', "data/n.txt": b"3\n", "helper.py": b"X = 1\n"},
+        "release",
+    )
+    student = svc.store.commit_tree(
+        RepoRef(CODE, str(ids["assignment"]), "user", ids["user"]),
+        {
+            "a.ipynb": b'{"cells": ["mine"]}',
+            "data/n.txt": b"2\n",
+            "helper.py/evil.py": b"X = 2\n",
+            "mine.py": b"Y = 1\n",
+        },
+        "edited the data",
+    )
+    with svc.db.session() as s:
+        s.get(Assignment, ids["assignment"]).release_commit = release
+        s.get(Submission, ids["sub"]).commit_hash = student
+        s.commit()
+    claim = _w(svc, "claim", ids["job"], {"worker": "pod-host:8"})
+    r = svc.request("GET", f"/api/jobs/{ids['job']}/input", token=claim["job_token"])
+    assert r.status_code == 200, r.text
+    files = {path: base64.b64decode(content) for path, content in r.json()["files"].items()}
+    assert files == {
+        "a.ipynb": b'{"cells": ["mine"]}',  # notebooks: the pipeline restores their locked cells
+        "data/n.txt": b"3\n",
+        "helper.py": b"X = 1\n",
+        "mine.py": b"Y = 1\n",
+    }

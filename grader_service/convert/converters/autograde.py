@@ -9,7 +9,7 @@ from typing import Any
 
 from traitlets import default
 
-from grader_service.convert import gradebook as gb
+from grader_service.convert import cell_records
 from grader_service.convert.assignment_files import copy_files, list_notebooks
 from grader_service.convert.converters.base import Converter
 from grader_service.convert.errors import NotebookReadError
@@ -35,7 +35,7 @@ class Autograde(Converter):
         folder as cwd), so side effects land in the graded copy. Returns the result dict.
         """
         started = time.perf_counter()
-        gb.validate_gradebook(gradebook)
+        cell_records.validate_cell_records(gradebook)
         submission, graded = Path(submission_dir), Path(graded_dir)
         submitted = set(list_notebooks(submission))
         graded.mkdir(parents=True, exist_ok=True)
@@ -132,7 +132,7 @@ def autograde(
     """
     from traitlets.config import Config
 
-    book = gb.load_gradebook(gradebook) if isinstance(gradebook, (str, Path)) else gradebook
+    book = cell_records.load_cell_records(gradebook) if isinstance(gradebook, (str, Path)) else gradebook
     merged = Config(config) if config is not None else Config()
     if cell_timeout is not None:
         merged.Execute.cell_timeout = float(cell_timeout)

@@ -7,7 +7,7 @@ from typing import Any
 
 from traitlets import default
 
-from grader_service.convert import gradebook as gb
+from grader_service.convert import cell_records
 from grader_service.convert.assignment_files import check_outside, copy_files, list_notebooks
 from grader_service.convert.converters.base import Converter
 from grader_service.convert.errors import ConvertError
@@ -49,14 +49,14 @@ class GenerateAssignment(Converter):
         names = list_notebooks(source)
         if not names:
             raise ConvertError(f"{source}: no notebooks found")
-        book = gb.new_gradebook()
+        book = cell_records.new_cell_records()
         released = []
         log: list[str] = []
         for name in names:
             nb = read_notebook(source / name, name)
             resources: dict[str, Any] = {"notebook": name, "log": log, "language": notebook_language(nb)}
             nb, resources = self.convert(nb, resources)
-            gb.add_notebook(book, name, resources["gradebook_notebook"])
+            cell_records.add_notebook(book, name, resources["gradebook_notebook"])
             released.append((name, nb))
         release.mkdir(parents=True, exist_ok=True)
         copy_files(source, release, skip_notebooks=True)
@@ -81,5 +81,5 @@ def generate_assignment(
         check_outside(Path(gradebook_path), Path(release_dir), "gradebook")
     book = GenerateAssignment(config=config).run(source_dir, release_dir)
     if gradebook_path is not None:
-        gb.save_gradebook(book, gradebook_path)
+        cell_records.save_cell_records(book, gradebook_path)
     return book

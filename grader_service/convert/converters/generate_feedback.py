@@ -7,7 +7,7 @@ from typing import Any
 
 from traitlets import default
 
-from grader_service.convert import gradebook as gb
+from grader_service.convert import cell_records
 from grader_service.convert.converters.base import Converter
 from grader_service.convert.errors import ConvertError
 from grader_service.convert.notebook_io import read_notebook
@@ -34,7 +34,7 @@ class GenerateFeedback(Converter):
         `result` (an autograde result, possibly with manual scores and comments merged in by the
         service) replaces the scores computed from the graded notebook, notebook by notebook.
         """
-        gb.validate_gradebook(gradebook)
+        cell_records.validate_cell_records(gradebook)
         graded, feedback = Path(graded_dir), Path(feedback_dir)
         if not graded.is_dir():
             raise ConvertError(f"{graded}: no such directory")
@@ -67,5 +67,5 @@ def generate_feedback(
     config: Any = None,
 ) -> dict[str, str]:
     """Render feedback pages for a graded submission; returns notebook name → HTML path."""
-    book = gb.load_gradebook(gradebook) if isinstance(gradebook, (str, Path)) else gradebook
+    book = cell_records.load_cell_records(gradebook) if isinstance(gradebook, (str, Path)) else gradebook
     return GenerateFeedback(config=config).run(graded_dir, feedback_dir, book, result)

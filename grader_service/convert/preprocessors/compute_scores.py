@@ -16,7 +16,8 @@ from grader_service.convert.preprocessors.execute import RUN_KEY
 class ComputeScores(Preprocessor):
     """Score tests and flag what needs a human.
 
-    - Test cell: 0 when it failed (its run status was not ok — the kernel's execute_reply, so a hidden
+    - Test cell: 0 when the kernel guard could not vouch for it (status "tampered").
+      0 when it failed (its run status was not ok — the kernel's execute_reply, so a hidden
       traceback still counts — or it has an error output or wrote to stderr); the number its last result
       shows when that is in 0..points (partial credit); otherwise full points.
     - Manual answer: unchanged since release (same checksum) → 0 with the comment `no_response_comment`;
@@ -81,6 +82,8 @@ class ComputeScores(Preprocessor):
             return {"score": 0.0, "status": "not_run"}
         if status == "timeout":
             return {"score": 0.0, "status": "timeout"}
+        if status == "tampered":
+            return {"score": 0.0, "status": "tampered"}
         failed = (
             status != "ok"
             or run.get("stderr", False)
@@ -89,6 +92,14 @@ class ComputeScores(Preprocessor):
         )
         if failed:
             return {"score": 0.0, "status": "failed"}
+        guard = run.get("guard")
+        if isinstance(guard, dict):
+            # the guard's signed account of the value the cell showed, not the output (a patched formatter
+            # or a forged message can change what the output says)
+            value = guard.get("value")
+            if guard.get("shown") and isinstance(value, float) and 0 <= value <= points:
+                return {"score": value, "status": "passed" if value == points else "partial"}
+            return {"score": points, "status": "passed"}
         results = [o for o in outputs if o.get("output_type") == "execute_result"]
         if results:
             text = results[-1].get("data", {}).get("text/plain", "")

@@ -11,8 +11,10 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbformat import NotebookNode
 from traitlets import Bool, Dict, Float, Int, List, Unicode
 
+from grader_service.convert import cells
 from grader_service.convert.errors import KernelStartError
-from grader_service.convert.kernel import PYTHON_KERNEL_ARGV, KernelProcess
+from grader_service.convert.guard import KernelGuard, imported_modules
+from grader_service.convert.kernel import PYTHON_KERNEL_ARGV, CellRun, KernelProcess
 from grader_service.convert.notebook_io import notebook_language
 from grader_service.convert.preprocessors.base import Preprocessor, Resources
 
@@ -28,6 +30,9 @@ class Execute(Preprocessor):
     never touched. A cell that runs past `cell_timeout` is interrupted, gets a CellTimeoutError output,
     and the next cells still run; a kernel that dies or ignores the interrupt is replaced by a new one.
     After `timeout` seconds in all, the remaining cells are not run and get an error output.
+    In a Python kernel the guard (`convert/guard.py`) is installed before the first cell; each test cell
+    runs with the kernel's hook points put back, and its status and shown value come from the guard's
+    signed account; a test cell the guard cannot vouch for gets the status "tampered".
     Side effects: replaces outputs and execution counts of code cells; writes each code cell's run
     status to ``metadata.grader_service``; writes seconds spent to ``resources["timings"]``.
     """
@@ -64,6 +69,12 @@ class Execute(Preprocessor):
         help="Fork the Python kernel from this process instead of starting an interpreter (only for a "
         "single-threaded process with ipykernel imported: the fork server's grading process sets it).",
     ).tag(config=True)
+    guard_tests = Bool(
+        True,
+        help="Install the kernel guard in Python kernels: put back the hook points student code can change "
+        "(IPython transformers, events, display and exception hooks, trace functions, builtins, stdlib "
+        "modules) before each test cell and trust only its signed account of how the cell ended.",
+    ).tag(config=True)
     collect_limit = Int(
         2_000_000, help="Characters of output kept per cell while running (bounds memory; see LimitOutput)."
     ).tag(config=True)
@@ -71,6 +82,7 @@ class Execute(Preprocessor):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._kernel: KernelProcess | None = None
+        self._guard: KernelGuard | None = None
         self._started = 0.0
 
     # -- kernel lifecycle -------------------------------------------------------------------------------
@@ -142,6 +154,9 @@ class Execute(Preprocessor):
         if self._kernel is None:
             self.begin(resources)
         self._wait_ready(resources)
+        tests = [cells.source_text(c) for c in nb.cells if c.cell_type == "code" and cells.is_test(c)]
+        modules = imported_modules(tests)
+        self._install_guard(resources, modules, bool(tests))
         started = time.perf_counter()
         deadline = started + self.timeout if self.timeout else None
         restarts = 0
@@ -166,6 +181,9 @@ class Execute(Preprocessor):
             limit = self.cell_timeout or None
             if remaining is not None:
                 limit = remaining if limit is None else min(limit, remaining)
+            guarded = self._guard is not None and cells.is_test(cell)
+            if guarded and not self._enter_guard(cell, index, resources):
+                continue
             run = self._kernel.run_cell(cell.source, limit, self.interrupt_grace)
             cell.outputs = run.outputs
             cell.execution_count = run.execution_count
@@ -175,6 +193,8 @@ class Execute(Preprocessor):
                 "duration": round(run.duration, 4),
                 "truncated": run.truncated,
             }
+            if guarded and not run.kernel_lost:
+                self._leave_guard(cell, index, run, resources)
             if run.status in ("timeout", "kernel_died"):
                 self.note(
                     resources,
@@ -189,9 +209,88 @@ class Execute(Preprocessor):
                     self.note(resources, f"cell {index}: starting a new kernel for the remaining cells")
                     self._kernel = self._new_kernel(resources)
                     self._wait_ready(resources)
+                    self._install_guard(resources, modules, bool(tests))
+                else:
+                    self._guard = None
         timings = resources.setdefault("timings", {})
         timings["execute"] = timings.get("execute", 0.0) + time.perf_counter() - started
         return nb, resources
+
+    # -- the guard --------------------------------------------------------------------------------------
+    def _install_guard(self, resources: Resources, modules: list[str], needed: bool) -> None:
+        """Install the guard in the (fresh) kernel before any student cell runs in it."""
+        self._guard = None
+        if not (self.guard_tests and needed and resources.get("language", "python") == "python"):
+            return
+        assert self._kernel is not None
+        started = time.perf_counter()
+        guard = KernelGuard(self._kernel, timeout=max(self.startup_timeout, 10.0))
+        why = guard.install(modules)
+        timings = resources.setdefault("timings", {})
+        timings["guard"] = timings.get("guard", 0.0) + time.perf_counter() - started
+        if why:
+            # no student code has run in this kernel yet: this is the environment, not tampering
+            self.note(resources, f"test cells run without the kernel guard: {why}", logging.WARNING)
+            return
+        self._guard = guard
+
+    def _enter_guard(self, cell: NotebookNode, index: int, resources: Resources) -> bool:
+        """Put the hook points back before test cell `index`; False (cell marked tampered) if that failed."""
+        assert self._guard is not None
+        answer = self._guard.enter()
+        if not answer.ok:
+            self._tampered(cell, index, answer.reason, resources)
+            return False
+        restored = answer.data.get("restored") or []
+        if restored or answer.data.get("shadowed"):
+            shadowed = ", ".join(answer.data.get("shadowed") or [])
+            self.note(
+                resources,
+                f"cell {index}: put back before the test: {', '.join(restored[:20]) or 'nothing'}"
+                + (f"; names hiding builtins set aside: {shadowed}" if shadowed else ""),
+            )
+        if answer.data.get("threads"):
+            self.note(resources, f"cell {index}: student threads still running: {answer.data['threads']}")
+        return True
+
+    def _leave_guard(self, cell: NotebookNode, index: int, run: CellRun, resources: Resources) -> None:
+        """Check the guard's signed account of test cell `index` against the kernel's reply."""
+        assert self._guard is not None
+        answer = self._guard.leave()
+        meta = cell.metadata[RUN_KEY]
+        if run.status != "ok":
+            return  # failed either way; leave() only brought the names set aside back
+        runs = answer.data.get("runs") if answer.ok else None
+        if not isinstance(runs, list) or not runs:
+            self._tampered(cell, index, answer.reason or "the guard saw the test cell not run", resources)
+            return
+        if answer.data.get("late"):
+            self.note(resources, f"cell {index}: changed after the guard's check: {answer.data['late'][:20]}")
+        errors = [r.get("error") for r in runs if isinstance(r, dict) and r.get("error")]
+        errors += [str(name) for name in answer.data.get("raised") or []]
+        if errors:
+            self._tampered(cell, index, f"the kernel replied ok but the cell raised {errors[0]}", resources)
+            return
+        last = runs[-1] if isinstance(runs[-1], dict) else {}
+        meta["guard"] = {"shown": bool(last.get("shown")), "value": last.get("value")}
+
+    def _tampered(self, cell: NotebookNode, index: int, reason: str, resources: Resources) -> None:
+        message = f"the grader could not run this test as written: {reason}"
+        cell.outputs = [
+            NotebookNode(
+                output_type="error",
+                ename="GraderTampered",
+                evalue=message,
+                traceback=[f"GraderTampered: {message}"],
+            )
+        ]
+        previous = cell.metadata.get(RUN_KEY, {})
+        cell.metadata[RUN_KEY] = {
+            "status": "tampered",
+            "stderr": False,
+            "duration": previous.get("duration", 0.0),
+        }
+        self.note(resources, f"cell {index}: tampered: {reason}", logging.WARNING)
 
     @staticmethod
     def _not_run(cell: NotebookNode, reason: str) -> None:

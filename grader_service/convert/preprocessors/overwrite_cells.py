@@ -38,7 +38,7 @@ class OverwriteCells(Preprocessor):
             if meta is None:
                 continue
             grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-            if isinstance(grade_id, str) and chosen.get(grade_id) is cell:
+            if isinstance(grade_id, str) and grade_id in chosen and chosen[grade_id] is cell:
                 claimed[grade_id] = cell
                 self._restore(cell, by_id[grade_id], nb, resources)
                 continue
@@ -115,10 +115,7 @@ class OverwriteCells(Preprocessor):
                 previous = claimed[grade_id]
                 continue
             cell = self._cell_from_entry(entry, nb)
-            if previous is None:
-                position = 0
-            else:
-                position = next(i for i, c in enumerate(nb.cells) if c is previous) + 1
+            position = 0 if previous is None else next(i for i, c in enumerate(nb.cells) if c is previous) + 1
             nb.cells.insert(position, cell)
             claimed[grade_id] = cell
             previous = cell

@@ -38,7 +38,8 @@ TRGM_INDEX = "ix_users_name_trgm"
 # The override-aware percent of one grade row, as the gradebook computes it (same float operations).
 EFFECTIVE_PERCENT = """COALESCE(
     (SELECT COALESCE(COALESCE(o.earned_graded_override, assignment_grades.earned_graded) * 100
-                     / NULLIF(COALESCE(o.possible_graded_override, assignment_grades.possible_graded), 0), 0.0)
+                     / NULLIF(COALESCE(o.possible_graded_override, assignment_grades.possible_graded), 0),
+                     0.0)
        FROM assignment_grade_overrides o WHERE o.grade_id = assignment_grades.id),
     COALESCE(assignment_grades.earned_graded * 100 / NULLIF(assignment_grades.possible_graded, 0), 0.0))"""
 
@@ -76,17 +77,18 @@ BEGIN
 END $$""",
 ]
 PG_TRIGGERS = [
-    "CREATE TRIGGER lecture_grades_member_role BEFORE INSERT OR UPDATE OF lecture_id, user_id ON lecture_grades "
-    "FOR EACH ROW EXECUTE FUNCTION gradebook_fill_member_role()",
+    "CREATE TRIGGER lecture_grades_member_role BEFORE INSERT OR UPDATE OF lecture_id, user_id "
+    "ON lecture_grades FOR EACH ROW EXECUTE FUNCTION gradebook_fill_member_role()",
     "CREATE TRIGGER assignment_grades_member_role BEFORE INSERT OR UPDATE OF lecture_id, user_id "
     "ON assignment_grades FOR EACH ROW EXECUTE FUNCTION gradebook_fill_member_role()",
-    "CREATE TRIGGER lecture_members_grades_role AFTER INSERT OR DELETE OR UPDATE OF lecture_id, user_id, role "
-    "ON lecture_members FOR EACH ROW EXECUTE FUNCTION gradebook_follow_membership()",
+    "CREATE TRIGGER lecture_members_grades_role AFTER INSERT OR DELETE OR UPDATE OF lecture_id, user_id, "
+    "role ON lecture_members FOR EACH ROW EXECUTE FUNCTION gradebook_follow_membership()",
 ]
 
 
 def _trigram_index(bind: sa.engine.Connection) -> None:
-    """CREATE EXTENSION needs privileges the service's role may lack: try it in a savepoint, skip if refused."""
+    """CREATE EXTENSION needs privileges the service's role may lack: try it in a savepoint, skip if
+    refused."""
     have = bind.scalar(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
     if not have:
         savepoint = bind.begin_nested()

@@ -7,7 +7,7 @@ per assignment when feedback is released and when students see scores.
   assignments.score_visibility (immediate | after_feedback)
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-05 11:00:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from grader_service.orm.base import UtcDateTime
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0009"  # chained after h14ops' 0009 at merge time
 branch_labels = None
 depends_on = None
 

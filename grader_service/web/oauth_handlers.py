@@ -1,10 +1,11 @@
-"""/oauth2/authorize (login + consent page), /oauth2/token and /oauth2/revoke: the OAuth2 provider's endpoints."""
+"""/oauth2/authorize (login + consent page), /oauth2/token, /oauth2/revoke: the OAuth2 provider endpoints."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import math
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -23,7 +24,8 @@ from grader_service.auth.oauth_provider import (
     revoke_token,
     validate_authorize,
 )
-from grader_service.auth.page_base import PageHandler, log
+from grader_service.auth.throttle import oauth_client_hint, retry_message
+from grader_service.web.page_base import PageHandler, log
 
 AUTHORIZE_FIELDS = (
     "response_type",
@@ -199,6 +201,15 @@ class OAuthJsonHandler(web.RequestHandler):
 
 class TokenHandler(OAuthJsonHandler):
     async def post(self) -> None:
+        throttle, address = self.settings["login_throttle"], self.request.remote_ip
+        account = "oauth-client:" + oauth_client_hint(
+            self.request.headers.get("Authorization", ""), self.get_body_argument("client_id", "")
+        )
+        wait = throttle.retry_after(account, address)
+        if wait:  # neither the secret nor the code is looked at
+            self.set_header("Retry-After", str(math.ceil(wait)))
+            self.oauth_error(OAuthError("invalid_request", retry_message(wait), 429))
+            return
         try:
             self.check_form()
             form = self.form()
@@ -214,8 +225,11 @@ class TokenHandler(OAuthJsonHandler):
             if isinstance(result, OAuthError):
                 raise result
         except OAuthError as exc:
+            if exc.error in ("invalid_client", "invalid_grant"):
+                throttle.failed(account, address)
             self.oauth_error(exc)
             return
+        throttle.succeeded(account, address)
         log.info("oauth: access token issued to client %s", client.client_id)
         self.finish(json.dumps(result))
 

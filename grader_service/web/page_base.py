@@ -1,4 +1,4 @@
-"""PageHandler: base of the HTML pages (login, logout, consent): templates, login session, CSRF, safe redirects."""
+"""PageHandler: base of the HTML pages (login, logout, consent): templates, session, CSRF, safe redirects."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ class PageHandler(web.RequestHandler):
 
     # -- redirects --
     def safe_next(self, raw: str | None) -> str | None:
-        """`raw` if it is a path on this service (no scheme, host or `//`), else None (open-redirect guard)."""
+        """`raw` if it is a path on this service (no scheme, host or `//`), else None (open-redirect
+        guard)."""
         if not raw or "\\" in raw or any(ord(c) < 32 for c in raw):
             return None
         parts = urlsplit(raw)

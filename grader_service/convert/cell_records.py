@@ -1,4 +1,9 @@
-"""The assignment gradebook: notebooks, cells, points, checksums and protected sources, as JSON.
+"""An assignment's cell records: notebooks, cells, points, checksums and protected sources, as JSON.
+
+nbgrader calls this the assignment's gradebook, and the names it is stored and passed under keep that word
+(the `Assignment.gradebook` column, `JobSpec.gradebook`, the CLI's `--gradebook`, the configurable
+`SaveGradebook` preprocessor, the format tag below); in code, "gradebook" otherwise means the lecture's
+gradebook of grades (grader_service.grades).
 
 It holds hidden tests and the instructor's test sources, so it is written beside the release, never
 into it. Layout::
@@ -74,7 +79,7 @@ SCHEMA = {
 }
 
 
-def new_gradebook() -> dict[str, Any]:
+def new_cell_records() -> dict[str, Any]:
     """An empty gradebook."""
     return {"format": FORMAT, "version": VERSION, "max_score": 0.0, "notebooks": {}}
 
@@ -93,7 +98,7 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(SCHEMA)
 
 
-def validate_gradebook(gradebook: Any, label: str = "gradebook") -> dict[str, Any]:
+def validate_cell_records(gradebook: Any, label: str = "gradebook") -> dict[str, Any]:
     """Check the structure; raise GradebookError naming the bad field."""
     err = jsonschema.exceptions.best_match(_validator().iter_errors(gradebook))
     if err is not None:
@@ -108,7 +113,7 @@ def validate_gradebook(gradebook: Any, label: str = "gradebook") -> dict[str, An
     return result
 
 
-def load_gradebook(path: str | os.PathLike[str]) -> dict[str, Any]:
+def load_cell_records(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate a gradebook file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -122,10 +127,10 @@ def load_gradebook(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise GradebookError(f"gradebook {path}: invalid JSON at line {err.lineno}: {err.msg}") from None
-    return validate_gradebook(data, f"gradebook {path}")
+    return validate_cell_records(data, f"gradebook {path}")
 
 
-def save_gradebook(gradebook: dict[str, Any], path: str | os.PathLike[str]) -> None:
+def save_cell_records(gradebook: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write the gradebook as indented JSON (atomically)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,16 @@ authenticator (the form, or an upstream OAuth2/OIDC provider)."""
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
 from tornado import web
 
 from grader_service.auth.authenticators import Authenticator, LoginError
-from grader_service.auth.login_sessions import Identity, start_session
-from grader_service.auth.page_base import PageHandler, log
+from grader_service.auth.login_sessions import Identity
+from grader_service.auth.throttle import retry_message
+from grader_service.services.sign_in import start_session
+from grader_service.web.page_base import PageHandler, log
 
 MAX_FIELD = 1024
 
@@ -75,6 +78,12 @@ class LoginHandler(LoginBase):
             raise web.HTTPError(405)
         username = self.get_body_argument("username", "")[:MAX_FIELD]
         data = {"username": username, "password": self.get_body_argument("password", "")[: MAX_FIELD + 1]}
+        throttle, address = self.settings["login_throttle"], self.request.remote_ip
+        wait = throttle.retry_after(username, address)
+        if wait:  # the password is not even looked at
+            self.set_header("Retry-After", str(math.ceil(wait)))
+            self.login_page(next_url, status=429, error=retry_message(wait), username=username)
+            return
         try:
             identity = await self.authenticator.complete(
                 self, await self.authenticator.authenticate(self, data)
@@ -83,9 +92,11 @@ class LoginHandler(LoginBase):
             self.login_page(next_url, status=exc.status, error=exc.message, username=username)
             return
         if identity is None:
-            log.warning("login: failed attempt for user name %r", username[:64])
+            throttle.failed(username, address)
+            log.warning("login: failed attempt for user name %r from %s", username[:64], address)
             self.login_page(next_url, status=403, error="Invalid user name or password.", username=username)
             return
+        throttle.succeeded(username, address)
         await self.sign_in_and_redirect(identity, next_url)
 
 
