@@ -19,6 +19,7 @@ from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_submission
 from grader_service.services.dispatch import enqueue
 from grader_service.services.feedback_state import feedback_state, queue_feedback
+from grader_service.services.guards import require
 
 BULK_KIND = "feedback_bulk"
 ACTIVE = (JobState.queued, JobState.running)
@@ -34,6 +35,7 @@ def request_feedback(
     session: Session, actor: Actor, lid: int, aid: int, sid: int, *, release: bool
 ) -> dict[str, Any]:
     submission = get_submission(session, actor, lid, aid, sid)
+    require(session, submission.assignment, "feedback")
     if session.get(SubmissionGrading, submission.id) is None:
         raise Conflict("this submission has no grading record yet: feedback follows autograde")
     return jobs.job_view(queue_feedback(session, submission, release=release), with_log=False)
@@ -137,6 +139,7 @@ def request_bulk(
 ) -> dict[str, Any]:
     """One job for many submissions; an identical request while one runs answers 409 with that job."""
     assignment = get_assignment(session, actor, lid, aid, for_update=True)  # serialises identical requests
+    require(session, assignment, "feedback")
     key = json.dumps({"action": body.action, "submissions": body.submissions}, sort_keys=True)
     for job in session.scalars(
         select(Job).where(Job.kind == BULK_KIND, Job.assignment_id == assignment.id, Job.state.in_(ACTIVE))

@@ -17,6 +17,7 @@ from grader_service.services import grading_record as rec
 from grader_service.services.access import get_submission
 from grader_service.services.dispatch import enqueue
 from grader_service.services.feedback_state import after_grading_change, feedback_state
+from grader_service.services.guards import require
 
 WHAT_KIND_CARRIES = {
     "autograded_answer": "an autograded answer carries no points (only a comment)",
@@ -159,6 +160,7 @@ def update_grading(
 ) -> dict[str, Any]:
     """Apply every cell's update or none (every check runs before the first write)."""
     submission = get_submission(session, actor, lid, aid, sid)
+    require(session, submission.assignment, "grade")
     session.refresh(submission, with_for_update=True)  # one tutor's update at a time per submission
     cells = rec.cells_of(session, submission.id)
     record = rec.record_for(session, submission.id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.support.grading import give_score
+
 
 def _iso(delta: timedelta) -> str:
     return (datetime.now(UTC) + delta).isoformat()
@@ -38,8 +40,8 @@ def test_extension_moves_the_cut_off_and_the_scaling_of_that_student_only(lectur
     # the other student keeps the assignment's deadline
     assert w.req("student", "POST", subs, json={}).status_code == 409
     # the extension moves to 30 minutes ago: student2's later hand-in is now within the late period
-    w.req("tutor", "PATCH", f"{subs}/{on_time.json()['id']}", json={"manual_score": 8})
-    w.req("tutor", "PATCH", f"{subs}/{w.submission_id}", json={"manual_score": 6})
+    give_score(w, on_time.json()["id"], 8)
+    give_score(w, w.submission_id, 6)
     other_before = w.req("tutor", "GET", f"{subs}/{w.submission_id}").json()
     assert other_before["late_scaling"] == 0.0  # `student` has no extension: too late
     r = w.req(
@@ -66,7 +68,7 @@ def test_an_assignment_deadline_change_keeps_each_students_extension(lecture_wor
     w.req("instructor", "PATCH", w.released_path, json={"deadline": _iso(timedelta(days=1))})
     w.req("instructor", "PUT", f"{ext}/{w.names['student2']}", json={"deadline": _iso(timedelta(days=3))})
     sub = w.req("student2", "POST", subs, json={}).json()
-    w.req("tutor", "PATCH", f"{subs}/{sub['id']}", json={"manual_score": 10})
+    give_score(w, sub["id"], 10)
     # the assignment's deadline moves into the past: student2 still has their own, later one
     w.req("instructor", "PATCH", w.released_path, json={"deadline": _iso(-timedelta(days=1))})
     assert w.req("tutor", "GET", f"{subs}/{sub['id']}").json()["late_scaling"] == 1.0

@@ -11,6 +11,7 @@ import requests
 from grader_service.orm.models import Assignment, AssignmentStatus, Lecture, LectureStatus
 from grader_service.orm.models import LectureStatus as LS
 from grader_service.services.guards import ALLOWED, refusal
+from tests.support.grading import give_score
 from tests.support.world import LectureWorld, build_world
 
 LECTURE_STATES = ["active", "archived"]
@@ -149,8 +150,8 @@ def test_grading_keeps_working_on_a_closed_assignment(lecture_world):
     w = lecture_world
     sub = w.req("student2", "POST", w.released_path + "/submissions", json={}).json()
     assert w.req("instructor", "PATCH", w.released_path, json={"status": "closed"}).status_code == 200
-    r = w.req("tutor", "PATCH", f"{w.released_path}/submissions/{sub['id']}", json={"manual_score": 7})
-    assert r.status_code == 200 and r.json()["score"] == 7
+    r = give_score(w, sub["id"], 7)
+    assert r.status_code == 200 and r.json()["totals"]["score"] == 7
     r = w.req("tutor", "POST", w.released_path + "/autograde", json={"submissions": "latest"})
     assert r.status_code == 202 and r.json()["result"]["progress"]["total"] == 1  # one skipped: still queued
     assert w.req("student2", "POST", w.released_path + "/submissions", json={}).status_code == 409
