@@ -18,7 +18,7 @@ def test_every_task_is_registered_and_routed_to_its_queue():
     app = make_celery("", queue_prefix="t-")
     register_tasks(app, retry_delay=2.0)
     assert {task.value for task in Task} <= set(app.tasks)
-    assert QUEUES == ("autograde", "generate", "grades", "batch")
+    assert QUEUES == ("autograde", "generate", "grades", "batch", "feedback")
     assert {q.name for q in app.conf.task_queues} == {"t-" + q for q in QUEUES}
     for task in Task:
         assert app.conf.task_routes[task.value] == {"queue": "t-" + task.queue}
