@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from grader_service.schemas.requests import Strict
+from grader_service.schemas.text import LineText, MultilineText
 
 Points = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 MAX_COMMENT = 10_000
 CellKey = Annotated[
-    str,
+    LineText,
     Field(
         min_length=1,
         max_length=600,
@@ -25,7 +26,7 @@ class CellGradeUpdate(Strict):
 
     manual_score: Points | None = Field(None, description="wins over the automatic score; at most max_points")
     extra_credit: Points | None = Field(None, description="added on top of the cell's score")
-    comment: Annotated[str, Field(max_length=MAX_COMMENT)] | None = Field(
+    comment: Annotated[MultilineText, Field(max_length=MAX_COMMENT)] | None = Field(
         None, description="only on solution and task cells"
     )
 

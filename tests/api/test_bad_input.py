@@ -129,6 +129,7 @@ CASES[(S + "/grading", "PATCH", "tutor")] = [
     ({"cells": {"explain": {"extra_credit": True}}}, "cells.explain.extra_credit"),
     ({"cells": {"explain": {"comment": 5}}}, "cells.explain.comment"),
     ({"cells": {"explain": {"comment": "x" * 10_001}}}, "cells.explain.comment"),
+    ({"cells": {"explain": {"comment": "bell \x07"}}}, "cells.explain.comment"),
     ({"cells": {"explain": {"score": 1}}}, "cells.explain.score"),
 ]
 CASES[(S + "/feedback", "POST", "tutor")] = [({"release": True}, None)]
