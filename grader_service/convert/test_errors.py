@@ -34,7 +34,7 @@ def visible_test_errors(files: dict[str, bytes], gradebook: dict[str, Any]) -> d
         except Exception:  # noqa: BLE001  (a graded notebook we cannot read has no error text to show)
             continue
         for cell in nb.cells:
-            grade_id = cells.nbgrader_meta(cell).get("grade_id")
+            grade_id = str(cells.nbgrader_meta(cell).get("grade_id") or "")
             if grade_id not in visible or cell.cell_type != "code":
                 continue
             parts = []

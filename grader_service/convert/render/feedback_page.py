@@ -65,15 +65,15 @@ class FeedbackExporter(HTMLExporter):
         kw.setdefault("extra_template_basedirs", [str(TEMPLATES)])
         kw.setdefault("template_name", "grader_feedback")
         kw.setdefault("exclude_anchor_links", True)
-        super().__init__(**kw)
+        super().__init__(**kw)  # type: ignore[no-untyped-call]
 
     def _init_resources(self, resources: Any) -> Any:
-        resources = super()._init_resources(resources)
+        resources = super()._init_resources(resources)  # type: ignore[no-untyped-call]
         resources["should_sanitize_html"] = True
         return resources
 
     def default_filters(self) -> Any:
-        yield from super().default_filters()
+        yield from super().default_filters()  # type: ignore[no-untyped-call]
         yield ("feedback_markdown", feedback_markdown)
         yield ("safe_html", sanitize)
         yield ("latex_output", latex_output)
