@@ -23,6 +23,7 @@ from grader_service.orm.models import (
 from grader_service.services import grading_record as rec
 from grader_service.services import jobs
 from grader_service.services.dispatch import enqueue
+from grader_service.services.extensions import deadline_for
 
 JOB_KIND = "feedback"
 
@@ -65,7 +66,7 @@ def release_due(session: Session, submission: Submission, now: datetime | None =
         return False
     if mode == FeedbackRelease.on_grading:
         return True
-    deadline = assignment.deadline
+    deadline = deadline_for(session, assignment, submission.user_id)  # the student's own (extensions)
     return deadline is not None and (now or utcnow()) >= deadline
 
 
