@@ -330,7 +330,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Set statuses and the manual score (tutors, instructors)
+         * Set auto_status or manual_status (tutors, instructors). Scores are set cell by cell (PATCH .../grading); feedback_status is set by the system only
          * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
          */
         patch: operations["SubmissionHandler.patch"];
@@ -386,7 +386,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-run autograde on this submission (a new job)
+         * Re-run autograde on this submission (a new job). No body or {"version": "original"}: the student's commit; {"version": "edit"[, "commit"]}: a tutor's corrected version pushed to the submission's `edit` repo (its newest commit by default); the student's commit stays untouched and the grading record names the version graded
          * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
          */
         post: operations["AutogradeHandler.post"];
@@ -434,6 +434,114 @@ export interface paths {
         get: operations["JobHandler.get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/submissions/{submission_id}/grading": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The per-cell grading record. Staff: every cell (kind, max_points, auto_score, manual_score, extra_credit, comment, needs_manual, who graded it when), totals, the graded version and commit. Students (own submissions): points, score, pass/fail and the error output of visible tests, as far as the assignment's score_visibility allows; comments once feedback is released
+         * @description Who may call it: lecture roles: instructor, student, tutor (and admins); permission `submissions:read`.
+         */
+        get: operations["GradingHandler.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set manual scores, extra credit and comments cell by cell (partial; all or nothing). 400 naming the cell for an unknown cell, a score above its points or a comment on a cell that cannot carry one; 409 before autograde has run
+         * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
+         */
+        patch: operations["GradingHandler.patch"];
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/submissions/{submission_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feedback status and pages. Staff: the newest generated pages, whether they are outdated, the last job; students: released pages only
+         * @description Who may call it: lecture roles: instructor, student, tutor (and admins); permission `submissions:read`.
+         */
+        get: operations["FeedbackHandler.get"];
+        put?: never;
+        /**
+         * Generate this submission's feedback (a job; not released)
+         * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
+         */
+        post: operations["FeedbackHandler.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/submissions/{submission_id}/feedback/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release this submission's feedback to the student (a job: regenerates it first when it is missing or outdated, then commits it to the student's `feedback` repo)
+         * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
+         */
+        post: operations["FeedbackReleaseHandler.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/submissions/{submission_id}/feedback/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One feedback page (text/html, with a Content-Security-Policy that allows no script). Students: only released feedback of their own submissions
+         * @description Who may call it: lecture roles: instructor, student, tutor (and admins); permission `submissions:read`.
+         */
+        get: operations["FeedbackPageHandler.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lectures/{lecture_id}/assignments/{assignment_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate or release the feedback of many submissions as one job, with result.progress {done, total}; an identical request while one runs answers 409 with that job
+         * @description Who may call it: lecture roles: instructor, tutor (and admins); permission `submissions:grade`.
+         */
+        post: operations["BulkFeedbackHandler.post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -819,6 +927,18 @@ export interface components {
              * @default null
              */
             grading_basis: ("best" | "latest") | null;
+            /**
+             * Feedback Release
+             * @description when feedback reaches students: released by staff (manual), as soon as a submission is fully graded (on_grading), or once fully graded and past the deadline (after_deadline)
+             * @default null
+             */
+            feedback_release: ("manual" | "on_grading" | "after_deadline") | null;
+            /**
+             * Score Visibility
+             * @description whether students see scores at once or only with released feedback
+             * @default null
+             */
+            score_visibility: ("immediate" | "after_feedback") | null;
             /** Name */
             name: string;
         };
@@ -870,6 +990,18 @@ export interface components {
              */
             grading_basis: ("best" | "latest") | null;
             /**
+             * Feedback Release
+             * @description when feedback reaches students: released by staff (manual), as soon as a submission is fully graded (on_grading), or once fully graded and past the deadline (after_deadline)
+             * @default null
+             */
+            feedback_release: ("manual" | "on_grading" | "after_deadline") | null;
+            /**
+             * Score Visibility
+             * @description whether students see scores at once or only with released feedback
+             * @default null
+             */
+            score_visibility: ("immediate" | "after_feedback") | null;
+            /**
              * Name
              * @default null
              */
@@ -881,6 +1013,24 @@ export interface components {
             status: ("created" | "released" | "closed") | null;
         };
         /**
+         * AutogradeRequest
+         * @description Which version of the submission to grade: the student's commit or the tutor's `edit` repo.
+         */
+        AutogradeRequest: {
+            /**
+             * Version
+             * @default original
+             * @enum {string}
+             */
+            version: "original" | "edit";
+            /**
+             * Commit
+             * @description a commit of the `edit` repo (default: its newest); only with version=edit
+             * @default null
+             */
+            commit: string | null;
+        };
+        /**
          * BulkAutograde
          * @description Which submissions to autograde again, in one job.
          */
@@ -890,6 +1040,46 @@ export interface components {
              * @description `latest`: each student's newest submission; `all`: every submission; `failed`: those whose autograding failed; or a list of submission ids of this assignment
              */
             submissions: ("latest" | "all" | "failed") | number[];
+        };
+        /**
+         * BulkFeedbackRequest
+         * @description Generate or release the feedback of many submissions of an assignment, as one job.
+         */
+        BulkFeedbackRequest: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "generate" | "release";
+            /**
+             * Submissions
+             * @description latest: each student's newest submission; all; failed: those whose feedback generation failed; or a list of submission ids
+             */
+            submissions: ("latest" | "all" | "failed") | number[];
+        };
+        /**
+         * CellGradeUpdate
+         * @description What a tutor sets on one cell; a field left out keeps its value, null clears it.
+         */
+        CellGradeUpdate: {
+            /**
+             * Manual Score
+             * @description wins over the automatic score; at most max_points
+             * @default null
+             */
+            manual_score: number | null;
+            /**
+             * Extra Credit
+             * @description added on top of the cell's score
+             * @default null
+             */
+            extra_credit: number | null;
+            /**
+             * Comment
+             * @description only on solution and task cells
+             * @default null
+             */
+            comment: string | null;
         };
         Error: {
             status: number;
@@ -972,6 +1162,16 @@ export interface components {
             /** Assignment Id */
             assignment_id: number;
             grade: components["schemas"]["GradeOverrideFields"];
+        };
+        /**
+         * GradingUpdate
+         * @description Partial update of a submission's grading record, cell by cell; all or nothing.
+         */
+        GradingUpdate: {
+            /** Cells */
+            cells: {
+                [key: string]: components["schemas"]["CellGradeUpdate"];
+            };
         };
         /** LatePeriod */
         LatePeriod: {
@@ -1079,7 +1279,11 @@ export interface components {
              */
             commit: string | null;
         };
-        /** SubmissionUpdate */
+        /**
+         * SubmissionUpdate
+         * @description Statuses a tutor may set. Scores come from the per-cell grading record (PATCH .../grading) and
+         *     `feedback_status` only from the system, so neither is accepted here.
+         */
         SubmissionUpdate: {
             /**
              * Auto Status
@@ -1091,16 +1295,6 @@ export interface components {
              * @default null
              */
             manual_status: ("not_graded" | "being_edited" | "manually_graded") | null;
-            /**
-             * Feedback Status
-             * @default null
-             */
-            feedback_status: ("not_generated" | "generating" | "generated" | "released" | "generation_failed") | null;
-            /**
-             * Manual Score
-             * @default null
-             */
-            manual_score: number | null;
         };
         /**
          * WorkerClaim
@@ -2341,6 +2535,10 @@ export interface operations {
                 user?: string;
                 /** @description latest or best: one per user */
                 filter?: string;
+                /** @description true: only submissions with a cell waiting for a human (false: none) */
+                needs_manual?: string;
+                /** @description pending, running, automatically_graded or grading_failed */
+                auto_status?: string;
             };
             header?: never;
             path: {
@@ -2718,7 +2916,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutogradeRequest"];
+            };
+        };
         responses: {
             /** @description success */
             200: {
@@ -2736,6 +2938,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description malformed JSON, unknown field, wrong type or out-of-range value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2765,7 +2976,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description a job of this submission is still queued or running */
+            /** @description a job of this submission is still queued or running, or the edit repo is empty */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2956,6 +3167,443 @@ export interface operations {
             };
             /** @description no such resource, or the caller may not see it */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GradingHandler.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GradingHandler.patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GradingUpdate"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description malformed JSON, unknown field, wrong type or out-of-range value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "FeedbackHandler.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "FeedbackHandler.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no grading record yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "FeedbackReleaseHandler.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no grading record yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "FeedbackPageHandler.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+                submission_id: number;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the page (text/html) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such page, or not released */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "BulkFeedbackHandler.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lecture_id: number;
+                assignment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkFeedbackRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description malformed JSON, unknown field, wrong type or out-of-range value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource, or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the same request is already running (the job) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
