@@ -160,6 +160,10 @@ class GraderService(Application):
     git_max_file_size = Integer(20 << 20, help="Largest file a push may add (bytes).").tag(config=True)
     git_max_files = Integer(1000, help="Most files a pushed tree may hold.").tag(config=True)
     git_max_push_size = Integer(2 << 30, help="Largest push (pack bytes).").tag(config=True)
+    git_max_push_inflated = Integer(
+        1 << 30, help="Most bytes the objects of one push may inflate to (bounds a pack bomb)."
+    ).tag(config=True)
+    git_max_objects = Integer(200_000, help="Most objects one push may hold.").tag(config=True)
     git_allowed_extensions = Set(
         Unicode(),
         help="File extensions students may push to their repos, e.g. "
@@ -505,6 +509,8 @@ class GraderService(Application):
             max_file_size=self.git_max_file_size,
             max_files=self.git_max_files,
             max_push_size=self.git_max_push_size,
+            max_push_inflated=self.git_max_push_inflated,
+            max_objects=self.git_max_objects,
             allowed_extensions=frozenset(self.git_allowed_extensions) or None,
         )
         admins = frozenset(self.admin_users)

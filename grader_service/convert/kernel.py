@@ -407,7 +407,8 @@ class KernelProcess:
         if status == "timeout" and idle != "idle":
             # The kernel ignored the interrupt: it cannot run the next cells.
             return self._finish(collector, status, None, started, reply, kernel_lost=True)
-        reply = self._get_reply(msg_id, time.perf_counter() + max(interrupt_grace, 1.0))
+        # idle was seen, so the reply is normally there already; a loaded machine may be slow to deliver it
+        reply = self._get_reply(msg_id, time.perf_counter() + max(interrupt_grace, 15.0))
         if status == "ok" and reply.get("status") == "error":
             status = "error"
             if not collector.saw_error:

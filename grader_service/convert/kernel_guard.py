@@ -12,6 +12,7 @@ snapshot live in closures. What an in-process guard cannot stop is listed in doc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 _STATE: dict[str, Any] = {}
@@ -57,6 +58,7 @@ def install(modules: str) -> str:
     obj_setattr, type_setattr, obj_getattr = object.__setattr__, type.__setattr__, object.__getattribute__
     type_delattr = type.__delattr__
     dumps, settrace, setprofile, gettrace = json.dumps, sys.settrace, sys.setprofile, sys.gettrace
+    setswitchinterval = sys.setswitchinterval
     getsignal, set_signal, setitimer = signal.getsignal, signal.signal, signal.setitimer
     enumerate_threads = threading.enumerate
     sys_modules, builtins_dict = sys.modules, builtins.__dict__
@@ -96,6 +98,40 @@ def install(modules: str) -> str:
         "builtin_trap", "display_trap", "custom_exceptions", "CustomTB", "InteractiveTB", "SyntaxTB",
         "user_ns", "user_global_ns", "ast_transformers", "input_transformers_post", "kernel", "session",
     )  # fmt: skip
+
+    # -- evidence no hook can take back (installed before the snapshot, so it is put back like the rest) --
+    # A cell's exception is recorded the moment IPython stores it on the result (a data descriptor on
+    # ExecutionResult): a callback that clears it later does not erase it. The first step of every cell
+    # (transform_cell) puts the hook points back once more and makes other threads wait longer for the GIL,
+    # so a thread cannot re-arm them between enter() and the test cell.
+    def make_recorded(name: str) -> Any:
+        class Recorded:
+            def __get__(self, obj: Any, owner: Any = None) -> Any:
+                return None if obj is None else obj_getattr(obj, "__dict__").get(name)
+
+            def __set__(self, obj: Any, value: Any) -> None:
+                obj_getattr(obj, "__dict__")[name] = value
+                if value is not None and record["armed"]:
+                    record["raised"].append(b_type(value).__name__)
+
+        return Recorded()
+
+    for name in ("error_before_exec", "error_in_exec"):
+        type_setattr(ExecutionResult, name, make_recorded(name))
+    shell_class = b_type(shell)
+    original_transform: Callable[[Any, str], Any] = shell_class.transform_cell
+
+    def transform_cell(self: Any, raw_cell: str) -> Any:
+        if record["armed"] and not record["entered"]:
+            record["entered"] = True
+            setswitchinterval(0.1)
+            record["late"] = restore()  # anything here changed after enter(): a thread, most likely
+            set_aside()
+        return original_transform(self, raw_cell)
+
+    type_setattr(shell_class, "transform_cell", transform_cell)
+    switch_interval = sys.getswitchinterval()
+
     classes: dict[int, Any] = {}
     for o in [*objects, ExecutionResult, ExecutionInfo]:
         for cls in (o if b_isinstance(o, b_type) else b_type(o)).__mro__:
@@ -142,7 +178,7 @@ def install(modules: str) -> str:
         with contextlib.suppress(ValueError, OSError):
             signals[signum] = getsignal(signum)
     threads = {b_id(t) for t in enumerate_threads()}
-    record: dict[str, Any] = {"armed": False, "runs": []}
+    record: dict[str, Any] = {"armed": False, "entered": False, "runs": [], "raised": []}
     stash: dict[str, Any] = {}
 
     def on_post_run_cell(result: Any) -> None:
@@ -176,11 +212,15 @@ def install(modules: str) -> str:
     events["post_run_cell"] = b_list(shell.events.callbacks["post_run_cell"])
 
     # -- putting it back ------------------------------------------------------------------------------
+    # set by ipykernel for every request (stdin forwarding): not a hook tests depend on
+    volatile = {"builtins": ("input",), "getpass": ("getpass",)}
+
     def restore_dict(target: dict[str, Any], snap: dict[str, Any], always: tuple[str, ...], label: str,
                      changed: list[str], setter: Any = None) -> None:  # fmt: skip
+        skip = volatile.get(label, ())
         for name, old in snap.items():
             new = target.get(name, snap)  # snap: a marker that cannot be a value
-            if new is old:
+            if new is old or name in skip:
                 continue
             if name in always or b_callable(old) or b_callable(new) or new is snap:
                 if setter is None:
@@ -189,7 +229,7 @@ def install(modules: str) -> str:
                     setter(name, old)
                 changed.append(f"{label}.{name}")
         for name in b_list(target):
-            if name not in snap and (b_callable(target[name]) or name in always):
+            if name not in snap and name not in skip and (b_callable(target[name]) or name in always):
                 changed.append(f"{label}.{name} (added)")
                 if setter is None:
                     del target[name]
@@ -261,33 +301,36 @@ def install(modules: str) -> str:
         return changed
 
     # -- the two calls the grader makes around a test cell --------------------------------------------
-    def enter(nonce: str) -> str:
-        record["armed"] = False
-        changed = restore()
+    def set_aside() -> None:
         # names in the user's namespace that hide a builtin (e.g. `sum = lambda *a: 3`) step aside while
         # the test runs and come back after it
-        stash.clear()
         for name in b_list(user_ns):
             if (
                 name in builtins_snap
                 and not name.startswith("_")
                 and user_ns[name] is not ns_builtins.get(name, builtins_snap[name])
             ):
-                stash[name] = user_ns.pop(name)
+                stash.setdefault(name, user_ns.pop(name))
+
+    def enter(nonce: str) -> str:
+        record["armed"] = False
+        changed = restore()
+        stash.clear()
+        set_aside()
         foreign = [t.name for t in enumerate_threads() if b_id(t) not in threads]
         report = {"restored": b_sorted(set(changed)), "shadowed": b_sorted(stash), "threads": foreign}
-        record["runs"] = []
-        record["armed"] = True
+        record.update(runs=[], raised=[], late=[], entered=False, armed=True)
         return sign("enter", nonce, dumps(report, sort_keys=True))
 
     def leave(nonce: str) -> str:
         record["armed"] = False
-        runs = record["runs"]
-        record["runs"] = []
+        setswitchinterval(switch_interval)
+        account = {"runs": record["runs"], "raised": record["raised"], "late": b_sorted(set(record["late"]))}
+        record.update(runs=[], raised=[], late=[])
         for name, value in stash.items():
             user_ns.setdefault(name, value)
         stash.clear()
-        return sign("leave", nonce, dumps({"runs": runs}, sort_keys=True))
+        return sign("leave", nonce, dumps(account, sort_keys=True))
 
     _STATE["installed"] = True
     globals()["enter"] = enter

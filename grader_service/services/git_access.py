@@ -41,6 +41,8 @@ class GitLimits:
     max_file_size: int = 20 << 20
     max_files: int = 1000
     max_push_size: int = 2 << 30
+    max_push_inflated: int = 1 << 30
+    max_objects: int = 200_000
     allowed_extensions: frozenset[str] | None = None
 
 
@@ -109,6 +111,8 @@ def decide(
         max_file_size=limits.max_file_size,
         max_files=limits.max_files,
         max_push_size=limits.max_push_size,
+        max_push_inflated=limits.max_push_inflated,
+        max_objects=limits.max_objects,
         allowed_extensions=limits.allowed_extensions if ref.kind == "user" else None,
         allowed_files=tuple(assignment.allowed_files)
         if ref.kind == "user" and assignment.allowed_files

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, object_session
 
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Job, JobState
+from grader_service.schemas.text import printable
 
 FINAL_STATES = (JobState.succeeded, JobState.failed, JobState.cancelled)
 #: payload key of a job that is part of a bulk job (whose `result.progress` counts its finished parts)
@@ -74,9 +75,10 @@ def finish(
 ) -> None:
     job.state = state
     job.finished_at = now or utcnow()
+    # logs and errors quote student output: no NUL (PostgreSQL refuses it) or terminal controls stored
     if log is not None:
-        job.log = log
-    job.error = error
+        job.log = printable(log)
+    job.error = printable(error) if error is not None else None
     if result is not None:
         job.result = result
     parent_id = (job.payload or {}).get(PARENT_KEY)

@@ -188,3 +188,18 @@ def test_printable_escapes_what_the_api_refuses():
     assert printable("ok\n\tline\r\n") == "ok\n\tline\r\n"
     assert printable("a\x00b\x1bc") == "a\\x00b\\x1bc"
     assert printable("s\ud800") == "s\ufffd"
+
+
+def test_job_log_quoting_student_output_is_stored_escaped(service):
+    """A grading log may quote student output (an exception name, a thread name): stored on PostgreSQL too."""
+    from grader_service.orm.models import Job, JobState
+    from grader_service.services.jobs import finish
+
+    world = build_world(service)
+    with service.db.session() as s:
+        job = s.get(Job, world.job_id)
+        finish(job, JobState.failed, log="cell 3: raised \x00Evil\x1b[2J\nnext line", error="bad\x00")
+        s.commit()
+    with service.db.session() as s:
+        job = s.get(Job, world.job_id)
+        assert job.log == "cell 3: raised \\x00Evil\\x1b[2J\nnext line" and job.error == "bad\\x00"

@@ -144,6 +144,21 @@ ATTACKS = {
         _ish.ExecutionResult = _Result
         """
     + HIDE,
+    "thread_rearming_hooks": """
+        import threading, time
+        def _ok(result):
+            result.error_in_exec = None
+        def _rearm():
+            ip = get_ipython()
+            while True:
+                callbacks = ip.events.callbacks["post_run_cell"]
+                if not callbacks or callbacks[0] is not _ok:
+                    callbacks.insert(0, _ok)
+                ip.showtraceback = lambda *a, **k: None
+                ip.display_formatter.formatters["text/plain"].for_type(int, lambda o, p, c: p.text("3"))
+                time.sleep(0.0005)
+        threading.Thread(target=_rearm, daemon=True).start()
+        """,
     "stdlib_module_replaced": """
         import sys, types
         _fake = types.ModuleType("operator")

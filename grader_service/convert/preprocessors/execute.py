@@ -264,7 +264,10 @@ class Execute(Preprocessor):
         if not isinstance(runs, list) or not runs:
             self._tampered(cell, index, answer.reason or "the guard saw the test cell not run", resources)
             return
+        if answer.data.get("late"):
+            self.note(resources, f"cell {index}: changed after the guard's check: {answer.data['late'][:20]}")
         errors = [r.get("error") for r in runs if isinstance(r, dict) and r.get("error")]
+        errors += [str(name) for name in answer.data.get("raised") or []]
         if errors:
             self._tampered(cell, index, f"the kernel replied ok but the cell raised {errors[0]}", resources)
             return

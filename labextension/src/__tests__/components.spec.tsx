@@ -6,11 +6,12 @@ import type { Assignment, IValidationReport, Submission } from '../api/types';
 import { AssignmentCard } from '../components/AssignmentCard';
 import { SubmissionWatcher, announcements } from '../model/watcher';
 import { CellResults } from '../components/CellResults';
+import { Countdown } from '../components/Countdown';
 import { StatusBadge } from '../components/StatusBadge';
 import { SubmissionHistory, submissionStatusText } from '../components/SubmissionHistory';
 import type { IGraderUI } from '../components/ui';
 import { ValidationReport } from '../components/ValidationReport';
-import { assignment, submission } from './fixtures';
+import { NOW, assignment, submission } from './fixtures';
 
 jest.mock('../api/grader');
 const mocked = api as jest.Mocked<typeof api>;
@@ -100,6 +101,20 @@ describe('StatusBadge and ValidationReport', () => {
   });
 });
 
+describe('Countdown', () => {
+  it("shows the deadline, the countdown and the late periods; an extension as the student's own", () => {
+    const a = assignment();
+    const { container, rerender } = render(<Countdown assignment={a} now={() => NOW} />);
+    expect(container.textContent).toContain('Deadline ');
+    expect(container.textContent).toContain('due in 2 d 2 h');
+    expect(container.textContent).toContain('up to 1 d late: score × 0.5 (−50 %)');
+    const later = new Date(NOW + 74 * 3600e3).toISOString();
+    rerender(<Countdown assignment={{ ...a, extended_deadline: later }} now={() => NOW} />);
+    expect(container.textContent).toContain('Your extended deadline ');
+    expect(container.textContent).toContain('due in 3 d 2 h');
+  });
+});
+
 describe('AssignmentCard', () => {
   it('offers only Fetch before fetching; fetch opens the folder', async () => {
     mocked.localState.mockResolvedValueOnce(notFetched).mockResolvedValue(fetched);
@@ -164,6 +179,15 @@ describe('AssignmentCard', () => {
     );
     expect(ui.notes).toContain('success: Assignment 1: your submission is graded: 4 / 5');
     expect(screen.getByText('0 of 3 submissions left')).toBeTruthy();
+  });
+
+  it('says a closed assignment takes no more submissions', async () => {
+    mocked.localState.mockResolvedValue(fetched);
+    mocked.listSubmissions.mockResolvedValue([]);
+    render(<AssignmentCard assignment={assignment({ status: 'closed' })} ui={recordingUI()} />);
+    const submit = await screen.findByRole('button', { name: 'Submit Assignment 1' });
+    expect((submit as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText('Closed: no more submissions')).toBeTruthy();
   });
 
   it('does not submit when the student cancels', async () => {

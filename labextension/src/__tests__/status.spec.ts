@@ -114,6 +114,11 @@ describe('deadlines and late periods', () => {
     expect(deadlineView(a, deadline + 13 * HOUR).scaling).toBe(0.5);
   });
 
+  it("uses the student's extended deadline when there is one", () => {
+    const extended = assignment({ extended_deadline: new Date(deadline + 48 * HOUR).toISOString() });
+    expect(deadlineView(extended, deadline + HOUR)).toMatchObject({ phase: 'open', text: 'due in 1 d 23 h' });
+  });
+
   it('is closed after the last period, and says so when there is no deadline', () => {
     expect(deadlineView(a, deadline + 25 * HOUR)).toMatchObject({
       phase: 'closed',

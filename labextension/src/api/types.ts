@@ -49,6 +49,8 @@ export type Assignment = Described<
     assignment_type: string | null;
     points: number | null;
     deadline: string | null;
+    /** the caller's own deadline when they have an extension (late scaling and the cut-off use it) */
+    extended_deadline?: string | null;
     late_periods: LatePeriod[];
     max_submissions: number | null;
     cell_timeout: number | null;

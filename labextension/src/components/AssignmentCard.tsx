@@ -137,6 +137,7 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
   const left = remainingSubmissions(assignment, submissions ?? []);
   const headingId = `grader-assignment-${aid}`;
   const fetched = local?.fetched ?? false;
+  const closed = assignment.status === 'closed';
   return (
     <section className="jp-GraderAssignment" aria-labelledby={headingId} data-assignment-id={aid}>
       <header className="jp-GraderAssignment-header">
@@ -148,6 +149,7 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
       <Countdown assignment={assignment} />
       <div className="jp-GraderAssignment-facts">
         {assignment.points ? <span>{formatPoints(assignment.points)} points</span> : null}
+        {closed && <span className="jp-GraderAssignment-closed">Closed: no more submissions</span>}
         <span className="jp-GraderAssignment-left">
           {left === null
             ? 'Unlimited submissions'
@@ -188,7 +190,7 @@ export function AssignmentCard({ assignment, ui }: { assignment: Assignment; ui:
             <Button
               className="jp-GraderButton jp-mod-accept"
               onClick={onSubmit}
-              disabled={busy !== null || left === 0}
+              disabled={busy !== null || left === 0 || closed}
               aria-label={`Submit ${assignment.name}`}
             >
               Submit

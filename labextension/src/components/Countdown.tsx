@@ -1,7 +1,7 @@
 /** Deadline with a live countdown (re-rendered every second while a phase is about to change). */
 import React, { useEffect, useState } from 'react';
 import type { Assignment } from '../api/types';
-import { deadlineView, latePeriods } from '../model/status';
+import { deadlineView, effectiveDeadline, latePeriods } from '../model/status';
 
 export function Countdown({
   assignment,
@@ -12,20 +12,22 @@ export function Countdown({
 }): JSX.Element {
   const [time, setTime] = useState(now());
   const view = deadlineView(assignment, time);
+  const due = effectiveDeadline(assignment);
+  const extended = Boolean(assignment.extended_deadline);
   useEffect(() => {
     if (view.changesIn === null && view.phase !== 'closed') {
       return;
     }
     const timer = setInterval(() => setTime(now()), 1000);
     return () => clearInterval(timer);
-  }, [view.phase, assignment.deadline]);
+  }, [view.phase, due]);
   const periods = latePeriods(assignment);
   return (
     <div className={`jp-GraderDeadline jp-mod-${view.phase}`}>
-      {assignment.deadline && (
+      {due && (
         <span className="jp-GraderDeadline-date">
-          Deadline{' '}
-          <time dateTime={assignment.deadline}>{new Date(assignment.deadline).toLocaleString()}</time>
+          {extended ? 'Your extended deadline ' : 'Deadline '}
+          <time dateTime={due}>{new Date(due).toLocaleString()}</time>
           {' · '}
         </span>
       )}

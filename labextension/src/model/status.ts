@@ -109,11 +109,17 @@ export interface IDeadlineView {
   changesIn: number | null;
 }
 
+/** The deadline that holds for this student: their extension when they have one. */
+export function effectiveDeadline(assignment: Assignment): string | null {
+  return assignment.extended_deadline ?? assignment.deadline ?? null;
+}
+
 export function deadlineView(assignment: Assignment, now: number): IDeadlineView {
-  if (!assignment.deadline) {
+  const due = effectiveDeadline(assignment);
+  if (!due) {
     return { phase: 'none', text: 'no deadline', scaling: 1, changesIn: null };
   }
-  const deadline = Date.parse(assignment.deadline);
+  const deadline = Date.parse(due);
   if (Number.isNaN(deadline)) {
     return { phase: 'none', text: 'no deadline', scaling: 1, changesIn: null };
   }
