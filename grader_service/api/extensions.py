@@ -11,7 +11,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.api.lectures import LID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
-from grader_service.schemas.extensions import ExtensionPut
+from grader_service.schemas.extensions import ExtensionPut, ExtensionView
 from grader_service.services import extensions as svc
 
 USERNAME = r"(?P<username>[A-Za-z0-9][A-Za-z0-9._@+-]{0,63})"
@@ -34,7 +34,12 @@ def _put(
 
 
 class ExtensionListHandler(ApiHandler):
-    docs = {"get": {"summary": "The assignment's deadline extensions, by username"}}
+    docs = {
+        "get": {
+            "summary": "The assignment's deadline extensions, by username",
+            "response": list[ExtensionView],
+        }
+    }
 
     @requires("extensions:read")
     async def get(self, lecture_id: str, assignment_id: str) -> None:
@@ -43,11 +48,15 @@ class ExtensionListHandler(ApiHandler):
 
 class ExtensionHandler(ApiHandler):
     docs = {
-        "get": {"summary": "One student's extension (a student may read their own only)"},
+        "get": {
+            "summary": "One student's extension (a student may read their own only)",
+            "response": ExtensionView,
+        },
         "put": {
             "summary": "Grant or change a student's own deadline; their submissions are rescaled and "
             "their grades recomputed",
             "body": ExtensionPut,
+            "response": ExtensionView,
             "responses": {
                 "201": "granted",
                 "409": "the assignment has no deadline to extend",

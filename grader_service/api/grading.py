@@ -13,7 +13,7 @@ from grader_service.api.submissions import BASE, SID
 from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
 from grader_service.git.store import RepoStore
-from grader_service.schemas.bulk import BulkAutograde
+from grader_service.schemas.bulk import BulkAutograde, BulkAutogradeJob
 from grader_service.schemas.grading_record import AutogradeRequest
 from grader_service.services import bulk_autograde as bulk
 from grader_service.services import grading as svc
@@ -128,6 +128,7 @@ class BulkAutogradeHandler(ApiHandler):
             "`result.progress` is {done, total} (follow it at GET .../jobs/{id}); submissions already "
             "queued or being graded are skipped (`result.skipped`)",
             "body": BulkAutograde,
+            "response": BulkAutogradeJob,
             "responses": {
                 "202": "queued: the bulk job",
                 "409": "the same selection is still being graded (the answer's `job` is that job), or "

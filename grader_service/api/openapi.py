@@ -110,7 +110,9 @@ def build_document() -> dict[str, Any]:
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     }
                 elif int(code) != 204:
-                    entry["content"] = {"application/json": {"schema": {}}}
+                    # a handler's docs may name the model of its answer (`"response": Model`)
+                    schema = _schema_for(doc["response"], components) if "response" in doc else {}
+                    entry["content"] = {"application/json": {"schema": schema}}
                 op["responses"][code] = entry
             item[method] = op
         paths[path] = item

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from grader_service.schemas.requests import Strict
 
@@ -55,3 +55,35 @@ class BulkAutograde(Strict):
         description="`latest`: each student's newest submission; `all`: every submission; `failed`: those "
         "whose autograding failed; or a list of submission ids of this assignment"
     )
+
+
+class Progress(BaseModel):
+    done: int = Field(description="parts finished (however they ended)")
+    total: int = Field(description="parts the bulk job started")
+
+
+class BulkAutogradeResult(BaseModel):
+    progress: Progress
+    succeeded: int = Field(description="parts graded")
+    failed: int = Field(description="parts whose grading failed")
+    cancelled: int = Field(description="parts cancelled")
+    skipped: list[int] = Field(
+        default_factory=list, description="submissions left out: already queued or being graded"
+    )
+
+
+class BulkAutogradeJob(BaseModel):
+    """The bulk job: one autograde job per selected submission, counted into `result.progress`."""
+
+    id: int
+    kind: str = Field(description="`bulk_autograde`")
+    state: str = Field(description="queued, running, succeeded, failed or cancelled")
+    attempts: int
+    worker: str | None
+    queued_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    duration: float | None = Field(description="seconds from start to finish")
+    error: str | None
+    assignment_id: int | None
+    result: BulkAutogradeResult

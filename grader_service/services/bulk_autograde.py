@@ -17,7 +17,7 @@ from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Assignment, AutoStatus, Job, JobState, Submission
-from grader_service.schemas.bulk import BulkAutograde
+from grader_service.schemas.bulk import BulkAutograde, BulkAutogradeJob
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment
 from grader_service.services.grading import ACTIVE, active_job, queue_autograde
@@ -73,9 +73,10 @@ def _take_write_lock(session: Session, assignment_id: int) -> None:
 
 
 def bulk_view(job: Job) -> dict[str, Any]:
+    """The bulk job as the API shows it, checked against its response model."""
     out = jobs.job_view(job, with_log=False)
     out.update({"assignment_id": job.assignment_id, "result": job.result})
-    return out
+    return BulkAutogradeJob.model_validate(out).model_dump()
 
 
 def request_bulk_autograde(

@@ -133,3 +133,24 @@ def test_bad_input_names_the_field_and_writes_nothing(lecture_world):
     assert w.req("instructor", "PUT", outsider, json={"deadline": _iso(timedelta(days=2))}).status_code == 404
     assert w.req("instructor", "DELETE", user, json={"x": 1}).status_code == 400
     assert w.req("tutor", "GET", ext).json() == []
+
+
+def test_the_openapi_document_describes_the_answers():
+    """The extension and bulk routes document their answers with their models, not an empty schema."""
+    import json
+
+    from grader_service.api.health import OPENAPI_PATH
+
+    doc = json.loads(OPENAPI_PATH.read_text())
+    a = "/api/lectures/{lecture_id}/assignments/{assignment_id}"
+    for path, method, code in [
+        (a + "/extensions", "get", "200"),
+        (a + "/extensions/{username}", "get", "200"),
+        (a + "/extensions/{username}", "put", "201"),
+        (a + "/autograde", "post", "202"),
+    ]:
+        schema = doc["paths"][path][method]["responses"][code]["content"]["application/json"]["schema"]
+        assert schema, (path, method)
+    bulk = doc["components"]["schemas"]["BulkAutogradeJob"]
+    assert {"id", "state", "result"} <= set(bulk["required"])
+    assert "effective_deadline" in doc["components"]["schemas"]["ExtensionView"]["properties"]

@@ -1042,6 +1042,68 @@ export interface components {
             submissions: ("latest" | "all" | "failed") | number[];
         };
         /**
+         * BulkAutogradeJob
+         * @description The bulk job: one autograde job per selected submission, counted into `result.progress`.
+         */
+        BulkAutogradeJob: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description `bulk_autograde`
+             */
+            kind: string;
+            /**
+             * State
+             * @description queued, running, succeeded, failed or cancelled
+             */
+            state: string;
+            /** Attempts */
+            attempts: number;
+            /** Worker */
+            worker: string | null;
+            /** Queued At */
+            queued_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Duration
+             * @description seconds from start to finish
+             */
+            duration: number | null;
+            /** Error */
+            error: string | null;
+            /** Assignment Id */
+            assignment_id: number | null;
+            result: components["schemas"]["BulkAutogradeResult"];
+        };
+        /** BulkAutogradeResult */
+        BulkAutogradeResult: {
+            progress: components["schemas"]["Progress"];
+            /**
+             * Succeeded
+             * @description parts graded
+             */
+            succeeded: number;
+            /**
+             * Failed
+             * @description parts whose grading failed
+             */
+            failed: number;
+            /**
+             * Cancelled
+             * @description parts cancelled
+             */
+            cancelled: number;
+            /**
+             * Skipped
+             * @description submissions left out: already queued or being graded
+             */
+            skipped?: number[];
+        };
+        /**
          * BulkFeedbackRequest
          * @description Generate or release the feedback of many submissions of an assignment, as one job.
          */
@@ -1098,6 +1160,45 @@ export interface components {
              * @description the student's deadline (ISO 8601 with a UTC offset); the assignment's late periods count from it
              */
             deadline: string;
+        };
+        /**
+         * ExtensionView
+         * @description One student's extension, with the assignment's own deadline for comparison.
+         */
+        ExtensionView: {
+            /** Username */
+            username: string;
+            /**
+             * Deadline
+             * Format: date-time
+             * @description the student's own deadline
+             */
+            deadline: string;
+            /**
+             * Assignment Deadline
+             * @description the assignment's deadline, for everyone else
+             */
+            assignment_deadline: string | null;
+            /**
+             * Effective Deadline
+             * @description what counts for this student: the later of the two (None without an assignment deadline)
+             */
+            effective_deadline: string | null;
+            /**
+             * Granted By
+             * @default null
+             */
+            granted_by: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * GradeOverrideFields
@@ -1233,6 +1334,19 @@ export interface components {
              * @description the new password (8-1024 characters)
              */
             password: string;
+        };
+        /** Progress */
+        Progress: {
+            /**
+             * Done
+             * @description parts finished (however they ended)
+             */
+            done: number;
+            /**
+             * Total
+             * @description parts the bulk job started
+             */
+            total: number;
         };
         /** RegradeRequest */
         RegradeRequest: {
@@ -2314,7 +2428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExtensionView"][];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2365,7 +2479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExtensionView"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2420,7 +2534,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExtensionView"];
                 };
             };
             /** @description granted */
@@ -2429,7 +2543,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExtensionView"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -3067,7 +3181,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BulkAutogradeJob"];
                 };
             };
             /** @description queued: the bulk job */
@@ -3076,7 +3190,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BulkAutogradeJob"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
