@@ -205,7 +205,7 @@ def _kernel_app(args: list[str]) -> Any:
 
     class ConfiguredKernelApp(_bounded_iopub(IPKernelApp)):  # type: ignore[misc]
         def parse_command_line(self, argv: Any = None) -> None:
-            self.argv = []  # the options arrived as config
+            self.argv: list[str] = []  # the options arrived as config
 
     configured: IPKernelApp = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
     configured.initialize([])
@@ -223,7 +223,7 @@ def _bounded_iopub(app_class: Any) -> Any:
     """
     import zmq
 
-    class BoundedIOPubApp(app_class):  # type: ignore[misc,valid-type]
+    class BoundedIOPubApp(app_class):  # type: ignore[misc]
         def init_iopub(self, context: Any) -> None:
             # options must be set before the socket binds; context defaults apply to the sockets made here
             # (an option a socket type does not know is ignored) and are dropped right after
