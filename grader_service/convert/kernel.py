@@ -139,6 +139,9 @@ class ForkedKernel(ChildKernel):
 #: a kernel's stdout/stderr send what they buffered once this much is waiting (see `bound_output_buffers`)
 OUTPUT_FLUSH_BYTES = 1 << 20
 
+#: iopub messages a kernel keeps queued for a grader that is not reading (see `_BoundedIOPub`)
+IOPUB_QUEUE_MESSAGES = 16
+
 
 def run_kernel(args: list[str]) -> None:
     """Be the kernel (in its own process, forked or exec'd): ipykernel with `args`, its output streams
@@ -196,17 +199,43 @@ def _kernel_app(args: list[str]) -> Any:
         if arg == "-f" and rest:
             connection_file = rest.pop(0)
         elif not set_option(config, arg):  # anything else: let the kernel parse its command line itself
-            app = IPKernelApp.instance()
+            app = _bounded_iopub(IPKernelApp).instance()
             app.initialize(args)
             return app
 
-    class ConfiguredKernelApp(IPKernelApp):
+    class ConfiguredKernelApp(_bounded_iopub(IPKernelApp)):  # type: ignore[misc]
         def parse_command_line(self, argv: Any = None) -> None:
-            self.argv = []  # the options arrived as config
+            self.argv: list[str] = []  # the options arrived as config
 
     configured: IPKernelApp = ConfiguredKernelApp.instance(connection_file=connection_file, config=config)
     configured.initialize([])
     return configured
+
+
+def _bounded_iopub(app_class: Any) -> Any:
+    """`app_class` with an iopub socket that holds at most IOPUB_QUEUE_MESSAGES for a grader that is slow to
+    read, and then makes the kernel's IO thread wait (XPUB_NODROP) instead of queueing more.
+
+    zmq's default queue is 1000 messages: with the grader's process stalled for 0.3 s on a loaded machine, a
+    cell printing 100 MB queued all of it in the kernel, whose address space went from 0.2 to 1.77 GB
+    (fragmented malloc heaps), so under a 1 GiB limit it died (SIGSEGV) in about one run in four. With a
+    short queue the writer's flush (`bound_output_buffers`) waits for the grader instead.
+    """
+    import zmq
+
+    class BoundedIOPubApp(app_class):  # type: ignore[misc]
+        def init_iopub(self, context: Any) -> None:
+            # options must be set before the socket binds; context defaults apply to the sockets made here
+            # (an option a socket type does not know is ignored) and are dropped right after
+            context.setsockopt(zmq.SNDHWM, IOPUB_QUEUE_MESSAGES)
+            context.setsockopt(zmq.XPUB_NODROP, 1)
+            try:
+                super().init_iopub(context)
+            finally:
+                context.sockopts.pop(zmq.SNDHWM, None)
+                context.sockopts.pop(zmq.XPUB_NODROP, None)
+
+    return BoundedIOPubApp
 
 
 def forkable(argv: list[str]) -> bool:
