@@ -45,7 +45,16 @@ from grader_service.grades.api import (
     set_override,
 )
 from grader_service.orm.grades import AssignmentGrade, LectureGrade
-from grader_service.orm.models import Assignment, Job, LectureMember, Role, User
+from grader_service.orm.models import (
+    Assignment,
+    FeedbackStatus,
+    Job,
+    LectureMember,
+    Role,
+    ScoreVisibility,
+    Submission,
+    User,
+)
 from grader_service.schemas.requests import GradebookSettings, GradebookUpdateItem, RegradeRequest
 from grader_service.services.access import get_assignment, get_lecture
 from grader_service.services.dispatch import Task, enqueue
@@ -171,6 +180,23 @@ def read_grading_info(session: Session, actor: Actor, lecture_id: int) -> dict[s
     return grading_info(lecture, counted_infos(session, lecture_id))
 
 
+def _scores_withheld(session: Session, lecture_id: int, user_id: int) -> bool:
+    """Whether the learner has a submission whose score they may not see yet: on an assignment with
+    `score_visibility = after_feedback`, its feedback not released."""
+    hidden = (
+        select(Submission.id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(
+            Assignment.lecture_id == lecture_id,
+            Assignment.score_visibility == ScoreVisibility.after_feedback,
+            Submission.user_id == user_id,
+            Submission.feedback_status != FeedbackStatus.released,
+        )
+        .limit(1)
+    )
+    return session.execute(hidden).first() is not None
+
+
 def list_lecture_grades(
     session: Session, actor: Actor, lecture_id: int, cursor: str | None, page_size: int
 ) -> dict[str, Any]:
@@ -180,6 +206,13 @@ def list_lecture_grades(
     infos = counted_infos(session, lecture_id)
     grader = grader_for(lecture, infos)
     if not actor.is_staff(lecture_id):
+        if _scores_withheld(session, lecture_id, actor.user_id):
+            # a score the student may not see yet (score_visibility after_feedback) would show through the
+            # lecture grade: withhold the whole grade until that feedback is released
+            withheld = {"percent": None, "letter": None, "passed": None, "passed_timestamp": None}
+            entry: dict[str, Any] = {"user_id": actor.user_id, "username": actor.name, **withheld}
+            entry.update(stale=False, scores_visible=False)
+            return {"next": None, "results": [entry]}
         grade = fresh_lecture_grades(session, lecture_id, grader, [actor.user_id]).get(actor.user_id)
         entry = {
             "user_id": actor.user_id,
@@ -191,6 +224,7 @@ def list_lecture_grades(
             if grade and grade.passed_timestamp
             else None,
             "stale": False,
+            "scores_visible": True,
         }
         return {"next": None, "results": [entry]}
     after = None

@@ -62,6 +62,8 @@ def test_grading_and_feedback_loop(embedded, tmp_path):
     mine = w.req("student", "GET", base).json()
     assert mine["score"] is None and mine["scores_visible"] is False
     assert "score" not in w.req("student", "GET", base + "/grading").json()["notebooks"][0]["cells"][0]
+    grade = w.req("student", "GET", f"{w.lecture_path}/grades").json()["results"][0]
+    assert grade["percent"] is None and grade["letter"] is None and grade["scores_visible"] is False
 
     # bad input: nothing half written
     bad = {"cells": {"explain": {"manual_score": 1}, "test_square": {"comment": "nice"}}}
@@ -107,6 +109,8 @@ def test_grading_and_feedback_loop(embedded, tmp_path):
     assert "square(-1)" not in text and "HIDDEN" not in text and "<script" not in text.lower()
     assert w.req("student", "GET", base + "/feedback/..%2F..%2Fsource.html").status_code == 404
     assert w.req("student", "GET", base).json()["score"] == 4.5  # released: scores visible
+    grade = w.req("student", "GET", f"{w.lecture_path}/grades").json()["results"][0]
+    assert grade["scores_visible"] is True and grade["percent"] is not None
     assert w.req("student2", "GET", base + "/feedback/squares.html").status_code == 404
 
     clone = tmp_path / "fb"
