@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from grader_service.git.names import RepoRef
-from tests.support.grading import give_score
+from tests.support.grading import give_score, seed_record
 
 
 def _iso(delta: timedelta) -> str:
@@ -111,6 +111,31 @@ def test_manual_score_filters_latest_and_best(lecture_world):
     per_user = w.req("tutor", "GET", path + "?filter=latest").json()
     assert sorted(s["username"] for s in per_user) == sorted([w.names["student"], w.names["student2"]])
     assert w.req("student2", "GET", f"{path}/{second['id']}").json()["feedback_status"] == "not_generated"
+
+
+def test_work_list_filters_needs_manual_and_auto_status(lecture_world):
+    w = lecture_world
+    path = w.released_path + "/submissions"
+    waiting, marked, failed = (w.req("student2", "POST", path, json={}).json()["id"] for _ in range(3))
+    seed_record(w.service, waiting)  # its manual answer 'explain' waits for a tutor
+    seed_record(w.service, marked)
+    r = w.req("tutor", "PATCH", f"{path}/{marked}/grading", json={"cells": {"explain": {"manual_score": 1}}})
+    assert r.status_code == 200, r.text
+    assert w.req("tutor", "DELETE", f"{path}/{failed}/autograde").status_code == 200
+
+    def ids(query: str, role: str = "tutor") -> list[int]:
+        listed = w.req(role, "GET", f"{path}?user={w.names['student2']}&{query}").json()
+        return sorted(s["id"] for s in listed)
+
+    assert ids("needs_manual=true") == [waiting]
+    assert ids("needs_manual=false") == sorted([marked, failed])
+    assert ids("auto_status=grading_failed") == [failed]
+    assert ids("auto_status=automatically_graded") == sorted([waiting, marked])
+    assert ids("auto_status=automatically_graded&needs_manual=false") == [marked]
+    assert ids("auto_status=pending") == []
+    # a student's filtered list is still only their own
+    assert w.req("student", "GET", f"{path}?needs_manual=true").json() == []
+    assert ids("needs_manual=true", role="student2") == [waiting]
 
 
 def test_logs_for_staff(lecture_world):
