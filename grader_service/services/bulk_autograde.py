@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.errors import BadRequest, Conflict
 from grader_service.orm.base import utcnow
-from grader_service.orm.models import Assignment, AutoStatus, Job, JobState, Submission
+from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.schemas.bulk import BulkAutograde, BulkAutogradeJob
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment
@@ -64,14 +64,6 @@ def _selected(session: Session, assignment_id: int, key: str | list[int]) -> lis
     return found
 
 
-def _take_write_lock(session: Session, assignment_id: int) -> None:
-    """SQLite has no row locks and reads outside a write transaction, so two identical requests could both
-    find no running job: a write that changes nothing takes its one write lock first, and the second
-    request waits for the first to commit. (PostgreSQL: the FOR UPDATE of the assignment row does this.)"""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
-
-
 def bulk_view(job: Job) -> dict[str, Any]:
     """The bulk job as the API shows it, checked against its response model."""
     out = jobs.job_view(job, with_log=False)
@@ -83,7 +75,7 @@ def request_bulk_autograde(
     session: Session, actor: Actor, lid: int, aid: int, body: BulkAutograde, limits: Limits
 ) -> Job:
     assignment = get_assignment(session, actor, lid, aid, for_update=True)  # serialises identical requests
-    _take_write_lock(session, assignment.id)
+    jobs.serialise_bulk_requests(session, assignment.id)
     require(session, assignment, "grade")
     key = _selection_key(body)
     running = session.scalars(

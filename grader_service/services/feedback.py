@@ -139,6 +139,7 @@ def request_bulk(
 ) -> dict[str, Any]:
     """One job for many submissions; an identical request while one runs answers 409 with that job."""
     assignment = get_assignment(session, actor, lid, aid, for_update=True)  # serialises identical requests
+    jobs.serialise_bulk_requests(session, assignment.id)
     require(session, assignment, "feedback")
     key = json.dumps({"action": body.action, "submissions": body.submissions}, sort_keys=True)
     for job in session.scalars(

@@ -5,16 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
 from grader_service.orm.base import utcnow
-from grader_service.orm.models import Job, JobState
+from grader_service.orm.models import Assignment, Job, JobState
 from grader_service.schemas.text import printable
 
 FINAL_STATES = (JobState.succeeded, JobState.failed, JobState.cancelled)
 #: payload key of a job that is part of a bulk job (whose `result.progress` counts its finished parts)
 PARENT_KEY = "bulk_job_id"
+
+
+def serialise_bulk_requests(session: Session, assignment_id: int) -> None:
+    """Make identical bulk requests for one assignment wait for each other before they look for a running
+    job. SQLite has no row locks and reads outside a write transaction, so two requests could both find
+    none: a write that changes nothing takes its one write lock first, and the second request waits for the
+    first to commit. (PostgreSQL: the caller's FOR UPDATE of the assignment row does this.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Assignment).where(Assignment.id == assignment_id).values(id=Assignment.id))
 
 
 def create_job(
