@@ -8,6 +8,7 @@ from typing import Any
 import nbformat
 
 from grader_service.convert import cells
+from grader_service.convert.preprocessors.hide_hidden_tests import notebook_hidden_lines, scrub_text
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -19,13 +20,15 @@ def _text(value: Any) -> str:
 def visible_test_errors(files: dict[str, bytes], gradebook: dict[str, Any]) -> dict[str, dict[str, str]]:
     """notebook → grade_id → error text of each failing test cell without hidden tests.
 
-    Tests with hidden parts are left out entirely: their tracebacks quote the hidden lines.
+    Tests with hidden parts are left out entirely: their tracebacks quote the hidden lines. The others lose
+    any hidden line of the notebook (student code run after a hidden test can raise with its source).
     """
     out: dict[str, dict[str, str]] = {}
     for name, entry in gradebook.get("notebooks", {}).items():
         raw = files.get(name)
         if raw is None:
             continue
+        hidden = notebook_hidden_lines(entry)
         visible = {
             c["grade_id"] for c in entry["cells"] if c["role"] == "tests" and not c.get("hidden_tests")
         }
@@ -45,5 +48,5 @@ def visible_test_errors(files: dict[str, bytes], gradebook: dict[str, Any]) -> d
                 elif output.get("output_type") == "stream" and output.get("name") == "stderr":
                     parts.append(_ANSI.sub("", _text(output.get("text", ""))))
             if parts:
-                out.setdefault(name, {})[grade_id] = "\n".join(parts)
+                out.setdefault(name, {})[grade_id] = scrub_text("\n".join(parts), hidden)
     return out

@@ -146,3 +146,44 @@ def test_feedback_page(released, tmp_path):
     assert re.search(r"Score: 3 / 6", page)
     assert "<link" not in page and 'src="http' not in page and len(page) < 600_000
     assert result["notebooks"][released.name]["cells"]["test_square"]["status"] == "failed"
+
+
+def test_feedback_page_and_test_errors_hide_what_later_cells_print_of_hidden_tests(released, tmp_path):
+    """A cell the student adds after the tests can read the hidden test's source back from the kernel
+    (IPython's `In`, `linecache`) and print or raise it: no page or error text a student reads shows it."""
+    from grader_service.convert.test_errors import visible_test_errors
+
+    needle = "'square(-' + '3)'"  # the hidden line, never spelled out in the student's own source
+    spy = (
+        "import linecache\n"
+        f"seen = [c for c in In if {needle} in c] + "
+        f"[x for v in linecache.cache.values() for x in v[2] if {needle} in x]\n"
+        "print(seen)\n"
+        "seen\n"
+    )
+
+    def edit(nb):
+        answer_square(nb, "    return x * x if x >= 0 else -1")
+        nb.cells.append(code(spy))
+        nb.cells.append(code("raise AssertionError(repr(seen))"))
+
+    result, graded = submit(released, tmp_path, edit)
+    printed = (graded / released.name).read_text(encoding="utf-8")
+    assert "square(-3)" in printed  # the kernel did hand the hidden source to the student's cell
+    pages = generate_feedback(graded, tmp_path / "feedback", released.gradebook)
+    page = Path(pages[released.name]).read_text(encoding="utf-8")
+    assert "square(-3)" not in page and "…" in page
+
+    # the same spy raising from inside a visible test cell: its error text loses the hidden line too
+    nb = nbformat.reads(printed, as_version=4)
+    visible = next(
+        c
+        for c in released.gradebook["notebooks"][released.name]["cells"]
+        if c["role"] == "tests" and not c.get("hidden_tests")
+    )
+    cell = cell_by_id(nb, visible["grade_id"])
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=str(nb.cells[-2].outputs))]
+    cell.outputs[0].traceback = ["AssertionError: " + str(nb.cells[-2].outputs)]
+    errors = visible_test_errors({released.name: nbformat.writes(nb).encode()}, released.gradebook)
+    text = errors[released.name][visible["grade_id"]]
+    assert "AssertionError" in text and "square(-3)" not in text
