@@ -157,6 +157,11 @@ class GraderService(Application):
     gradebook_max_page_size = Integer(1000, help="Largest page_size a gradebook page may ask for.").tag(
         config=True
     )
+    check_responses = Bool(
+        False,
+        help="Refuse (500) any API answer its route's documented response model does not describe: a check "
+        "for tests and development, not for production (it costs a validation per answer).",
+    ).tag(config=True)
     trusted_proxies = List(
         Unicode(),
         help="Addresses or networks (e.g. '10.0.0.0/8') of reverse proxies whose X-Forwarded-For is believed "
@@ -447,6 +452,7 @@ class GraderService(Application):
             "data_dir": self.data_dir,
             "log_function": _log_request,
             "gradebook_max_page_size": self.gradebook_max_page_size,
+            "check_responses": self.check_responses,
             "git_store": RepoStore(self.git_root),
             "git_access": self.make_git_access(db, auth_settings["hub_auth"]),
             # what remote workers' claims hand out (api/worker_jobs.py): grading limits and per-job options

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from tornado import web
 
+from grader_service.api.answers import DEFAULT_SUCCESS, UndocumentedAnswer, check_answer
 from grader_service.auth.roles import Actor
 from grader_service.auth.tokens import parse_authorization, resolve_actor
 from grader_service.errors import BadRequest, GraderError, NotFound
@@ -25,8 +26,10 @@ log = logging.getLogger("grader_service.api")
 
 
 def _json_default(value: Any) -> Any:
-    """What orjson does not serialise itself: named tuples (as arrays, like json.dumps), and objects with a
-    `value` (enums that are not plain Enum subclasses)."""
+    """What orjson does not serialise itself: response models (`schemas.responses`), named tuples (as arrays,
+    like json.dumps), and objects with a `value` (enums that are not plain Enum subclasses)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)  # unset fields are optional ones (schemas/responses)
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, datetime):
@@ -147,9 +150,28 @@ class ApiHandler(web.RequestHandler):
         raise BadRequest(f"{name} must be true or false (got {raw!r})", field=name)
 
     # -- output --
+    _answer_checked = False
+
     def write_json(self, data: Any, status: int = 200) -> None:
+        """Answer with `data` (JSON-ready values and pydantic models) as JSON."""
         self.set_status(status)
-        self.finish(dump_json(data))
+        body = dump_json(data)
+        self._check_answer(body)
+        self.finish(body)
+
+    def _check_answer(self, body: bytes | None) -> None:
+        # tests run with `check_responses` on: a success answer must be what the route's docs say (answers.py)
+        method = (self.request.method or "").lower()
+        if self._answer_checked or not self.settings.get("check_responses") or method not in DEFAULT_SUCCESS:
+            return
+        status = self.get_status()
+        if 200 <= status < 300:
+            self._answer_checked = True
+            check_answer(type(self), method, status, body)
+
+    def finish(self, chunk: Any = None) -> Any:
+        self._check_answer(None)
+        return super().finish(chunk)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = self._reason
@@ -166,6 +188,8 @@ class ApiHandler(web.RequestHandler):
             message = (
                 exc.log_message % exc.args if exc.log_message and exc.args else (exc.log_message or message)
             )
+        elif isinstance(exc, UndocumentedAnswer):
+            message = str(exc)  # only with check_responses on (tests): say which route broke its document
         elif status_code >= 500:
             message = "internal server error (the details are in the service log)"
         body: dict[str, Any] = {"status": status_code, "message": message}

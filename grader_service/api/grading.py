@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from grader_service.api.assignments import AID
@@ -15,6 +13,7 @@ from grader_service.auth.roles import Actor
 from grader_service.git.store import RepoStore
 from grader_service.schemas.bulk import BulkAutograde, BulkAutogradeJob
 from grader_service.schemas.grading_record import AutogradeRequest
+from grader_service.schemas.responses.jobs import Job as JobView
 from grader_service.services import bulk_autograde as bulk
 from grader_service.services import grading as svc
 from grader_service.services import jobs
@@ -23,7 +22,7 @@ from grader_service.services.settings import Limits
 JOB_ID = r"(?P<job_id>\d{1,18})"
 
 
-def _generate(session: Session, actor: Actor, lid: int, aid: int, force: bool) -> dict[str, Any]:
+def _generate(session: Session, actor: Actor, lid: int, aid: int, force: bool) -> JobView:
     return jobs.job_view(svc.request_generate(session, actor, lid, aid, force), with_log=False)
 
 
@@ -36,14 +35,12 @@ def _rerun(
     limits: Limits,
     body: AutogradeRequest,
     store: RepoStore,
-) -> dict[str, Any]:
+) -> JobView:
     job = svc.rerun_autograde(session, actor, lid, aid, sid, limits, body, store)
-    view = jobs.job_view(job, with_log=False)
-    view["payload"] = job.payload or {}
-    return view
+    return jobs.job_view(job, with_log=False, payload=job.payload or {})
 
 
-def _cancel(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
+def _cancel(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> JobView:
     return jobs.job_view(svc.cancel_autograde(session, actor, lid, aid, sid), with_log=False)
 
 
@@ -117,7 +114,7 @@ class AutogradeHandler(ApiHandler):
 
 def _bulk(
     session: Session, actor: Actor, lid: int, aid: int, body: BulkAutograde, limits: Limits
-) -> dict[str, Any]:
+) -> BulkAutogradeJob:
     return bulk.bulk_view(bulk.request_bulk_autograde(session, actor, lid, aid, body, limits))
 
 

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from grader_service import __version__
 from grader_service.api import default_handlers
+from grader_service.api.answers import JSON, success_answers
 from grader_service.api.health import OPENAPI_PATH
 from grader_service.auth.decorators import HTTP_METHODS, permission_of
 from grader_service.auth.roles import GLOBAL_PERMISSIONS, PERMISSIONS
@@ -28,7 +29,6 @@ ERROR_SCHEMA = {
         "field": {"type": "string", "description": "the offending field, when there is one"},
     },
 }
-DEFAULT_SUCCESS = {"get": "200", "post": "200", "patch": "200", "put": "200", "delete": "204"}
 
 
 def _who(permission: str) -> str:
@@ -94,26 +94,29 @@ def build_document() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": _schema_for(doc["body"], components)}},
                 }
-            responses = {DEFAULT_SUCCESS[method]: "success", **doc.get("responses", {})}
+            for code, answer in success_answers(doc, method).items():
+                entry: dict[str, Any] = {"description": answer.description}
+                if code != 204:
+                    if answer.content_type == JSON:
+                        schema = _schema_for(answer.model, components) if answer.model is not None else {}
+                    else:
+                        schema = {"type": "string"}
+                    entry["content"] = {answer.content_type: {"schema": schema}}
+                op["responses"][str(code)] = entry
+            errors = {code: text for code, text in doc.get("responses", {}).items() if int(code) >= 400}
             if "body" in doc:
-                responses.setdefault("400", "malformed JSON, unknown field, wrong type or out-of-range value")
+                errors.setdefault("400", "malformed JSON, unknown field, wrong type or out-of-range value")
             if permission != "public":
-                responses.setdefault("401", "no token, or an invalid or expired one")
+                errors.setdefault("401", "no token, or an invalid or expired one")
             if permission not in ("public", "authenticated"):
-                responses.setdefault("403", "the caller's role does not allow this")
+                errors.setdefault("403", "the caller's role does not allow this")
             if "{lecture_id}" in path:
-                responses.setdefault("404", "no such resource, or the caller may not see it")
-            for code, text in sorted(responses.items()):
-                entry: dict[str, Any] = {"description": text}
-                if int(code) >= 400:
-                    entry["content"] = {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                    }
-                elif int(code) != 204:
-                    # a handler's docs may name the model of its answer (`"response": Model`)
-                    schema = _schema_for(doc["response"], components) if "response" in doc else {}
-                    entry["content"] = {"application/json": {"schema": schema}}
-                op["responses"][code] = entry
+                errors.setdefault("404", "no such resource, or the caller may not see it")
+            for code, text in sorted(errors.items()):
+                op["responses"][code] = {
+                    "description": text,
+                    "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
             item[method] = op
         paths[path] = item
     return {

@@ -21,6 +21,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import false
 
 from grader_service.orm.base import Base, UtcDateTime, utcnow
+from grader_service.schemas.states import (
+    AssignmentStatus,
+    AutoStatus,
+    FeedbackRelease,
+    FeedbackStatus,
+    GradingBasis,
+    JobState,
+    LectureStatus,
+    ManualStatus,
+    Role,
+    ScoreVisibility,
+)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -34,74 +46,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class Role(enum.StrEnum):
-    student = "student"
-    tutor = "tutor"
-    instructor = "instructor"
-
-
-class LectureStatus(enum.StrEnum):
-    active = "active"
-    archived = "archived"
-
-
-class AssignmentStatus(enum.StrEnum):
-    created = "created"
-    released = "released"
-    closed = "closed"
-
-
-class GradingBasis(enum.StrEnum):
-    """Which of a learner's scored submissions counts for the assignment grade."""
-
-    best = "best"
-    latest = "latest"
-
-
-class FeedbackRelease(enum.StrEnum):
-    """When a submission's feedback reaches the student."""
-
-    manual = "manual"
-    on_grading = "on_grading"
-    after_deadline = "after_deadline"
-
-
-class ScoreVisibility(enum.StrEnum):
-    """When a student sees the scores of a submission."""
-
-    immediate = "immediate"
-    after_feedback = "after_feedback"
-
-
-class AutoStatus(enum.StrEnum):
-    pending = "pending"
-    running = "running"
-    automatically_graded = "automatically_graded"
-    grading_failed = "grading_failed"
-
-
-class ManualStatus(enum.StrEnum):
-    not_graded = "not_graded"
-    being_edited = "being_edited"
-    manually_graded = "manually_graded"
-
-
-class FeedbackStatus(enum.StrEnum):
-    not_generated = "not_generated"
-    generating = "generating"
-    generated = "generated"
-    released = "released"
-    generation_failed = "generation_failed"
-
-
-class JobState(enum.StrEnum):
-    queued = "queued"
-    running = "running"
-    succeeded = "succeeded"
-    failed = "failed"
-    cancelled = "cancelled"
 
 
 class User(Base):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from grader_service.schemas.requests import Strict
+from grader_service.schemas.responses.jobs import Job
 
 NAMED = ("latest", "all", "failed")
 MAX_IDS = 10_000
@@ -72,18 +73,8 @@ class BulkAutogradeResult(BaseModel):
     )
 
 
-class BulkAutogradeJob(BaseModel):
+class BulkAutogradeJob(Job):
     """The bulk job: one autograde job per selected submission, counted into `result.progress`."""
 
-    id: int
-    kind: str = Field(description="`bulk_autograde`")
-    state: str = Field(description="queued, running, succeeded, failed or cancelled")
-    attempts: int
-    worker: str | None
-    queued_at: str | None
-    started_at: str | None
-    finished_at: str | None
-    duration: float | None = Field(description="seconds from start to finish")
-    error: str | None
     assignment_id: int | None
-    result: BulkAutogradeResult
+    result: BulkAutogradeResult  # type: ignore[assignment]

@@ -8,8 +8,6 @@ last part has. A second identical request while the first runs is refused with t
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -64,11 +62,11 @@ def _selected(session: Session, assignment_id: int, key: str | list[int]) -> lis
     return found
 
 
-def bulk_view(job: Job) -> dict[str, Any]:
+def bulk_view(job: Job) -> BulkAutogradeJob:
     """The bulk job as the API shows it, checked against its response model."""
-    out = jobs.job_view(job, with_log=False)
-    out.update({"assignment_id": job.assignment_id, "result": job.result})
-    return BulkAutogradeJob.model_validate(out).model_dump()
+    return jobs.job_view(
+        job, with_log=False, model=BulkAutogradeJob, assignment_id=job.assignment_id, result=job.result
+    )
 
 
 def request_bulk_autograde(

@@ -15,6 +15,7 @@ from grader_service.git.store import RepoStore, StoreError, safe_relative_path
 from grader_service.orm.grading import SubmissionGrading
 from grader_service.orm.models import FeedbackStatus, Job, JobState, Submission
 from grader_service.schemas.grading_record import BulkFeedbackRequest
+from grader_service.schemas.responses.jobs import Job as JobView
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_submission
 from grader_service.services.dispatch import enqueue
@@ -33,7 +34,7 @@ def feedback_branch(submission_id: int) -> str:
 
 def request_feedback(
     session: Session, actor: Actor, lid: int, aid: int, sid: int, *, release: bool
-) -> dict[str, Any]:
+) -> JobView:
     submission = get_submission(session, actor, lid, aid, sid)
     require(session, submission.assignment, "feedback")
     if session.get(SubmissionGrading, submission.id) is None:
@@ -134,9 +135,7 @@ def _selected(session: Session, aid: int, selection: Any) -> list[int]:
     return sorted(session.scalars(stmt))
 
 
-def request_bulk(
-    session: Session, actor: Actor, lid: int, aid: int, body: BulkFeedbackRequest
-) -> dict[str, Any]:
+def request_bulk(session: Session, actor: Actor, lid: int, aid: int, body: BulkFeedbackRequest) -> JobView:
     """One job for many submissions; an identical request while one runs answers 409 with that job."""
     assignment = get_assignment(session, actor, lid, aid, for_update=True)  # serialises identical requests
     jobs.serialise_bulk_requests(session, assignment.id)
@@ -146,8 +145,7 @@ def request_bulk(
         select(Job).where(Job.kind == BULK_KIND, Job.assignment_id == assignment.id, Job.state.in_(ACTIVE))
     ):
         if (job.payload or {}).get("key") == key:
-            view = jobs.job_view(job, with_log=False)
-            view["result"] = job.result
+            view = jobs.job_view(job, with_log=False, result=job.result)
             raise Conflict(
                 "the same bulk feedback request is already queued or running", details={"job": view}
             )
@@ -161,6 +159,4 @@ def request_bulk(
     )
     job.result = {"progress": {"done": 0, "total": len(ids)}}
     enqueue(session, "feedback.bulk", job_id=job.id)
-    view = jobs.job_view(job, with_log=False)
-    view["result"] = job.result
-    return view
+    return jobs.job_view(job, with_log=False, result=job.result)

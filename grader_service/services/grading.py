@@ -13,6 +13,7 @@ from grader_service.git.names import RepoRef
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import AutoStatus, Job, JobState, Submission
 from grader_service.schemas.grading_record import AutogradeRequest
+from grader_service.schemas.responses.jobs import Job as JobView
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_lecture, get_submission
 from grader_service.services.dispatch import Task, enqueue
@@ -112,16 +113,20 @@ def request_generate(session: Session, actor: Actor, lid: int, aid: int, force: 
     return job
 
 
-def get_job(session: Session, actor: Actor, lid: int, job_id: int) -> dict[str, Any]:
+def get_job(session: Session, actor: Actor, lid: int, job_id: int) -> JobView:
     get_lecture(session, actor, lid)
     job = session.get(Job, job_id)
     if job is None or job.lecture_id != lid:
         raise NotFound(f"job {job_id} not found")
-    out = jobs.job_view(job, with_log=True)
-    out.update({"assignment_id": job.assignment_id, "submission_id": job.submission_id, "result": job.result})
-    return out
+    return jobs.job_view(
+        job,
+        with_log=True,
+        assignment_id=job.assignment_id,
+        submission_id=job.submission_id,
+        result=job.result,
+    )
 
 
-def autograde_state(session: Session, submission: Submission, *, with_log: bool) -> dict[str, Any] | None:
+def autograde_state(session: Session, submission: Submission, *, with_log: bool) -> JobView | None:
     job = jobs.latest_job(session, "autograde", submission_id=submission.id)
     return None if job is None else jobs.job_view(job, with_log=with_log)

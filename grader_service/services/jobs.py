@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
 from grader_service.orm.base import utcnow
 from grader_service.orm.models import Assignment, Job, JobState
+from grader_service.schemas.responses.jobs import Job as JobView
 from grader_service.schemas.text import printable
+
+V = TypeVar("V", bound=JobView)
 
 FINAL_STATES = (JobState.succeeded, JobState.failed, JobState.cancelled)
 #: payload key of a job that is part of a bulk job (whose `result.progress` counts its finished parts)
@@ -143,22 +146,28 @@ def duration(job: Job) -> float | None:
     return None
 
 
-def job_view(job: Job, *, with_log: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
+@overload
+def job_view(job: Job, *, with_log: bool, model: type[V], **extra: Any) -> V: ...
+@overload
+def job_view(job: Job, *, with_log: bool, **extra: Any) -> JobView: ...
+def job_view(job: Job, *, with_log: bool, model: type[JobView] = JobView, **extra: Any) -> JobView:
+    """The job as the API shows it (`model`: a JobView subclass for routes that show more, filled by `extra`);
+    the log only `with_log` (staff)."""
+    fields: dict[str, Any] = {
         "id": job.id,
         "kind": job.kind,
-        "state": job.state.value,
+        "state": job.state,
         "attempts": job.attempts,
         "worker": job.worker,
-        "queued_at": job.queued_at.isoformat() if job.queued_at else None,
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "queued_at": job.queued_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
         "duration": duration(job),
         "error": job.error,
     }
     if with_log:
-        out["log"] = job.log or ""
-    return out
+        fields["log"] = job.log or ""
+    return model(**fields, **extra)
 
 
 def latest_job(

@@ -38,7 +38,7 @@ class ServiceProcess:
             port=self.port,
             ip="127.0.0.1",
             admin_users=admin_users or set(),
-            **traits,
+            **{"check_responses": True, **traits},
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = requests.Session()

@@ -1,0 +1,38 @@
+"""Response models of background jobs (generate, autograde, feedback, bulk actions, grade recomputes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from grader_service.schemas.responses import Answer
+from grader_service.schemas.states import JobState
+
+
+class Job(Answer):
+    """A job as the API shows it; the optional fields appear where the route says so."""
+
+    id: int
+    kind: str = Field(
+        description="generate, autograde, feedback, bulk_autograde, bulk_feedback, or a grade recompute"
+    )
+    state: JobState
+    attempts: int = Field(description="runs started so far (retries included)")
+    worker: str | None = Field(description="the worker that ran it last")
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: float | None = Field(description="seconds from start to finish")
+    error: str | None = Field(description="why it failed, in a sentence")
+    log: str = Field("", description="the job's log (staff reading one job)")
+    assignment_id: int | None = Field(None, description="the assignment it works on")
+    submission_id: int | None = Field(None, description="the submission it works on")
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description="what was asked: an autograde's version and commit"
+    )
+    result: dict[str, Any] | None = Field(
+        None,
+        description="what it produced, by kind: generate `changes`, autograde scores, bulk `progress`",
+    )
