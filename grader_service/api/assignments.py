@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +13,7 @@ from grader_service.auth.decorators import requires
 from grader_service.auth.roles import Actor
 from grader_service.orm.models import Assignment
 from grader_service.schemas.requests import AssignmentCreate, AssignmentUpdate
+from grader_service.schemas.responses import resources as out
 from grader_service.services import assignments as svc
 from grader_service.services.access import get_assignment, get_lecture
 from grader_service.services.extensions import effective_deadline, own_extensions
@@ -30,17 +30,17 @@ def _view(
     public_url: str,
     lecture_code: str | None = None,
     own: dict[int, datetime] | None = None,
-) -> dict[str, Any]:
-    out = serialize.assignment(a, staff=actor.is_staff(a.lecture_id))
-    out["repos"] = repo_urls(public_url, lecture_code or a.lecture.code, a, actor)
+) -> out.Assignment:
+    repos = repo_urls(public_url, lecture_code or a.lecture.code, a, actor)
+    view = serialize.assignment(a, repos, staff=actor.is_staff(a.lecture_id))
     if own is None:
         own = own_extensions(session, actor, a.lecture_id)
     if a.id in own:  # the caller's own deadline: what their hand-in and late scaling use
-        out["extended_deadline"] = serialize.iso(effective_deadline(a, own[a.id]))
-    return out
+        view.extended_deadline = effective_deadline(a, own[a.id])
+    return view
 
 
-def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> list[dict[str, Any]]:
+def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> list[out.Assignment]:
     code = get_lecture(session, actor, lecture_id).code  # one lecture for every row (no query per row)
     own = own_extensions(session, actor, lecture_id)  # and one read of the caller's extensions
     return [
@@ -51,13 +51,13 @@ def _list(session: Session, actor: Actor, lecture_id: int, public_url: str) -> l
 
 def _create(
     session: Session, actor: Actor, lecture_id: int, body: AssignmentCreate, limits: Limits, public_url: str
-) -> dict[str, Any]:
+) -> out.Assignment:
     return _view(session, actor, svc.create_assignment(session, actor, lecture_id, body, limits), public_url)
 
 
 def _get(
     session: Session, actor: Actor, lecture_id: int, assignment_id: int, public_url: str
-) -> dict[str, Any]:
+) -> out.Assignment:
     return _view(session, actor, get_assignment(session, actor, lecture_id, assignment_id), public_url)
 
 
@@ -69,7 +69,7 @@ def _update(
     body: AssignmentUpdate,
     limits: Limits,
     public_url: str,
-) -> dict[str, Any]:
+) -> out.Assignment:
     return _view(
         session,
         actor,
@@ -80,10 +80,14 @@ def _update(
 
 class AssignmentListHandler(ApiHandler):
     docs = {
-        "get": {"summary": "Assignments of the lecture (students never see unreleased ones)"},
+        "get": {
+            "summary": "Assignments of the lecture (students never see unreleased ones)",
+            "response": list[out.Assignment],
+        },
         "post": {
             "summary": "Create an assignment",
             "body": AssignmentCreate,
+            "response": out.Assignment,
             "responses": {"201": "created"},
         },
     }
@@ -110,10 +114,11 @@ class AssignmentListHandler(ApiHandler):
 
 class AssignmentHandler(ApiHandler):
     docs = {
-        "get": {"summary": "One assignment"},
+        "get": {"summary": "One assignment", "response": out.Assignment},
         "patch": {
             "summary": "Change settings or status (created → released → closed)",
             "body": AssignmentUpdate,
+            "response": out.Assignment,
             "responses": {"409": "the status change is not allowed"},
         },
         "delete": {

@@ -58,6 +58,7 @@ class ExtensionHandler(ApiHandler):
             "body": ExtensionPut,
             "response": ExtensionView,
             "responses": {
+                "200": "changed",
                 "201": "granted",
                 "409": "the assignment has no deadline to extend",
             },

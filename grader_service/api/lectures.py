@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
@@ -12,6 +10,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import admin_only, authenticated, requires
 from grader_service.auth.roles import Actor
 from grader_service.schemas.requests import LectureCreate, LectureUpdate, MemberItem, MemberRemoval
+from grader_service.schemas.responses import resources as out
 from grader_service.services import access
 from grader_service.services import lectures as svc
 
@@ -20,26 +19,26 @@ MEMBER_LIST = TypeAdapter(list[MemberItem])
 REMOVAL_LIST = TypeAdapter(list[MemberRemoval])
 
 
-def _list(session: Session, actor: Actor, include_archived: bool) -> list[dict[str, Any]]:
+def _list(session: Session, actor: Actor, include_archived: bool) -> list[out.Lecture]:
     return [
         serialize.lecture(lec, actor.role_in(lec.id))
         for lec in svc.list_lectures(session, actor, include_archived)
     ]
 
 
-def _create(session: Session, actor: Actor, body: LectureCreate) -> dict[str, Any]:
+def _create(session: Session, actor: Actor, body: LectureCreate) -> out.Lecture:
     return serialize.lecture(svc.create_lecture(session, actor, body))
 
 
-def _get(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
+def _get(session: Session, actor: Actor, lecture_id: int) -> out.Lecture:
     lec = access.get_lecture(session, actor, lecture_id)
-    out = serialize.lecture(lec, actor.role_in(lecture_id))
+    view = serialize.lecture(lec, actor.role_in(lecture_id))
     if actor.is_staff(lecture_id):
-        out["member_counts"] = svc.member_counts(session, lecture_id)
-    return out
+        view.member_counts = out.MemberCounts(**svc.member_counts(session, lecture_id))
+    return view
 
 
-def _update(session: Session, actor: Actor, lecture_id: int, body: LectureUpdate) -> dict[str, Any]:
+def _update(session: Session, actor: Actor, lecture_id: int, body: LectureUpdate) -> out.Lecture:
     return serialize.lecture(svc.update_lecture(session, actor, lecture_id, body), actor.role_in(lecture_id))
 
 
@@ -48,10 +47,12 @@ class LectureListHandler(ApiHandler):
         "get": {
             "summary": "Lectures I am a member of (all lectures for admins)",
             "query": {"include_archived": "include archived lectures (default true)"},
+            "response": list[out.Lecture],
         },
         "post": {
             "summary": "Create a lecture (admins)",
             "body": LectureCreate,
+            "response": out.Lecture,
             "responses": {"201": "created", "409": "the code is taken"},
         },
     }
@@ -69,8 +70,15 @@ class LectureListHandler(ApiHandler):
 
 class LectureHandler(ApiHandler):
     docs = {
-        "get": {"summary": "One lecture (with member counts for tutors and instructors)"},
-        "patch": {"summary": "Rename, archive or reactivate a lecture", "body": LectureUpdate},
+        "get": {
+            "summary": "One lecture (with member counts for tutors and instructors)",
+            "response": out.Lecture,
+        },
+        "patch": {
+            "summary": "Rename, archive or reactivate a lecture",
+            "body": LectureUpdate,
+            "response": out.Lecture,
+        },
         "delete": {
             "summary": "Soft-delete a lecture; 409 while it has submissions unless an admin forces it",
             "query": {"force": "admins only: delete even with submissions"},
@@ -95,30 +103,39 @@ class LectureHandler(ApiHandler):
         self.finish()
 
 
-def _members(session: Session, actor: Actor, lecture_id: int, role: str | None) -> list[dict[str, Any]]:
+def _members(session: Session, actor: Actor, lecture_id: int, role: str | None) -> list[out.Member]:
     return [serialize.member(u, r) for u, r in svc.list_members(session, actor, lecture_id, role)]
 
 
-def _upsert(session: Session, actor: Actor, lecture_id: int, items: list[MemberItem]) -> list[dict[str, Any]]:
+def _upsert(session: Session, actor: Actor, lecture_id: int, items: list[MemberItem]) -> list[out.Member]:
     svc.upsert_members(session, actor, lecture_id, items)
     return _members(session, actor, lecture_id, None)
 
 
-def _remove(
-    session: Session, actor: Actor, lecture_id: int, items: list[MemberRemoval]
-) -> list[dict[str, Any]]:
+def _remove(session: Session, actor: Actor, lecture_id: int, items: list[MemberRemoval]) -> list[out.Member]:
     svc.remove_members(session, actor, lecture_id, items)
     return _members(session, actor, lecture_id, None)
 
 
 class MembersHandler(ApiHandler):
     docs = {
-        "get": {"summary": "Members of the lecture with their roles", "query": {"role": "only this role"}},
-        "post": {
-            "summary": "Add or change members in bulk (users are created on first mention)",
-            "body": list[MemberItem],
+        "get": {
+            "summary": "Members of the lecture with their roles",
+            "query": {"role": "only this role"},
+            "response": list[out.Member],
         },
-        "delete": {"summary": "Remove members in bulk", "body": list[MemberRemoval]},
+        "post": {
+            "summary": "Add or change members in bulk (users are created on first mention); answers with "
+            "every member",
+            "body": list[MemberItem],
+            "response": list[out.Member],
+        },
+        "delete": {
+            "summary": "Remove members in bulk; answers with the members that remain",
+            "body": list[MemberRemoval],
+            "response": list[out.Member],
+            "responses": {"200": "removed"},
+        },
     }
 
     @requires("members:read")

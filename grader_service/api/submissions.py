@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from grader_service.api import serialize
@@ -15,6 +13,7 @@ from grader_service.auth.roles import Actor
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Submission
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
+from grader_service.schemas.responses import resources as out
 from grader_service.services import submissions as svc
 from grader_service.services.grading import autograde_state
 from grader_service.services.manual_grading import scores_visible
@@ -24,7 +23,7 @@ SID = r"(?P<submission_id>\d{1,18})"
 BASE = rf"/api/lectures/{LID}/assignments/{AID}/submissions"
 
 
-def _view(actor: Actor, s: Submission, name: str, lid: int) -> dict[str, Any]:
+def _view(actor: Actor, s: Submission, name: str, lid: int) -> out.Submission:
     hide = not actor.is_staff(lid) and not scores_visible(s)
     return serialize.submission(s, name, lid, hide_scores=hide)
 
@@ -38,7 +37,7 @@ def _list(
     filter_: str | None,
     needs_manual: bool | None,
     auto_status: str | None,
-) -> list[dict[str, Any]]:
+) -> list[out.Submission]:
     rows = svc.list_submissions(
         session, actor, lid, aid, user, filter_, needs_manual=needs_manual, auto_status=auto_status
     )
@@ -53,20 +52,20 @@ def _create(
     body: SubmissionCreate,
     limits: Limits,
     store: RepoStore,
-) -> dict[str, Any]:
+) -> out.Submission:
     return _view(actor, svc.create_submission(session, actor, lid, aid, body, limits, store), actor.name, lid)
 
 
-def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
+def _get(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> out.Submission:
     submission, name = svc.get_submission_view(session, actor, lid, aid, sid)
-    out = _view(actor, submission, name, lid)
-    out["autograde"] = autograde_state(session, submission, with_log=actor.is_staff(lid))
-    return out
+    view = _view(actor, submission, name, lid)
+    view.autograde = autograde_state(session, submission, with_log=actor.is_staff(lid))
+    return view
 
 
 def _update(
     session: Session, actor: Actor, lid: int, aid: int, sid: int, body: SubmissionUpdate
-) -> dict[str, Any]:
+) -> out.Submission:
     return serialize.submission(*svc.update_submission(session, actor, lid, aid, sid, body), lid)
 
 
@@ -80,12 +79,14 @@ class SubmissionListHandler(ApiHandler):
                 "needs_manual": "true: only submissions with a cell waiting for a human (false: none)",
                 "auto_status": "pending, running, automatically_graded or grading_failed",
             },
+            "response": list[out.Submission],
         },
         "post": {
             "summary": "Hand in a commit of my `user` repo (default: its newest commit); queues "
             "autograde. 400 for a commit not in the repo; 409 when not released, closed, past "
             "the deadline and late periods, or over the maximum number of submissions",
             "body": SubmissionCreate,
+            "response": out.Submission,
             "responses": {"201": "recorded", "409": "refused, with the reason"},
         },
     }
@@ -132,12 +133,14 @@ class SubmissionHandler(ApiHandler):
     docs = {
         "get": {
             "summary": "One submission with its autograde job (state, error; the log for tutors and "
-            "instructors). Students see only their own"
+            "instructors). Students see only their own",
+            "response": out.Submission,
         },
         "patch": {
             "summary": "Set auto_status or manual_status (tutors, instructors). Scores are set cell by "
             "cell (PATCH .../grading); feedback_status is set by the system only",
             "body": SubmissionUpdate,
+            "response": out.Submission,
         },
     }
 
@@ -158,7 +161,12 @@ class SubmissionHandler(ApiHandler):
 
 
 class SubmissionLogsHandler(ApiHandler):
-    docs = {"get": {"summary": "The autograde log of a submission (tutors, instructors)"}}
+    docs = {
+        "get": {
+            "summary": "The autograde log of a submission (tutors, instructors)",
+            "response": out.SubmissionLogs,
+        }
+    }
 
     @requires("submissions:logs")
     async def get(self, lecture_id: str, assignment_id: str, submission_id: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from grader_service.orm.models import (
     User,
 )
 from grader_service.schemas.requests import SubmissionCreate, SubmissionUpdate
+from grader_service.schemas.responses.resources import SubmissionLogJob, SubmissionLogs
 from grader_service.services.access import get_assignment, get_lecture, get_submission
 from grader_service.services.extensions import deadline_for
 from grader_service.services.grading import queue_autograde
@@ -211,15 +211,15 @@ def update_submission(
 
 def submission_logs(
     session: Session, actor: Actor, lecture_id: int, assignment_id: int, submission_id: int
-) -> dict[str, Any]:
+) -> SubmissionLogs:
     submission = get_submission(session, actor, lecture_id, assignment_id, submission_id)
     job = session.scalars(
         select(Job).where(Job.submission_id == submission.id, Job.kind == "autograde").order_by(Job.id.desc())
     ).first()
     if job is None:
-        return {"submission_id": submission.id, "job": None, "log": ""}
-    return {
-        "submission_id": submission.id,
-        "job": {"id": job.id, "state": job.state.value, "error": job.error},
-        "log": job.log or "",
-    }
+        return SubmissionLogs(submission_id=submission.id, job=None, log="")
+    return SubmissionLogs(
+        submission_id=submission.id,
+        job=SubmissionLogJob(id=job.id, state=job.state, error=job.error),
+        log=job.log or "",
+    )
