@@ -174,12 +174,12 @@ export interface paths {
         get: operations["MembersHandler.get"];
         put?: never;
         /**
-         * Add or change members in bulk (users are created on first mention)
+         * Add or change members in bulk (users are created on first mention); answers with every member
          * @description Who may call it: lecture roles: instructor (and admins); permission `members:write`.
          */
         post: operations["MembersHandler.post"];
         /**
-         * Remove members in bulk
+         * Remove members in bulk; answers with the members that remain
          * @description Who may call it: lecture roles: instructor (and admins); permission `members:write`.
          */
         delete: operations["MembersHandler.delete"];
@@ -880,6 +880,99 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Assignment
+         * @description An assignment of a lecture; the commit fields are for its tutors and instructors only.
+         */
+        Assignment: {
+            /** Id */
+            id: number;
+            /** Lecture Id */
+            lecture_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @description order among the lecture's assignments
+             */
+            position: number;
+            /**
+             * Assignment Type
+             * @description its category in the grading policy (e.g. Homework)
+             */
+            assignment_type: string;
+            /**
+             * Points
+             * @description the points it is worth (from the generated notebooks)
+             */
+            points: number;
+            /** Deadline */
+            deadline: string | null;
+            /**
+             * Late Periods
+             * @description late hand-ins allowed after the deadline, scaled
+             */
+            late_periods: components["schemas"]["LatePeriod"][];
+            /**
+             * Max Submissions
+             * @description how many hand-ins a student may make (None: no limit)
+             */
+            max_submissions: number | null;
+            /**
+             * Cell Timeout
+             * @description seconds a cell may run when autograded
+             */
+            cell_timeout: number;
+            /**
+             * Allowed Files
+             * @description globs of the files a hand-in may contain (empty: all)
+             */
+            allowed_files: string[];
+            status: components["schemas"]["AssignmentStatus"];
+            grading_basis: components["schemas"]["GradingBasis"];
+            feedback_release: components["schemas"]["FeedbackRelease"];
+            score_visibility: components["schemas"]["ScoreVisibility"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Generated
+             * @description whether the student version has been generated
+             */
+            generated: boolean;
+            repos: components["schemas"]["RepoUrls"];
+            /**
+             * Extended Deadline
+             * @description the caller's own deadline when they have an extension (late scaling uses it)
+             * @default null
+             */
+            extended_deadline: string | null;
+            /**
+             * Release Commit
+             * @description staff: the generated student version's commit
+             * @default null
+             */
+            release_commit: string | null;
+            /**
+             * Source Commit
+             * @description staff: the source commit it was generated from
+             * @default null
+             */
+            source_commit: string | null;
+            /**
+             * Generated At
+             * @description staff: when it was generated
+             * @default null
+             */
+            generated_at: string | null;
+        };
         /** AssignmentCreate */
         AssignmentCreate: {
             /**
@@ -942,6 +1035,11 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * AssignmentStatus
+         * @enum {string}
+         */
+        AssignmentStatus: "created" | "released" | "closed";
         /** AssignmentUpdate */
         AssignmentUpdate: {
             /**
@@ -1013,6 +1111,11 @@ export interface components {
             status: ("created" | "released" | "closed") | null;
         };
         /**
+         * AutoStatus
+         * @enum {string}
+         */
+        AutoStatus: "pending" | "running" | "automatically_graded" | "grading_failed";
+        /**
          * AutogradeRequest
          * @description Which version of the submission to grade: the student's commit or the tutor's `edit` repo.
          */
@@ -1050,17 +1153,19 @@ export interface components {
             id: number;
             /**
              * Kind
-             * @description `bulk_autograde`
+             * @description generate, autograde, feedback, bulk_autograde, bulk_feedback, or a grade recompute
              */
             kind: string;
+            state: components["schemas"]["JobState"];
             /**
-             * State
-             * @description queued, running, succeeded, failed or cancelled
+             * Attempts
+             * @description runs started so far (retries included)
              */
-            state: string;
-            /** Attempts */
             attempts: number;
-            /** Worker */
+            /**
+             * Worker
+             * @description the worker that ran it last
+             */
             worker: string | null;
             /** Queued At */
             queued_at: string | null;
@@ -1073,10 +1178,32 @@ export interface components {
              * @description seconds from start to finish
              */
             duration: number | null;
-            /** Error */
+            /**
+             * Error
+             * @description why it failed, in a sentence
+             */
             error: string | null;
+            /**
+             * Log
+             * @description the job's log (staff reading one job)
+             * @default
+             */
+            log: string;
             /** Assignment Id */
             assignment_id: number | null;
+            /**
+             * Submission Id
+             * @description the submission it works on
+             * @default null
+             */
+            submission_id: number | null;
+            /**
+             * Payload
+             * @description what was asked: an autograde's version and commit
+             */
+            payload?: {
+                [key: string]: unknown;
+            };
             result: components["schemas"]["BulkAutogradeResult"];
         };
         /** BulkAutogradeResult */
@@ -1201,6 +1328,17 @@ export interface components {
             updated_at: string;
         };
         /**
+         * FeedbackRelease
+         * @description When a submission's feedback reaches the student.
+         * @enum {string}
+         */
+        FeedbackRelease: "manual" | "on_grading" | "after_deadline";
+        /**
+         * FeedbackStatus
+         * @enum {string}
+         */
+        FeedbackStatus: "not_generated" | "generating" | "generated" | "released" | "generation_failed";
+        /**
          * GradeOverrideFields
          * @description Override fields of one assignment grade; a field left out keeps its value, null clears it.
          *
@@ -1265,6 +1403,12 @@ export interface components {
             grade: components["schemas"]["GradeOverrideFields"];
         };
         /**
+         * GradingBasis
+         * @description Which of a learner's scored submissions counts for the assignment grade.
+         * @enum {string}
+         */
+        GradingBasis: "best" | "latest";
+        /**
          * GradingUpdate
          * @description Partial update of a submission's grading record, cell by cell; all or nothing.
          */
@@ -1274,6 +1418,84 @@ export interface components {
                 [key: string]: components["schemas"]["CellGradeUpdate"];
             };
         };
+        /**
+         * Job
+         * @description A job as the API shows it; the optional fields appear where the route says so.
+         */
+        Job: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description generate, autograde, feedback, bulk_autograde, bulk_feedback, or a grade recompute
+             */
+            kind: string;
+            state: components["schemas"]["JobState"];
+            /**
+             * Attempts
+             * @description runs started so far (retries included)
+             */
+            attempts: number;
+            /**
+             * Worker
+             * @description the worker that ran it last
+             */
+            worker: string | null;
+            /** Queued At */
+            queued_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Duration
+             * @description seconds from start to finish
+             */
+            duration: number | null;
+            /**
+             * Error
+             * @description why it failed, in a sentence
+             */
+            error: string | null;
+            /**
+             * Log
+             * @description the job's log (staff reading one job)
+             * @default
+             */
+            log: string;
+            /**
+             * Assignment Id
+             * @description the assignment it works on
+             * @default null
+             */
+            assignment_id: number | null;
+            /**
+             * Submission Id
+             * @description the submission it works on
+             * @default null
+             */
+            submission_id: number | null;
+            /**
+             * Payload
+             * @description what was asked: an autograde's version and commit
+             */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Result
+             * @description what it produced, by kind: generate `changes`, autograde scores, bulk `progress`
+             * @default null
+             */
+            result: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * JobState
+         * @enum {string}
+         */
+        JobState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         /** LatePeriod */
         LatePeriod: {
             /**
@@ -1283,6 +1505,42 @@ export interface components {
             period: string;
             /** Scaling */
             scaling: number;
+        };
+        /**
+         * Lecture
+         * @description A lecture; `role` is the caller's own, `member_counts` are shown to its tutors and instructors.
+         */
+        Lecture: {
+            /** Id */
+            id: number;
+            /**
+             * Code
+             * @description the short unique code that names the lecture's git repos
+             */
+            code: string;
+            /** Name */
+            name: string;
+            status: components["schemas"]["LectureStatus"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * @description the caller's role (left out for an admin who is not a member)
+             * @default null
+             */
+            role: components["schemas"]["Role"] | null;
+            /**
+             * @description staff reading one lecture only
+             * @default null
+             */
+            member_counts: components["schemas"]["MemberCounts"] | null;
         };
         /** LectureCreate */
         LectureCreate: {
@@ -1294,6 +1552,11 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * LectureStatus
+         * @enum {string}
+         */
+        LectureStatus: "active" | "archived";
         /** LectureUpdate */
         LectureUpdate: {
             /**
@@ -1306,6 +1569,36 @@ export interface components {
              * @default null
              */
             status: ("active" | "archived") | null;
+        };
+        /**
+         * ManualStatus
+         * @enum {string}
+         */
+        ManualStatus: "not_graded" | "being_edited" | "manually_graded";
+        /**
+         * Member
+         * @description A member of a lecture and their role in it.
+         */
+        Member: {
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
+            /** Display Name */
+            display_name: string | null;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * MemberCounts
+         * @description How many members the lecture has in each role.
+         */
+        MemberCounts: {
+            /** Student */
+            student: number;
+            /** Tutor */
+            tutor: number;
+            /** Instructor */
+            instructor: number;
         };
         /** MemberItem */
         MemberItem: {
@@ -1385,6 +1678,114 @@ export interface components {
              */
             error: string | null;
         };
+        /**
+         * RepoUrls
+         * @description The git clone URLs of an assignment the caller may use: `source` and the per-student templates
+         *     `autograde` ({username}) and `edit` ({submission_id}) for staff, `release`, `user` and `feedback` for
+         *     whoever may read them.
+         */
+        RepoUrls: {
+            /**
+             * Source
+             * @default null
+             */
+            source: string | null;
+            /**
+             * Release
+             * @default null
+             */
+            release: string | null;
+            /**
+             * User
+             * @default null
+             */
+            user: string | null;
+            /**
+             * Feedback
+             * @default null
+             */
+            feedback: string | null;
+            /**
+             * Autograde
+             * @default null
+             */
+            autograde: string | null;
+            /**
+             * Edit
+             * @default null
+             */
+            edit: string | null;
+        };
+        /**
+         * Role
+         * @enum {string}
+         */
+        Role: "student" | "tutor" | "instructor";
+        /**
+         * ScoreVisibility
+         * @description When a student sees the scores of a submission.
+         * @enum {string}
+         */
+        ScoreVisibility: "immediate" | "after_feedback";
+        /**
+         * Submission
+         * @description A hand-in and its grading state. While the assignment withholds scores from students, a student's
+         *     view has `scores_visible` false and every score null.
+         */
+        Submission: {
+            /** Id */
+            id: number;
+            /** Lecture Id */
+            lecture_id: number;
+            /** Assignment Id */
+            assignment_id: number;
+            /** Username */
+            username: string;
+            /**
+             * Commit
+             * @description the commit of the student's `user` repo that was handed in
+             */
+            commit: string | null;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+            auto_status: components["schemas"]["AutoStatus"];
+            manual_status: components["schemas"]["ManualStatus"];
+            feedback_status: components["schemas"]["FeedbackStatus"];
+            /** Auto Score */
+            auto_score: number | null;
+            /** Manual Score */
+            manual_score: number | null;
+            /**
+             * Score
+             * @description auto and manual scores together, before late scaling
+             */
+            score: number | null;
+            /**
+             * Late Scaling
+             * @description the factor of the late period it fell in (1: on time)
+             */
+            late_scaling: number | null;
+            /**
+             * Final Score
+             * @description score times late_scaling: what the grade counts
+             */
+            final_score: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Scores Visible */
+            scores_visible: boolean;
+            /**
+             * @description one submission: its latest autograde job (with the log for staff), or None
+             * @default null
+             */
+            autograde: components["schemas"]["Job"] | null;
+        };
         /** SubmissionCreate */
         SubmissionCreate: {
             /**
@@ -1392,6 +1793,28 @@ export interface components {
              * @default null
              */
             commit: string | null;
+        };
+        /**
+         * SubmissionLogJob
+         * @description The job a log belongs to.
+         */
+        SubmissionLogJob: {
+            /** Id */
+            id: number;
+            state: components["schemas"]["JobState"];
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * SubmissionLogs
+         * @description The log of a submission's latest autograde job (empty, with `job` None, before any).
+         */
+        SubmissionLogs: {
+            /** Submission Id */
+            submission_id: number;
+            job: components["schemas"]["SubmissionLogJob"] | null;
+            /** Log */
+            log: string;
         };
         /**
          * SubmissionUpdate
@@ -1690,7 +2113,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Lecture"][];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -1717,22 +2140,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Lecture"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -1790,7 +2204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Lecture"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -1902,7 +2316,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Lecture"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -1963,7 +2377,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Member"][];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2016,7 +2430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Member"][];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -2072,12 +2486,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            204: {
+            /** @description removed */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Member"][];
+                };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
             400: {
@@ -2134,7 +2550,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Assignment"][];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2181,22 +2597,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Assignment"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -2255,7 +2662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Assignment"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2360,7 +2767,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Assignment"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -2528,7 +2935,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
+            /** @description changed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2606,7 +3013,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
+            /** @description no content */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,7 +3076,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Submission"][];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2717,22 +3124,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description recorded */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Submission"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -2801,7 +3199,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Submission"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2856,7 +3254,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Submission"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -2916,7 +3314,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SubmissionLogs"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -2963,15 +3361,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description queued */
             202: {
                 headers: {
@@ -3036,15 +3425,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description queued */
             202: {
                 headers: {
@@ -3114,7 +3494,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
+            /** @description no content */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -3175,15 +3555,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BulkAutogradeJob"];
-                };
-            };
             /** @description queued: the bulk job */
             202: {
                 headers: {
@@ -3469,15 +3840,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description queued */
             202: {
                 headers: {
@@ -3538,15 +3900,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description queued */
             202: {
                 headers: {
@@ -3662,15 +4015,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description queued */
             202: {
                 headers: {
@@ -4200,15 +4544,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description every item succeeded: [{user_id, assignment_id, success, reason}] */
             202: {
                 headers: {
@@ -4440,15 +4775,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description the job was queued */
             202: {
                 headers: {
@@ -4611,15 +4937,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
             /** @description stored; the recompute job is queued */
             202: {
                 headers: {

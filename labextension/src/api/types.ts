@@ -1,95 +1,21 @@
 /**
- * Named API types. Request bodies and every shape the OpenAPI document describes come from the generated
- * `openapi.d.ts` (`npm run gen:api`). Where the document's success response is still an empty schema
- * (`unknown` once generated), `Described<Generated, Shape>` falls back to the shape written here, which
- * follows grader_service/api/serialize.py; as soon as the document describes the response, the generated
- * type wins and the compiler checks every use against it.
+ * Named API types, all generated from the service's OpenAPI document into `openapi.d.ts` (`npm run gen:api`):
+ * every request body and every success response of the service has a schema there (pydantic models in
+ * grader_service/schemas/), so the compiler checks each use of an answer against what the service sends.
  */
-import type { components, paths } from './openapi';
+import type { components } from './openapi';
 
 type Schemas = components['schemas'];
-type JsonOf<R> = R extends { content: { 'application/json': infer J } } ? J : unknown;
-type Success<R> = R extends { 200: infer X } ? JsonOf<X> : R extends { 201: infer X } ? JsonOf<X> : unknown;
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-/** The JSON of a route's success response as the OpenAPI document describes it. */
-export type ResponseOf<P, M extends Method> = P extends keyof paths
-  ? paths[P] extends { [K in M]: { responses: infer R } }
-    ? Success<R>
-    : unknown
-  : unknown;
-/** The generated type when the document describes it, else the shape written here. */
-export type Described<Generated, Shape> = unknown extends Generated ? Shape : Generated;
 
 export type LatePeriod = Schemas['LatePeriod'];
 export type SubmissionCreate = Schemas['SubmissionCreate'];
 export type ErrorBody = Schemas['Error'];
-
-type APath = '/api/lectures/{lecture_id}/assignments/{assignment_id}';
-
-export type Lecture = Described<
-  ResponseOf<'/api/lectures/{lecture_id}', 'get'>,
-  {
-    id: number;
-    code: string;
-    name: string;
-    status: 'active' | 'archived';
-    role?: 'student' | 'tutor' | 'instructor';
-    created_at: string | null;
-    updated_at: string | null;
-  }
->;
-
-export type Assignment = Described<
-  ResponseOf<APath, 'get'>,
-  {
-    id: number;
-    lecture_id: number;
-    name: string;
-    position: number | null;
-    assignment_type: string | null;
-    points: number | null;
-    deadline: string | null;
-    /** the caller's own deadline when they have an extension (late scaling and the cut-off use it) */
-    extended_deadline?: string | null;
-    late_periods: LatePeriod[];
-    max_submissions: number | null;
-    cell_timeout: number | null;
-    allowed_files: string[];
-    status: 'created' | 'released' | 'closed';
-    grading_basis: 'best' | 'latest';
-    generated: boolean;
-    /** #14: `immediate` (default) or `after_feedback` */
-    score_visibility?: 'immediate' | 'after_feedback';
-    /** #14: `manual` (default), `on_grading` or `after_deadline` */
-    feedback_release?: 'manual' | 'on_grading' | 'after_deadline';
-    created_at: string | null;
-    updated_at: string | null;
-  }
->;
-
-export type AutoStatus = 'pending' | 'running' | 'automatically_graded' | 'grading_failed';
-export type FeedbackStatus = 'not_generated' | 'generating' | 'generated' | 'released' | 'generation_failed';
-
-export type Submission = Described<
-  ResponseOf<`${APath}/submissions/{submission_id}`, 'get'>,
-  {
-    id: number;
-    lecture_id: number;
-    assignment_id: number;
-    username: string;
-    commit: string;
-    submitted_at: string | null;
-    auto_status: AutoStatus;
-    manual_status: 'not_graded' | 'being_edited' | 'manually_graded';
-    feedback_status: FeedbackStatus;
-    auto_score: number | null;
-    manual_score: number | null;
-    score: number | null;
-    late_scaling: number | null;
-    final_score: number | null;
-    updated_at: string | null;
-  }
->;
+export type Lecture = Schemas['Lecture'];
+export type Assignment = Schemas['Assignment'];
+export type Submission = Schemas['Submission'];
+export type Job = Schemas['Job'];
+export type AutoStatus = Schemas['AutoStatus'];
+export type FeedbackStatus = Schemas['FeedbackStatus'];
 
 /**
  * One cell of a submission's grading record as a student sees it (#14's `GET .../grading`): scores only when
