@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from grader_service.schemas.states import (
+    AssignmentStatus,
+    AutoStatus,
+    FeedbackRelease,
+    GradingBasis,
+    LectureStatus,
+    ManualStatus,
+    Role,
+    ScoreVisibility,
+)
 from grader_service.schemas.text import LineText, MultilineText
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}$"
-
-RoleName = Literal["student", "tutor", "instructor"]
 
 
 class Strict(BaseModel):
@@ -43,12 +51,12 @@ class LectureCreate(Strict):
 
 class LectureUpdate(Strict):
     name: Title | None = None
-    status: Literal["active", "archived"] | None = None
+    status: LectureStatus | None = None
 
 
 class MemberItem(Strict):
     username: Username
-    role: RoleName
+    role: Role
     display_name: Annotated[LineText, Field(max_length=255)] | None = None
 
 
@@ -82,13 +90,13 @@ class AssignmentFields(Strict):
     cell_timeout: Annotated[int, Field(ge=1, le=86_400)] | None = None
     allowed_files: AllowedFiles | None = None
     position: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    grading_basis: Literal["best", "latest"] | None = None
-    feedback_release: Literal["manual", "on_grading", "after_deadline"] | None = Field(
+    grading_basis: GradingBasis | None = None
+    feedback_release: FeedbackRelease | None = Field(
         None,
         description="when feedback reaches students: released by staff (manual), as soon as a submission "
         "is fully graded (on_grading), or once fully graded and past the deadline (after_deadline)",
     )
-    score_visibility: Literal["immediate", "after_feedback"] | None = Field(
+    score_visibility: ScoreVisibility | None = Field(
         None, description="whether students see scores at once or only with released feedback"
     )
 
@@ -99,7 +107,7 @@ class AssignmentCreate(AssignmentFields):
 
 class AssignmentUpdate(AssignmentFields):
     name: Title | None = None
-    status: Literal["created", "released", "closed"] | None = None
+    status: AssignmentStatus | None = None
 
 
 class SubmissionCreate(Strict):
@@ -110,8 +118,8 @@ class SubmissionUpdate(Strict):
     """Statuses a tutor may set. Scores come from the per-cell grading record (PATCH .../grading) and
     `feedback_status` only from the system, so neither is accepted here."""
 
-    auto_status: Literal["pending", "running", "automatically_graded", "grading_failed"] | None = None
-    manual_status: Literal["not_graded", "being_edited", "manually_graded"] | None = None
+    auto_status: AutoStatus | None = None
+    manual_status: ManualStatus | None = None
 
 
 Score = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]

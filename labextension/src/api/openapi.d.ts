@@ -1015,23 +1015,18 @@ export interface components {
              * @default null
              */
             position: number | null;
+            /** @default null */
+            grading_basis: components["schemas"]["GradingBasis"] | null;
             /**
-             * Grading Basis
-             * @default null
-             */
-            grading_basis: ("best" | "latest") | null;
-            /**
-             * Feedback Release
              * @description when feedback reaches students: released by staff (manual), as soon as a submission is fully graded (on_grading), or once fully graded and past the deadline (after_deadline)
              * @default null
              */
-            feedback_release: ("manual" | "on_grading" | "after_deadline") | null;
+            feedback_release: components["schemas"]["FeedbackRelease"] | null;
             /**
-             * Score Visibility
              * @description whether students see scores at once or only with released feedback
              * @default null
              */
-            score_visibility: ("immediate" | "after_feedback") | null;
+            score_visibility: components["schemas"]["ScoreVisibility"] | null;
             /** Name */
             name: string;
         };
@@ -1082,33 +1077,25 @@ export interface components {
              * @default null
              */
             position: number | null;
+            /** @default null */
+            grading_basis: components["schemas"]["GradingBasis"] | null;
             /**
-             * Grading Basis
-             * @default null
-             */
-            grading_basis: ("best" | "latest") | null;
-            /**
-             * Feedback Release
              * @description when feedback reaches students: released by staff (manual), as soon as a submission is fully graded (on_grading), or once fully graded and past the deadline (after_deadline)
              * @default null
              */
-            feedback_release: ("manual" | "on_grading" | "after_deadline") | null;
+            feedback_release: components["schemas"]["FeedbackRelease"] | null;
             /**
-             * Score Visibility
              * @description whether students see scores at once or only with released feedback
              * @default null
              */
-            score_visibility: ("immediate" | "after_feedback") | null;
+            score_visibility: components["schemas"]["ScoreVisibility"] | null;
             /**
              * Name
              * @default null
              */
             name: string | null;
-            /**
-             * Status
-             * @default null
-             */
-            status: ("created" | "released" | "closed") | null;
+            /** @default null */
+            status: components["schemas"]["AssignmentStatus"] | null;
         };
         /**
          * AutoStatus
@@ -1564,11 +1551,8 @@ export interface components {
              * @default null
              */
             name: string | null;
-            /**
-             * Status
-             * @default null
-             */
-            status: ("active" | "archived") | null;
+            /** @default null */
+            status: components["schemas"]["LectureStatus"] | null;
         };
         /**
          * ManualStatus
@@ -1604,11 +1588,7 @@ export interface components {
         MemberItem: {
             /** Username */
             username: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "student" | "tutor" | "instructor";
+            role: components["schemas"]["Role"];
             /**
              * Display Name
              * @default null
@@ -1822,16 +1802,10 @@ export interface components {
          *     `feedback_status` only from the system, so neither is accepted here.
          */
         SubmissionUpdate: {
-            /**
-             * Auto Status
-             * @default null
-             */
-            auto_status: ("pending" | "running" | "automatically_graded" | "grading_failed") | null;
-            /**
-             * Manual Status
-             * @default null
-             */
-            manual_status: ("not_graded" | "being_edited" | "manually_graded") | null;
+            /** @default null */
+            auto_status: components["schemas"]["AutoStatus"] | null;
+            /** @default null */
+            manual_status: components["schemas"]["ManualStatus"] | null;
         };
         /**
          * WorkerClaim
