@@ -52,6 +52,7 @@ class GenerateHandler(ApiHandler):
             "regenerating needs force=true and the job's `result.changes` lists what changed (cells "
             "added/removed, points, test sources, max score)",
             "query": {"force": "regenerate a released or closed assignment (true/false)"},
+            "response": JobView,
             "responses": {
                 "202": "queued",
                 "409": "already being generated, released without force, or the lecture is archived",
@@ -76,6 +77,7 @@ class AutogradeHandler(ApiHandler):
             "corrected version pushed to the submission's `edit` repo (its newest commit by default); the "
             "student's commit stays untouched and the grading record names the version graded",
             "body": AutogradeRequest,
+            "response": JobView,
             "responses": {
                 "202": "queued",
                 "409": "a job of this submission is still queued or running, or the edit repo is empty",
@@ -83,7 +85,8 @@ class AutogradeHandler(ApiHandler):
         },
         "delete": {
             "summary": "Cancel the queued or running autograde job of this submission",
-            "responses": {"409": "nothing to cancel"},
+            "response": JobView,
+            "responses": {"200": "the cancelled job", "409": "nothing to cancel"},
         },
     }
 
@@ -146,7 +149,12 @@ class BulkAutogradeHandler(ApiHandler):
 
 
 class JobHandler(ApiHandler):
-    docs = {"get": {"summary": "A job of this lecture: state, attempts, timings, error, log and result"}}
+    docs = {
+        "get": {
+            "summary": "A job of this lecture: state, attempts, timings, error, log and result",
+            "response": JobView,
+        }
+    }
 
     @requires("jobs:read")
     async def get(self, lecture_id: str, job_id: str) -> None:

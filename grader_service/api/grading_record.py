@@ -9,6 +9,8 @@ from grader_service.api.lectures import LID
 from grader_service.api.submissions import BASE, SID
 from grader_service.auth.decorators import requires
 from grader_service.schemas.grading_record import BulkFeedbackRequest, GradingUpdate
+from grader_service.schemas.responses import grading as out
+from grader_service.schemas.responses.jobs import Job
 from grader_service.services import feedback as fb
 from grader_service.services import manual_grading
 
@@ -28,13 +30,15 @@ class GradingHandler(ApiHandler):
             "manual_score, extra_credit, comment, needs_manual, who graded it when), totals, the graded "
             "version and commit. Students (own submissions): points, score, pass/fail and the error output "
             "of visible tests, as far as the assignment's score_visibility allows; comments once feedback "
-            "is released"
+            "is released",
+            "response": out.StaffGrading | out.StudentGrading,
         },
         "patch": {
             "summary": "Set manual scores, extra credit and comments cell by cell (partial; all or nothing). "
             "400 naming the cell for an unknown cell, a score above its points or a comment on a cell "
             "that cannot carry one; 409 before autograde has run",
             "body": GradingUpdate,
+            "response": out.StaffGrading,
         },
     }
 
@@ -69,10 +73,12 @@ class FeedbackHandler(ApiHandler):
     docs = {
         "get": {
             "summary": "Feedback status and pages. Staff: the newest generated pages, whether they are "
-            "outdated, the last job; students: released pages only"
+            "outdated, the last job; students: released pages only",
+            "response": out.StaffFeedback | out.StudentFeedback,
         },
         "post": {
             "summary": "Generate this submission's feedback (a job; not released)",
+            "response": Job,
             "responses": {"202": "queued", "409": "no grading record yet"},
         },
     }
@@ -103,6 +109,7 @@ class FeedbackReleaseHandler(ApiHandler):
         "post": {
             "summary": "Release this submission's feedback to the student (a job: regenerates it first "
             "when it is missing or outdated, then commits it to the student's `feedback` repo)",
+            "response": Job,
             "responses": {"202": "queued", "409": "no grading record yet"},
         }
     }
@@ -127,7 +134,9 @@ class FeedbackPageHandler(ApiHandler):
         "get": {
             "summary": "One feedback page (text/html, with a Content-Security-Policy that allows no "
             "script). Students: only released feedback of their own submissions",
-            "responses": {"200": "the page (text/html)", "404": "no such page, or not released"},
+            "responses": {"200": "the page", "404": "no such page, or not released"},
+            "content_type": "text/html",
+            "response": str,
         }
     }
 
@@ -155,6 +164,7 @@ class BulkFeedbackHandler(ApiHandler):
             "summary": "Generate or release the feedback of many submissions as one job, with "
             "result.progress {done, total}; an identical request while one runs answers 409 with that job",
             "body": BulkFeedbackRequest,
+            "response": Job,
             "responses": {"202": "queued", "409": "the same request is already running (the job)"},
         }
     }

@@ -15,12 +15,13 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grader_service.orm.base import Base, UtcDateTime, utcnow
+from grader_service.schemas.states import CellKind
 
 #: cell kinds; answers carry comments only, tests points only, manual answers and tasks both
-KIND_AUTO_ANSWER = "autograded_answer"
-KIND_AUTO_TEST = "autograded_test"
-KIND_MANUAL_ANSWER = "manual_answer"
-KIND_TASK = "task"
+KIND_AUTO_ANSWER = CellKind.autograded_answer.value
+KIND_AUTO_TEST = CellKind.autograded_test.value
+KIND_MANUAL_ANSWER = CellKind.manual_answer.value
+KIND_TASK = CellKind.task.value
 CELL_KINDS = (KIND_AUTO_ANSWER, KIND_AUTO_TEST, KIND_MANUAL_ANSWER, KIND_TASK)
 COMMENTABLE = frozenset({KIND_AUTO_ANSWER, KIND_MANUAL_ANSWER, KIND_TASK})
 SCORED = frozenset({KIND_AUTO_TEST, KIND_MANUAL_ANSWER, KIND_TASK})

@@ -72,3 +72,13 @@ class JobState(enum.StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     cancelled = "cancelled"
+
+
+class CellKind(enum.StrEnum):
+    """The kind of a graded or commented notebook cell: answers carry comments only, tests points only,
+    manual answers and tasks both."""
+
+    autograded_answer = "autograded_answer"
+    autograded_test = "autograded_test"
+    manual_answer = "manual_answer"
+    task = "task"

@@ -15,6 +15,7 @@ from grader_service.git.store import RepoStore, StoreError, safe_relative_path
 from grader_service.orm.grading import SubmissionGrading
 from grader_service.orm.models import FeedbackStatus, Job, JobState, Submission
 from grader_service.schemas.grading_record import BulkFeedbackRequest
+from grader_service.schemas.responses import grading as out
 from grader_service.schemas.responses.jobs import Job as JobView
 from grader_service.services import jobs
 from grader_service.services.access import get_assignment, get_submission
@@ -52,31 +53,34 @@ def _page_path(path: str) -> str:
     return path
 
 
-def listing(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
+def listing(
+    session: Session, actor: Actor, lid: int, aid: int, sid: int
+) -> out.StaffFeedback | out.StudentFeedback:
     """Status and pages: staff see the newest generated pages; a student only released ones."""
     submission = get_submission(session, actor, lid, aid, sid)
     record = session.get(SubmissionGrading, submission.id)
     base = f"/api/lectures/{lid}/assignments/{aid}/submissions/{sid}/feedback/"
     if actor.is_staff(lid):
         pages = list(record.feedback_pages or []) if record and record.feedback_commit else []
-        state = feedback_state(submission, record)
         job = jobs.latest_job(session, "feedback", submission_id=submission.id)
-        state["job"] = None if job is None else jobs.job_view(job, with_log=False)
-    else:
-        released = submission.feedback_status == FeedbackStatus.released and bool(
-            record and record.feedback_released_commit
+        return out.StaffFeedback(
+            **feedback_state(submission, record).model_dump(),
+            submission_id=submission.id,
+            job=None if job is None else jobs.job_view(job, with_log=False),
+            pages=[out.FeedbackPage(path=p, url=base + p) for p in pages],
         )
-        pages = list(record.feedback_pages or []) if released and record else []
-        state = {"status": "released" if released else "not_released"}
-        if released and record:
-            state["released_at"] = (
-                record.feedback_released_at.isoformat() if record.feedback_released_at else None
-            )
-    return {
-        "submission_id": submission.id,
-        **state,
-        "pages": [{"path": p, "url": base + p} for p in pages],
-    }
+    released = submission.feedback_status == FeedbackStatus.released and bool(
+        record and record.feedback_released_commit
+    )
+    pages = list(record.feedback_pages or []) if released and record else []
+    view = out.StudentFeedback(
+        submission_id=submission.id,
+        status="released" if released else "not_released",
+        pages=[out.FeedbackPage(path=p, url=base + p) for p in pages],
+    )
+    if released and record:
+        view.released_at = record.feedback_released_at
+    return view
 
 
 def read_page(

@@ -4,7 +4,6 @@ queue feedback that the assignment's `feedback_release` says is due."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from grader_service.orm.models import (
     JobState,
     Submission,
 )
+from grader_service.schemas.responses.grading import FeedbackState
 from grader_service.services import grading_record as rec
 from grader_service.services import jobs
 from grader_service.services.dispatch import enqueue
@@ -35,19 +35,15 @@ def outdated(record: SubmissionGrading | None) -> bool:
     )
 
 
-def feedback_state(submission: Submission, record: SubmissionGrading | None) -> dict[str, Any]:
-    return {
-        "status": submission.feedback_status.value,
-        "outdated": outdated(record),
-        "release_mode": submission.assignment.feedback_release.value,
-        "generated_at": _iso(record.feedback_generated_at if record else None),
-        "released_at": _iso(record.feedback_released_at if record else None),
-        "error": record.feedback_error if record else None,
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def feedback_state(submission: Submission, record: SubmissionGrading | None) -> FeedbackState:
+    return FeedbackState(
+        status=submission.feedback_status,
+        outdated=outdated(record),
+        release_mode=submission.assignment.feedback_release,
+        generated_at=record.feedback_generated_at if record else None,
+        released_at=record.feedback_released_at if record else None,
+        error=record.feedback_error if record else None,
+    )
 
 
 def fully_graded(session: Session, submission: Submission) -> bool:

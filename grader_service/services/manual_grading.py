@@ -3,8 +3,6 @@ shows them) and tutors' per-cell updates (all or nothing)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
@@ -13,6 +11,7 @@ from grader_service.orm.base import utcnow
 from grader_service.orm.grading import COMMENTABLE, SCORED, GradingCell, SubmissionGrading
 from grader_service.orm.models import FeedbackStatus, ScoreVisibility, Submission
 from grader_service.schemas.grading_record import CellGradeUpdate, GradingUpdate
+from grader_service.schemas.responses import grading as out
 from grader_service.services import grading_record as rec
 from grader_service.services.access import get_submission
 from grader_service.services.dispatch import enqueue
@@ -33,85 +32,105 @@ def scores_visible(submission: Submission) -> bool:
     )
 
 
-def _notebooks(cells: list[GradingCell], view: Any) -> list[dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def _by_notebook(cells: list[GradingCell]) -> dict[str, list[GradingCell]]:
+    out: dict[str, list[GradingCell]] = {}
     for cell in cells:
-        nb = out.setdefault(cell.notebook, {"name": cell.notebook, "cells": [], "_cells": []})
-        nb["cells"].append(view(cell))
-        nb["_cells"].append(cell)
-    for nb in out.values():
-        sums = rec.totals(nb.pop("_cells"))
-        nb.update(max_points=sums["max_points"], score=sums["score"], needs_manual=sums["needs_manual"])
-    return list(out.values())
+        out.setdefault(cell.notebook, []).append(cell)
+    return out
 
 
 def _staff_view(
     submission: Submission, record: SubmissionGrading | None, cells: list[GradingCell]
-) -> dict[str, Any]:
+) -> out.StaffGrading:
     sums = rec.totals(cells)
-    return {
-        "submission_id": submission.id,
-        "graded": record is not None,
-        "version": record.version if record else None,
-        "original_commit": submission.commit_hash,
-        "graded_commit": record.graded_commit if record else None,
-        "autograde_commit": record.autograde_commit if record else None,
-        "autograde_job_id": record.autograde_job_id if record else None,
-        "autograded_at": record.autograded_at.isoformat() if record and record.autograded_at else None,
-        "revision": record.revision if record else 0,
-        "updated_at": record.updated_at.isoformat() if record and record.updated_at else None,
-        "updated_by": record.updated_by if record else None,
-        "totals": {
-            **sums,
-            "late_scaling": submission.late_scaling,
-            "final_score": submission.final_score,
-        },
-        "notebooks": _notebooks(cells, rec.cell_view),
-        "feedback": feedback_state(submission, record),
-    }
+    notebooks = []
+    for name, group in _by_notebook(cells).items():
+        part = rec.totals(group)
+        notebooks.append(
+            out.StaffNotebook(
+                name=name,
+                cells=[out.StaffCell(**rec.cell_view(c)) for c in group],
+                max_points=part["max_points"],
+                score=part["score"],
+                needs_manual=part["needs_manual"],
+            )
+        )
+    return out.StaffGrading(
+        submission_id=submission.id,
+        graded=record is not None,
+        version=record.version if record else None,
+        original_commit=submission.commit_hash,
+        graded_commit=record.graded_commit if record else None,
+        autograde_commit=record.autograde_commit if record else None,
+        autograde_job_id=record.autograde_job_id if record else None,
+        autograded_at=record.autograded_at if record else None,
+        revision=record.revision if record else 0,
+        updated_at=record.updated_at if record else None,
+        updated_by=record.updated_by if record else None,
+        totals=out.StaffTotals(
+            **sums, late_scaling=submission.late_scaling, final_score=submission.final_score
+        ),
+        notebooks=notebooks,
+        feedback=feedback_state(submission, record),
+    )
 
 
-def _student_cell(cell: GradingCell, scores: bool, comments: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "notebook": cell.notebook,
-        "grade_id": cell.grade_id,
-        "kind": cell.kind,
-        "max_points": cell.max_points,
-        "hidden_tests": cell.hidden_tests,
-    }
+def _student_cell(cell: GradingCell, scores: bool, comments: bool) -> out.StudentCell:
+    view = out.StudentCell(
+        notebook=cell.notebook,
+        grade_id=cell.grade_id,
+        kind=cell.kind,
+        max_points=cell.max_points,
+        hidden_tests=cell.hidden_tests,
+    )
     if scores:
-        out["score"] = rec.effective_score(cell)
-        out["status"] = cell.auto_status
+        view.score = rec.effective_score(cell)
+        view.status = cell.auto_status
         if cell.kind == "autograded_test":
-            out["passed"] = cell.auto_status == "passed"
+            view.passed = cell.auto_status == "passed"
         # hidden tests: points and pass/fail only (their output could quote the hidden lines)
-        out["error_output"] = None if cell.hidden_tests else cell.error_output
-        out["needs_manual"] = rec.needs_manual(cell)
+        view.error_output = None if cell.hidden_tests else cell.error_output
+        view.needs_manual = rec.needs_manual(cell)
     if comments:
-        out["comment"] = cell.comment or cell.auto_comment
-    return out
+        view.comment = cell.comment or cell.auto_comment
+    return view
 
 
-def _student_view(submission: Submission, cells: list[GradingCell]) -> dict[str, Any]:
+def _student_view(submission: Submission, cells: list[GradingCell]) -> out.StudentGrading:
     scores = scores_visible(submission)
     released = submission.feedback_status == FeedbackStatus.released
     sums = rec.totals(cells)
-    return {
-        "submission_id": submission.id,
-        "graded": bool(cells),
-        "scores_visible": scores,
-        "feedback_released": released,
-        "totals": {
-            "max_points": sums["max_points"],
-            "score": sums["score"] if scores else None,
-            "late_scaling": submission.late_scaling,
-            "final_score": submission.final_score if scores else None,
-        },
-        "notebooks": _notebooks(cells, lambda c: _student_cell(c, scores, released)),
-    }
+    notebooks = []
+    for name, group in _by_notebook(cells).items():
+        part = rec.totals(group)
+        notebooks.append(
+            out.StudentNotebook(
+                name=name,
+                cells=[_student_cell(c, scores, released) for c in group],
+                max_points=part["max_points"],
+                # while scores are withheld, a notebook's sum would give them away
+                score=part["score"] if scores else None,
+                needs_manual=part["needs_manual"] if scores else None,
+            )
+        )
+    return out.StudentGrading(
+        submission_id=submission.id,
+        graded=bool(cells),
+        scores_visible=scores,
+        feedback_released=released,
+        totals=out.StudentTotals(
+            max_points=sums["max_points"],
+            score=sums["score"] if scores else None,
+            late_scaling=submission.late_scaling,
+            final_score=submission.final_score if scores else None,
+        ),
+        notebooks=notebooks,
+    )
 
 
-def grading_view(session: Session, actor: Actor, lid: int, aid: int, sid: int) -> dict[str, Any]:
+def grading_view(
+    session: Session, actor: Actor, lid: int, aid: int, sid: int
+) -> out.StaffGrading | out.StudentGrading:
     submission = get_submission(session, actor, lid, aid, sid)
     cells = rec.cells_of(session, submission.id)
     if actor.is_staff(lid):
@@ -157,7 +176,7 @@ def _check(cell: GradingCell, key: str, update: CellGradeUpdate) -> set[str]:
 
 def update_grading(
     session: Session, actor: Actor, lid: int, aid: int, sid: int, body: GradingUpdate
-) -> dict[str, Any]:
+) -> out.StaffGrading:
     """Apply every cell's update or none (every check runs before the first write)."""
     submission = get_submission(session, actor, lid, aid, sid)
     require(session, submission.assignment, "grade")

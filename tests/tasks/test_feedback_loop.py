@@ -61,7 +61,11 @@ def test_grading_and_feedback_loop(embedded, tmp_path):
     # before feedback is released the student sees no score anywhere
     mine = w.req("student", "GET", base).json()
     assert mine["score"] is None and mine["scores_visible"] is False
-    assert "score" not in w.req("student", "GET", base + "/grading").json()["notebooks"][0]["cells"][0]
+    withheld = w.req("student", "GET", base + "/grading").json()
+    assert "score" not in withheld["notebooks"][0]["cells"][0]
+    # nor in a sum: a notebook's score (and its count of cells left to grade) is withheld too
+    assert withheld["totals"]["score"] is None
+    assert [(nb["score"], nb["needs_manual"]) for nb in withheld["notebooks"]] == [(None, None)]
     grade = w.req("student", "GET", f"{w.lecture_path}/grades").json()["results"][0]
     assert grade["percent"] is None and grade["letter"] is None and grade["scores_visible"] is False
 
