@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from grader_service import __version__
 from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import public
+from grader_service.schemas.responses.service import Health, OpenApiDocument, Version
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
@@ -24,6 +25,7 @@ class HealthHandler(ApiHandler):
         "get": {
             "summary": "Liveness and readiness: 200 when the database answers, else 503",
             "responses": {"200": "healthy", "503": "the database does not answer"},
+            "response": {"200": Health, "503": Health},
         }
     }
 
@@ -33,21 +35,21 @@ class HealthHandler(ApiHandler):
             await self.call(_ping)
         except Exception as exc:  # the probe must answer, whatever broke
             self.log.error("health check: database unreachable: %s", exc)
-            self.write_json({"status": "unhealthy", "database": "unreachable"}, status=503)
+            self.write_json(Health(status="unhealthy", database="unreachable"), status=503)
             return
-        self.write_json({"status": "ok", "database": "ok"})
+        self.write_json(Health(status="ok", database="ok"))
 
 
 class VersionHandler(ApiHandler):
-    docs = {"get": {"summary": "The service version"}}
+    docs = {"get": {"summary": "The service version", "response": Version}}
 
     @public
     async def get(self) -> None:
-        self.write_json({"version": __version__})
+        self.write_json(Version(version=__version__))
 
 
 class OpenApiHandler(ApiHandler):
-    docs = {"get": {"summary": "This OpenAPI 3 document"}}
+    docs = {"get": {"summary": "This OpenAPI 3 document", "response": OpenApiDocument}}
 
     @public
     async def get(self) -> None:

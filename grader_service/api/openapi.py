@@ -112,11 +112,17 @@ def build_document() -> dict[str, Any]:
                 errors.setdefault("403", "the caller's role does not allow this")
             if "{lecture_id}" in path:
                 errors.setdefault("404", "no such resource, or the caller may not see it")
+            declared = doc.get("response")
             for code, text in sorted(errors.items()):
-                op["responses"][code] = {
-                    "description": text,
-                    "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
+                # an error answer has the Error envelope unless the docs name its own model (`response`
+                # by code: the health probe's 503, a bulk update's 422 with every item's outcome)
+                own = declared.get(code) if isinstance(declared, dict) else None
+                schema = (
+                    _schema_for(own, components)
+                    if own is not None
+                    else {"$ref": "#/components/schemas/Error"}
+                )
+                op["responses"][code] = {"description": text, "content": {JSON: {"schema": schema}}}
             item[method] = op
         paths[path] = item
     return {

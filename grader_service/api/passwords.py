@@ -10,6 +10,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import admin_only
 from grader_service.errors import BadRequest
 from grader_service.schemas.requests import USERNAME_PATTERN
+from grader_service.schemas.responses.service import PasswordChanged
 from grader_service.schemas.text import LineText
 from grader_service.services.passwords import remove_password, set_password
 
@@ -40,6 +41,7 @@ class PasswordHandler(ApiHandler):
             "summary": "Set a user's password (PasswordAuthenticator); creates the user if needed and "
             "ends their browser sessions",
             "body": PasswordSet,
+            "response": PasswordChanged,
             "responses": {"200": "set", "400": "bad user name or password"},
         },
         "delete": {

@@ -6,6 +6,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import requires
 from grader_service.auth.tokens import parse_authorization
 from grader_service.schemas.requests import RemoteJobResult
+from grader_service.schemas.responses import service as out
 from grader_service.services import remote_jobs as svc
 
 JOB = r"/api/jobs/(?P<job_id>\d{1,18})"
@@ -21,6 +22,7 @@ class JobInputHandler(JobTokenHandler):
     docs = {
         "get": {
             "summary": "The running job's submission files (base64), gradebook and time limits",
+            "response": out.JobInput,
             "responses": {"401": "no valid job token", "404": "the job is not running"},
         }
     }
@@ -43,6 +45,7 @@ class JobResultHandler(JobTokenHandler):
         "post": {
             "summary": "Record the job's result once (a repeated post is acknowledged and ignored)",
             "body": RemoteJobResult,
+            "response": out.ResultRecorded,
             "responses": {"401": "no valid job token"},
         }
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from grader_service.api.base import ApiHandler
 from grader_service.auth.decorators import requires
+from grader_service.schemas.responses import service as out
 from grader_service.schemas.worker import WorkerClaim, WorkerFailure, WorkerGiveUp, WorkerRequeue
 from grader_service.services import remote_jobs as svc
 
@@ -15,11 +16,16 @@ JOB = r"/api/worker/jobs/(?P<job_id>\d{1,18})"
 
 
 class WorkerHandler(ApiHandler):
-    docs = {"get": {"summary": "The worker token's account (a remote worker checks its token at start)"}}
+    docs = {
+        "get": {
+            "summary": "The worker token's account (a remote worker checks its token at start)",
+            "response": out.WorkerAccount,
+        }
+    }
 
     @requires("worker")
     async def get(self) -> None:
-        self.write_json({"worker": self.actor.name})
+        self.write_json(out.WorkerAccount(worker=self.actor.name))
 
 
 class WorkerClaimHandler(ApiHandler):
@@ -30,6 +36,7 @@ class WorkerClaimHandler(ApiHandler):
             "limits, executor options (pod image, resources), a fresh job token and the "
             "input/result URLs; or `claimed: false` with the reason",
             "body": WorkerClaim,
+            "response": out.Claimed | out.NotClaimed,
             "responses": {"404": "no such autograde job"},
         }
     }
@@ -55,6 +62,7 @@ class WorkerFailHandler(ApiHandler):
             "deleted): fail the job, the submission shows grading_failed with the error. "
             "Ignored (`recorded: false`) if the pod did post or the attempt is not current",
             "body": WorkerFailure,
+            "response": out.ResultRecorded,
             "responses": {"404": "no such autograde job"},
         }
     }
@@ -75,6 +83,7 @@ class WorkerRequeueHandler(ApiHandler):
             "summary": "An infrastructure error: put the attempt's job back to queued (the worker "
             "retries with backoff). `requeued: false` if the attempt is not current",
             "body": WorkerRequeue,
+            "response": out.Requeued,
             "responses": {"404": "no such autograde job"},
         }
     }
@@ -91,6 +100,7 @@ class WorkerGiveUpHandler(ApiHandler):
             "summary": "The retries are used up: fail the job with the infrastructure error unless it "
             "finished meanwhile or a newer attempt owns it",
             "body": WorkerGiveUp,
+            "response": out.GaveUp,
             "responses": {"404": "no such autograde job"},
         }
     }

@@ -9,10 +9,11 @@ from grader_service.auth.passwords import check_password_rules, hash_password
 from grader_service.errors import BadRequest, NotFound
 from grader_service.orm.auth import LoginSession, PasswordUser
 from grader_service.orm.models import User
+from grader_service.schemas.responses.service import PasswordChanged
 from grader_service.services.users import get_or_create_user
 
 
-def set_password(session: Session, username: str, password: str) -> dict[str, object]:
+def set_password(session: Session, username: str, password: str) -> PasswordChanged:
     try:
         check_password_rules(password)
     except ValueError as exc:
@@ -28,7 +29,7 @@ def set_password(session: Session, username: str, password: str) -> dict[str, ob
         # a new password ends the user's browser sessions
         session.query(LoginSession).filter(LoginSession.user_id == user.id).delete()
     session.flush()
-    return {"username": user.name, "created": created}
+    return PasswordChanged(username=user.name, created=created)
 
 
 def remove_password(session: Session, username: str) -> None:

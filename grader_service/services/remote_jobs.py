@@ -22,6 +22,7 @@ from grader_service.git.provided import merge_provided, provided_files
 from grader_service.git.store import RepoStore
 from grader_service.orm.models import Job, JobState, Submission
 from grader_service.schemas.outcome import GradingOutcome
+from grader_service.schemas.responses import service as out
 from grader_service.services import autograde_attempts
 from grader_service.services.autograde_attempts import graded_source
 from grader_service.services.results import record_autograde
@@ -43,7 +44,7 @@ def _job_for_token(session: Session, job_id: int, token: str | None) -> Job:
 
 def job_input(
     session: Session, store: RepoStore, job_id: int, token: str | None, limits: Any
-) -> dict[str, Any]:
+) -> out.JobInput:
     job = _job_for_token(session, job_id, token)
     if job.state != JobState.running:
         raise NotFound(f"job {job_id} is not running")
@@ -58,14 +59,14 @@ def job_input(
         path: base64.b64encode(content).decode("ascii")
         for path, content in merge_provided(submitted, provided).items()
     }
-    return {
-        "job_id": job.id,
-        "submission_id": sub.id,
-        "gradebook": assignment.gradebook,
-        "cell_timeout": float(assignment.cell_timeout),
-        "timeout": float(limits.autograde_timeout),
-        "files": files,
-    }
+    return out.JobInput(
+        job_id=job.id,
+        submission_id=sub.id,
+        gradebook=assignment.gradebook,
+        cell_timeout=float(assignment.cell_timeout),
+        timeout=float(limits.autograde_timeout),
+        files=files,
+    )
 
 
 def _decode_files(raw: Any) -> dict[str, bytes]:
@@ -86,17 +87,17 @@ def _decode_files(raw: Any) -> dict[str, bytes]:
 
 def post_result(
     session: Session, store: RepoStore, job_id: int, token: str | None, body: Any
-) -> dict[str, Any]:
+) -> out.ResultRecorded:
     """Record a pod's result once; a second post for a finished job is acknowledged and ignored."""
     job = _job_for_token(session, job_id, token)
     if job.state != JobState.running:
-        return {"recorded": False, "reason": f"job {job_id} is already {job.state.value}"}
+        return out.ResultRecorded(recorded=False, reason=f"job {job_id} is already {job.state.value}")
     outcome = GradingOutcome(
         ok=body.ok, result=body.result, files=_decode_files(body.files), log=body.log, error=body.error
     )
     if not record_autograde(session, store, job_id, None, outcome):
-        return {"recorded": False, "reason": f"job {job_id} is no longer running"}
-    return {"recorded": True}
+        return out.ResultRecorded(recorded=False, reason=f"job {job_id} is no longer running")
+    return out.ResultRecorded(recorded=True)
 
 
 #: (lecture code, assignment id) → executor options of that job (KubernetesExecutor: image, resources)
@@ -119,7 +120,7 @@ def worker_claim(
     limits: Any,
     grading_limits: dict[str, int],
     job_options: JobOptions | None,
-) -> dict[str, Any]:
+) -> out.Claimed | out.NotClaimed:
     """Start an attempt for a remote worker: the job spec its executor needs, with a fresh job token (the
     only time its value is known), or `claimed: false` and the reason (a duplicate delivery of a finished
     or cancelled job, or a job that cannot run, which is failed here)."""
@@ -127,43 +128,41 @@ def worker_claim(
     token = new_token_value()
     started = autograde_attempts.start(session, job_id, worker, job_token=token)
     if isinstance(started, autograde_attempts.NotStarted):
-        return {"claimed": False, "job_id": job_id, "reason": started.reason}
+        return out.NotClaimed(claimed=False, job_id=job_id, reason=started.reason)
     base = service_url.rstrip("/")
-    return {
-        "claimed": True,
-        "job_id": started.job_id,
-        "attempt": started.number,
-        "submission_id": started.submission_id,
-        "gradebook": started.gradebook,
-        "cell_timeout": started.cell_timeout,
-        "timeout": float(limits.autograde_timeout),
-        "limits": dict(grading_limits),
-        "labels": started.labels,
-        "executor_options": job_options(started.lecture_code, str(started.assignment_id))
-        if job_options
-        else {},
-        "job_token": token,
-        "service_url": service_url,
-        "input_url": f"{base}/api/jobs/{job_id}/input",
-        "result_url": f"{base}/api/jobs/{job_id}/result",
-    }
+    return out.Claimed(
+        claimed=True,
+        job_id=started.job_id,
+        attempt=started.number,
+        submission_id=started.submission_id,
+        gradebook=started.gradebook,
+        cell_timeout=started.cell_timeout,
+        timeout=float(limits.autograde_timeout),
+        limits=dict(grading_limits),
+        labels=started.labels,
+        executor_options=job_options(started.lecture_code, str(started.assignment_id)) if job_options else {},
+        job_token=token,
+        service_url=service_url,
+        input_url=f"{base}/api/jobs/{job_id}/input",
+        result_url=f"{base}/api/jobs/{job_id}/result",
+    )
 
 
 def worker_fail(
     session: Session, store: RepoStore, job_id: int, attempt: int, error: str, log: str
-) -> dict[str, Any]:
+) -> out.ResultRecorded:
     """The attempt ended without the pod posting a result: the job fails and the submission shows
     grading_failed with `error`. Ignored (recorded: false) when the pod did post, or the attempt is stale."""
     _autograde_job(session, job_id)
     outcome = GradingOutcome(ok=False, error=error, log=log)
-    return {"recorded": record_autograde(session, store, job_id, attempt, outcome)}
+    return out.ResultRecorded(recorded=record_autograde(session, store, job_id, attempt, outcome))
 
 
-def worker_requeue(session: Session, job_id: int, attempt: int, error: str) -> dict[str, Any]:
+def worker_requeue(session: Session, job_id: int, attempt: int, error: str) -> out.Requeued:
     _autograde_job(session, job_id)
-    return {"requeued": autograde_attempts.requeue(session, job_id, attempt, error)}
+    return out.Requeued(requeued=autograde_attempts.requeue(session, job_id, attempt, error))
 
 
-def worker_give_up(session: Session, job_id: int, attempt: int | None, error: str) -> dict[str, Any]:
+def worker_give_up(session: Session, job_id: int, attempt: int | None, error: str) -> out.GaveUp:
     _autograde_job(session, job_id)
-    return {"failed": autograde_attempts.give_up(session, job_id, error, attempt)}
+    return out.GaveUp(failed=autograde_attempts.give_up(session, job_id, error, attempt))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
 from grader_service.orm.models import Lecture, LectureMember, User
+from grader_service.schemas.responses.service import Me, MyLecture
 
 
 def get_or_create_user(session: Session, name: str, display_name: str | None = None) -> User:
@@ -27,7 +26,7 @@ def get_or_create_user(session: Session, name: str, display_name: str | None = N
     return user
 
 
-def whoami(session: Session, actor: Actor) -> dict[str, Any]:
+def whoami(session: Session, actor: Actor) -> Me:
     user = session.get(User, actor.user_id)
     rows = session.execute(
         select(Lecture.id, Lecture.code, Lecture.name, LectureMember.role)
@@ -35,10 +34,10 @@ def whoami(session: Session, actor: Actor) -> dict[str, Any]:
         .where(LectureMember.user_id == actor.user_id, Lecture.deleted_at.is_(None))
         .order_by(Lecture.id)
     ).all()
-    return {
-        "id": actor.user_id,
-        "name": actor.name,
-        "display_name": user.display_name if user else None,
-        "admin": actor.is_admin,
-        "lectures": [{"id": i, "code": c, "name": n, "role": r.value} for i, c, n, r in rows],
-    }
+    return Me(
+        id=actor.user_id,
+        name=actor.name,
+        display_name=user.display_name if user else None,
+        admin=actor.is_admin,
+        lectures=[MyLecture(id=i, code=c, name=n, role=r) for i, c, n, r in rows],
+    )
