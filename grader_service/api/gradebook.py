@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
@@ -13,6 +13,7 @@ from grader_service.api.base import ApiHandler
 from grader_service.api.lectures import LID
 from grader_service.auth.decorators import requires
 from grader_service.schemas.requests import GradebookSettings, GradebookUpdateItem, RegradeRequest
+from grader_service.schemas.responses import gradebook as out
 from grader_service.services import gradebook as svc
 
 UNAME = r"(?P<username>[A-Za-z0-9][A-Za-z0-9._@+-]{0,63})"
@@ -49,6 +50,7 @@ class GradebookHandler(GradebookBase):
                     "comma-separated roles to leave out (default tutor,instructor; empty: none)"
                 ),
             },
+            "response": out.GradebookPage | out.GradebookEntry,
         }
     }
 
@@ -57,9 +59,10 @@ class GradebookHandler(GradebookBase):
         args = {name: self.get_query_argument(name, None) for name in svc.GRADEBOOK_QUERY}
         request = svc.parse_gradebook_query(args, self.max_page_size)
         data = await self.call(svc.read_gradebook, self.actor, int(lecture_id), request)
-        if request.username is None:
-            data["next"] = self._link(args, data["next"])
-            data["previous"] = self._link(args, data["previous"])
+        if request.username is None:  # a page: its cursors become links
+            page = cast(out.GradebookPage, data)
+            page["next"] = self._link(args, page["next"])
+            page["previous"] = self._link(args, page["previous"])
         self.write_json(data)
 
     def _link(self, args: dict[str, str | None], cursor: str | None) -> str | None:
@@ -76,6 +79,7 @@ class BulkUpdateHandler(ApiHandler):
             "summary": "Override assignment grades in bulk (create or update; the affected lecture grades "
             "are recomputed before the answer). 403 when the writable gradebook is disabled for the lecture",
             "body": list[GradebookUpdateItem],
+            "response": {"202": list[out.BulkUpdateResult], "422": list[out.BulkUpdateResult]},
             "responses": {
                 "202": "every item succeeded: [{user_id, assignment_id, success, reason}]",
                 "422": "some items failed (the others were applied): the same list",
@@ -91,7 +95,12 @@ class BulkUpdateHandler(ApiHandler):
 
 
 class GradingInfoHandler(ApiHandler):
-    docs = {"get": {"summary": "The grading policy, its categories and the counted assignments with labels"}}
+    docs = {
+        "get": {
+            "summary": "The grading policy, its categories and the counted assignments with labels",
+            "response": out.GradingInfo,
+        }
+    }
 
     @requires("gradebook:read")
     async def get(self, lecture_id: str) -> None:
@@ -100,10 +109,14 @@ class GradingInfoHandler(ApiHandler):
 
 class GradebookSettingsHandler(ApiHandler):
     docs = {
-        "get": {"summary": "Gradebook settings of the lecture: whether the writable gradebook is enabled"},
+        "get": {
+            "summary": "Gradebook settings of the lecture: whether the writable gradebook is enabled",
+            "response": out.GradebookSettingsView,
+        },
         "put": {
             "summary": "Enable or disable the writable gradebook (bulk overrides)",
             "body": GradebookSettings,
+            "response": out.GradebookSettingsView,
         },
     }
 
@@ -123,6 +136,7 @@ class RegradeHandler(ApiHandler):
             "summary": "Regrade assignments explicitly: rebuild their grades from the submissions against "
             "the assignment's current version; returns the batch job",
             "body": RegradeRequest,
+            "response": out.RegradeQueued,
             "responses": {"202": "the job was queued"},
         }
     }
@@ -137,7 +151,9 @@ class GradebookCsvHandler(ApiHandler):
     docs = {
         "get": {
             "summary": "CSV grade report: one row per student, a column per assignment (percent, empty "
-            "when not attempted), then percent and letter; streamed"
+            "when not attempted), then percent and letter; streamed",
+            "content_type": "text/csv",
+            "response": str,
         }
     }
 
@@ -165,12 +181,14 @@ class GradebookCsvHandler(ApiHandler):
 class GradingPolicyHandler(ApiHandler):
     docs = {
         "get": {
-            "summary": "The lecture's grading policy and its hash (staff also see the latest recompute job)"
+            "summary": "The lecture's grading policy and its hash (staff also see the latest recompute job)",
+            "response": out.Policy,
         },
         "put": {
             "summary": "Replace the grading policy; every grade of the lecture is recomputed by a batch job, "
             "which is returned",
             "body": dict[str, Any],
+            "response": out.Policy,
             "responses": {"202": "stored; the recompute job is queued"},
         },
     }
@@ -191,6 +209,7 @@ class LectureGradesHandler(GradebookBase):
             "summary": "Lecture grades with letter and passed: students get their own (recomputed when "
             "stale); staff get every student's as stored, with a stale flag",
             "query": {"cursor": "from the next link", "page_size": "grades per page"},
+            "response": out.LectureGradesPage,
         }
     }
 
@@ -208,7 +227,12 @@ class LectureGradesHandler(GradebookBase):
 
 
 class OverrideHistoryHandler(ApiHandler):
-    docs = {"get": {"summary": "The override of a learner's assignment grade and its full history"}}
+    docs = {
+        "get": {
+            "summary": "The override of a learner's assignment grade and its full history",
+            "response": out.OverrideHistory,
+        }
+    }
 
     @requires("gradebook:read")
     async def get(self, lecture_id: str, assignment_id: str, username: str) -> None:

@@ -14,7 +14,6 @@ import binascii
 import json
 from collections.abc import Sequence
 from concurrent.futures import Future
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
@@ -47,6 +46,8 @@ from grader_service.grades.setwise import SCALE, AssignmentInfo, LectureGrader, 
 from grader_service.orm.grades import AssignmentGrade, AssignmentGradeOverride
 from grader_service.orm.models import Lecture
 from grader_service.orm.session import run_aside
+from grader_service.schemas.responses import gradebook as responses
+from grader_service.schemas.states import GradingBasis
 
 
 class AssignmentGradeView(NamedTuple):
@@ -114,38 +115,38 @@ def assignment_labels(grader: LectureGrader, infos: Sequence[AssignmentInfo]) ->
     return out
 
 
-def grading_info(lecture: Lecture, infos: Sequence[AssignmentInfo]) -> dict[str, Any]:
+def grading_info(lecture: Lecture, infos: Sequence[AssignmentInfo]) -> responses.GradingInfo:
     grader = grader_for(lecture, infos)
     labels = assignment_labels(grader, infos)
-    return {
-        "policy": grader.policy,
-        "policy_hash": grader.hash,
-        "gradebook_writable": lecture.gradebook_writable,
-        "categories": [
-            {
-                "type": r.type,
-                "category": r.category,
-                "short_label": r.short_label,
-                "weight": float(r.weight),
-                "min_count": r.min_count,
-                "drop_count": r.drop_count,
-            }
+    return responses.GradingInfo(
+        policy=grader.policy,
+        policy_hash=grader.hash,
+        gradebook_writable=lecture.gradebook_writable,
+        categories=[
+            responses.PolicyCategory(
+                type=r.type,
+                category=r.category,
+                short_label=r.short_label,
+                weight=float(r.weight),
+                min_count=r.min_count,
+                drop_count=r.drop_count,
+            )
             for r in grader.parsed.rules
         ],
-        "grade_cutoffs": {letter: float(cutoff) for letter, cutoff in grader.parsed.cutoffs},
-        "assignments": [
-            {
-                "id": a.id,
-                "name": a.name,
-                "type": a.type,
-                "category": labels[a.id][0],
-                "label": labels[a.id][1],
-                "points": a.points,
-                "grading_basis": a.basis,
-            }
+        grade_cutoffs={letter: float(cutoff) for letter, cutoff in grader.parsed.cutoffs},
+        assignments=[
+            responses.CountedAssignment(
+                id=a.id,
+                name=a.name,
+                type=a.type,
+                category=labels[a.id][0],
+                label=labels[a.id][1],
+                points=a.points,
+                grading_basis=GradingBasis(a.basis),
+            )
             for a in infos
         ],
-    }
+    )
 
 
 #: assignment_grade_views on PostgreSQL, run on the driver's cursor: SQLAlchemy's statement cache lookup and
@@ -228,10 +229,10 @@ def learner_entry(
     infos: Sequence[AssignmentInfo],
     labels: dict[int, tuple[str, str]],
     template: list[tuple[int, str, str, str]] | None = None,
-) -> dict[str, Any]:
+) -> responses.GradebookEntry:
     """One learner as the gradebook shows them; `template` (`breakdown_template`) saves rebuilding the
     per-assignment part for every learner of a page."""
-    breakdown: list[dict[str, Any]] = []
+    breakdown: list[responses.SectionBreakdownEntry] = []
     append = breakdown.append
     for aid, name, category, label in template if template is not None else breakdown_template(infos, labels):
         view = views.get(aid)
@@ -259,20 +260,16 @@ def learner_entry(
         "percent": grade.percent if grade else 0.0,
         "letter": grade.letter if grade else "",
         "passed": grade.passed if grade else False,
-        "passed_timestamp": _iso(grade.passed_timestamp) if grade else None,
+        "passed_timestamp": grade.passed_timestamp if grade else None,
         "section_breakdown": breakdown,
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 class _Page(NamedTuple):
     rows: Sequence[Any]
     has_next: bool
     has_previous: bool
-    results: list[dict[str, Any]]
+    results: list[responses.GradebookEntry]
 
 
 def _read_page(
@@ -313,7 +310,7 @@ def _read_page(
 
 def gradebook_page(
     session: Session, lecture: Lecture, filters: GradebookFilters, cursor: str | None, page_size: int
-) -> dict[str, Any]:
+) -> responses.GradebookPage:
     """One page of the gradebook: `results`, `next`/`previous` cursors (None at the ends), and counts.
 
     The counts are taken with the first page and carried in the cursors it hands out, so paging on costs
@@ -347,7 +344,9 @@ def gradebook_page(
     }
 
 
-def gradebook_learner(session: Session, lecture: Lecture, user_id: int, username: str) -> dict[str, Any]:
+def gradebook_learner(
+    session: Session, lecture: Lecture, user_id: int, username: str
+) -> responses.GradebookEntry:
     infos = counted_infos(session, lecture.id)
     grader = grader_for(lecture, infos)
     grade = fresh_lecture_grades(session, lecture.id, grader, [user_id]).get(user_id)

@@ -56,6 +56,7 @@ from grader_service.orm.models import (
     User,
 )
 from grader_service.schemas.requests import GradebookSettings, GradebookUpdateItem, RegradeRequest
+from grader_service.schemas.responses import gradebook as out
 from grader_service.services.access import get_assignment, get_lecture
 from grader_service.services.dispatch import Task, enqueue
 
@@ -155,7 +156,7 @@ def _member(session: Session, lecture_id: int, username: str) -> tuple[int, str,
 
 def read_gradebook(
     session: Session, actor: Actor, lecture_id: int, request: GradebookRequest
-) -> dict[str, Any]:
+) -> out.GradebookEntry | out.GradebookPage:
     lecture = get_lecture(session, actor, lecture_id)
     if request.username is not None:
         user_id, name, _ = _member(session, lecture_id, request.username)
@@ -175,7 +176,7 @@ def read_gradebook(
     return gradebook_page(session, lecture, request.filters, request.cursor, request.page_size)
 
 
-def read_grading_info(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
+def read_grading_info(session: Session, actor: Actor, lecture_id: int) -> out.GradingInfo:
     lecture = get_lecture(session, actor, lecture_id)
     return grading_info(lecture, counted_infos(session, lecture_id))
 
@@ -199,7 +200,7 @@ def _scores_withheld(session: Session, lecture_id: int, user_id: int) -> bool:
 
 def list_lecture_grades(
     session: Session, actor: Actor, lecture_id: int, cursor: str | None, page_size: int
-) -> dict[str, Any]:
+) -> out.LectureGradesPage:
     """Lecture grades. A student gets their own, recomputed when stale (the progress read); staff get the
     students' grades as stored, marked `stale` when computed under another policy (the dashboard read)."""
     lecture = get_lecture(session, actor, lecture_id)
@@ -209,9 +210,16 @@ def list_lecture_grades(
         if _scores_withheld(session, lecture_id, actor.user_id):
             # a score the student may not see yet (score_visibility after_feedback) would show through the
             # lecture grade: withhold the whole grade until that feedback is released
-            withheld = {"percent": None, "letter": None, "passed": None, "passed_timestamp": None}
-            entry: dict[str, Any] = {"user_id": actor.user_id, "username": actor.name, **withheld}
-            entry.update(stale=False, scores_visible=False)
+            entry: out.LectureGradeEntry = {
+                "user_id": actor.user_id,
+                "username": actor.name,
+                "percent": None,
+                "letter": None,
+                "passed": None,
+                "passed_timestamp": None,
+                "stale": False,
+                "scores_visible": False,
+            }
             return {"next": None, "results": [entry]}
         grade = fresh_lecture_grades(session, lecture_id, grader, [actor.user_id]).get(actor.user_id)
         entry = {
@@ -220,9 +228,7 @@ def list_lecture_grades(
             "percent": grade.percent if grade else 0.0,
             "letter": grade.letter if grade else "",
             "passed": bool(grade and grade.passed),
-            "passed_timestamp": grade.passed_timestamp.isoformat()
-            if grade and grade.passed_timestamp
-            else None,
+            "passed_timestamp": grade.passed_timestamp if grade else None,
             "stale": False,
             "scores_visible": True,
         }
@@ -244,14 +250,14 @@ def list_lecture_grades(
     if after is not None:
         stmt = stmt.where(User.name > after)
     rows = session.execute(stmt).all()
-    results = [
+    results: list[out.LectureGradeEntry] = [
         {
             "user_id": uid,
             "username": name,
             "percent": percent,
             "letter": letter,
             "passed": percent is not None and grader.passed(percent),
-            "passed_timestamp": passed_at.isoformat() if passed_at else None,
+            "passed_timestamp": passed_at,
             "stale": percent is None or hash_ != grader.hash,
         }
         for uid, name, percent, letter, passed_at, hash_ in rows[:page_size]
@@ -262,7 +268,7 @@ def list_lecture_grades(
 
 def read_override_history(
     session: Session, actor: Actor, lecture_id: int, assignment_id: int, username: str
-) -> dict[str, Any]:
+) -> out.OverrideHistory:
     get_assignment(session, actor, lecture_id, assignment_id)
     user_id, name, _ = _member(session, lecture_id, username)
     grade_id = session.scalar(
@@ -275,7 +281,9 @@ def read_override_history(
     history = (
         override_history(session, grade_id) if grade_id is not None else {"override": None, "history": []}
     )
-    return {"user_id": user_id, "username": name, "assignment_id": assignment_id, **history}
+    return out.OverrideHistory.model_validate(
+        {"user_id": user_id, "username": name, "assignment_id": assignment_id, **history}
+    )
 
 
 # -- bulk update --
@@ -288,7 +296,7 @@ def _item_error(index: int, exc: ValidationError) -> str:
 
 def bulk_update(
     session: Session, actor: Actor, lecture_id: int, items: list[Any]
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[out.BulkUpdateResult]]:
     """Create or change overrides item by item (one bad item never blocks the others), then recompute the
     affected lecture grades. (202, results) when every item succeeded, else (422, results)."""
     lecture = get_lecture(session, actor, lecture_id)
@@ -366,26 +374,25 @@ def bulk_update(
         affected.add(user_id)
     if affected:
         recompute_learners(session, lecture, sorted(affected))
-    return (422 if any(not r["success"] for r in results) else 202), results
+    status = 422 if any(not r["success"] for r in results) else 202
+    return status, [out.BulkUpdateResult(**r) for r in results]
 
 
 # -- policy, settings, recompute jobs --
-def job_view(job: Job | None) -> dict[str, Any] | None:
-    if job is None:
-        return None
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "state": job.state.value,
-        "lecture_id": job.lecture_id,
-        "attempts": job.attempts,
-        "queued_at": job.queued_at.isoformat() if job.queued_at else None,
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "error": job.error,
-        "payload": job.payload,
-        "result": job.result,
-    }
+def job_view(job: Job) -> out.RecomputeJob:
+    return out.RecomputeJob(
+        id=job.id,
+        kind=job.kind,
+        state=job.state,
+        lecture_id=job.lecture_id,
+        attempts=job.attempts,
+        queued_at=job.queued_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        payload=job.payload,
+        result=job.result,
+    )
 
 
 def enqueue_lecture_recompute(
@@ -413,20 +420,17 @@ def _latest_recompute(session: Session, lecture_id: int) -> Job | None:
     ).first()
 
 
-def get_policy(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
+def get_policy(session: Session, actor: Actor, lecture_id: int) -> out.Policy:
     lecture = get_lecture(session, actor, lecture_id)
     policy = effective_policy(lecture.grading_policy)
-    out: dict[str, Any] = {
-        "policy": policy,
-        "policy_hash": policy_hash(policy),
-        "is_default": not lecture.grading_policy,
-    }
+    view = out.Policy(policy=policy, policy_hash=policy_hash(policy), is_default=not lecture.grading_policy)
     if actor.is_staff(lecture_id):
-        out["recompute_job"] = job_view(_latest_recompute(session, lecture_id))
-    return out
+        latest = _latest_recompute(session, lecture_id)
+        view.recompute_job = None if latest is None else job_view(latest)
+    return view
 
 
-def put_policy(session: Session, actor: Actor, lecture_id: int, policy: dict[str, Any]) -> dict[str, Any]:
+def put_policy(session: Session, actor: Actor, lecture_id: int, policy: dict[str, Any]) -> out.Policy:
     """Validate and store the policy, then enqueue the recompute of every grade of the lecture."""
     lecture = get_lecture(session, actor, lecture_id)
     try:
@@ -435,20 +439,22 @@ def put_policy(session: Session, actor: Actor, lecture_id: int, policy: dict[str
         raise BadRequest(f"invalid grading policy: {exc}", field=exc.errors[0]["field"]) from None
     lecture.grading_policy = policy
     job = enqueue_lecture_recompute(session, lecture_id, reason="policy")
-    return {"policy": policy, "policy_hash": policy_hash(policy), "is_default": False, "job": job_view(job)}
+    return out.Policy(policy=policy, policy_hash=policy_hash(policy), is_default=False, job=job_view(job))
 
 
-def get_settings(session: Session, actor: Actor, lecture_id: int) -> dict[str, Any]:
-    return {"writable": get_lecture(session, actor, lecture_id).gradebook_writable}
+def get_settings(session: Session, actor: Actor, lecture_id: int) -> out.GradebookSettingsView:
+    return out.GradebookSettingsView(writable=get_lecture(session, actor, lecture_id).gradebook_writable)
 
 
-def put_settings(session: Session, actor: Actor, lecture_id: int, body: GradebookSettings) -> dict[str, Any]:
+def put_settings(
+    session: Session, actor: Actor, lecture_id: int, body: GradebookSettings
+) -> out.GradebookSettingsView:
     lecture = get_lecture(session, actor, lecture_id)
     lecture.gradebook_writable = body.writable
-    return {"writable": lecture.gradebook_writable}
+    return out.GradebookSettingsView(writable=lecture.gradebook_writable)
 
 
-def regrade(session: Session, actor: Actor, lecture_id: int, body: RegradeRequest) -> dict[str, Any]:
+def regrade(session: Session, actor: Actor, lecture_id: int, body: RegradeRequest) -> out.RegradeQueued:
     """Explicit regrade: rebuild these assignments' grades from the submissions against their current
     version (snapshot), then every lecture grade; a batch job."""
     get_lecture(session, actor, lecture_id)
@@ -470,7 +476,7 @@ def regrade(session: Session, actor: Actor, lecture_id: int, body: RegradeReques
     job = enqueue_lecture_recompute(
         session, lecture_id, reason="regrade", assignment_ids=sorted(known), regrade=True
     )
-    return {"job": job_view(job)}
+    return out.RegradeQueued(job=job_view(job))
 
 
 # -- the CSV report --

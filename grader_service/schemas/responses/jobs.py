@@ -11,8 +11,8 @@ from grader_service.schemas.responses import Answer
 from grader_service.schemas.states import JobState
 
 
-class Job(Answer):
-    """A job as the API shows it; the optional fields appear where the route says so."""
+class JobCore(Answer):
+    """What every view of a job shows."""
 
     id: int
     kind: str = Field(
@@ -20,12 +20,17 @@ class Job(Answer):
     )
     state: JobState
     attempts: int = Field(description="runs started so far (retries included)")
-    worker: str | None = Field(description="the worker that ran it last")
     queued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
-    duration: float | None = Field(description="seconds from start to finish")
     error: str | None = Field(description="why it failed, in a sentence")
+
+
+class Job(JobCore):
+    """A job as the API shows it; the optional fields appear where the route says so."""
+
+    worker: str | None = Field(description="the worker that ran it last")
+    duration: float | None = Field(description="seconds from start to finish")
     log: str = Field("", description="the job's log (staff reading one job)")
     assignment_id: int | None = Field(None, description="the assignment it works on")
     submission_id: int | None = Field(None, description="the submission it works on")

@@ -2,9 +2,9 @@
 import { requestAPI } from './request';
 import type {
   Assignment,
-  IFeedbackListing,
+  FeedbackListing,
   IFetchResult,
-  IGradingRecord,
+  GradingRecord,
   ILocalState,
   IRelayStatus,
   IResetResult,
@@ -63,11 +63,11 @@ export async function serviceHas(suffix: string): Promise<boolean> {
 }
 
 /** Per-cell results (#14); the service decides what a student may see. */
-export const getGrading = (lid: number, aid: number, sid: number): Promise<IGradingRecord> =>
-  requestAPI<IGradingRecord>(`${submissionPath(lid, aid, sid)}/grading`);
+export const getGrading = (lid: number, aid: number, sid: number): Promise<GradingRecord> =>
+  requestAPI<GradingRecord>(`${submissionPath(lid, aid, sid)}/grading`);
 
-export const getFeedback = (lid: number, aid: number, sid: number): Promise<IFeedbackListing> =>
-  requestAPI<IFeedbackListing>(`${submissionPath(lid, aid, sid)}/feedback`);
+export const getFeedback = (lid: number, aid: number, sid: number): Promise<FeedbackListing> =>
+  requestAPI<FeedbackListing>(`${submissionPath(lid, aid, sid)}/feedback`);
 
 export const getFeedbackPage = (lid: number, aid: number, sid: number, page: string): Promise<string> =>
   requestAPI<string>(

@@ -1149,11 +1149,6 @@ export interface components {
              * @description runs started so far (retries included)
              */
             attempts: number;
-            /**
-             * Worker
-             * @description the worker that ran it last
-             */
-            worker: string | null;
             /** Queued At */
             queued_at: string | null;
             /** Started At */
@@ -1161,15 +1156,20 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
             /**
-             * Duration
-             * @description seconds from start to finish
-             */
-            duration: number | null;
-            /**
              * Error
              * @description why it failed, in a sentence
              */
             error: string | null;
+            /**
+             * Worker
+             * @description the worker that ran it last
+             */
+            worker: string | null;
+            /**
+             * Duration
+             * @description seconds from start to finish
+             */
+            duration: number | null;
             /**
              * Log
              * @description the job's log (staff reading one job)
@@ -1234,6 +1234,23 @@ export interface components {
             submissions: ("latest" | "all" | "failed") | number[];
         };
         /**
+         * BulkUpdateResult
+         * @description The outcome of one item of a bulk update, in the order sent.
+         */
+        BulkUpdateResult: {
+            /** User Id */
+            user_id: number | null;
+            /** Assignment Id */
+            assignment_id: number | null;
+            /** Success */
+            success: boolean;
+            /**
+             * Reason
+             * @description why the item was not applied
+             */
+            reason: string | null;
+        };
+        /**
          * CellGradeUpdate
          * @description What a tutor sets on one cell; a field left out keeps its value, null clears it.
          */
@@ -1256,6 +1273,114 @@ export interface components {
              * @default null
              */
             comment: string | null;
+        };
+        /**
+         * CellKind
+         * @description The kind of a graded or commented notebook cell: answers carry comments only, tests points only,
+         *     manual answers and tasks both.
+         * @enum {string}
+         */
+        CellKind: "autograded_answer" | "autograded_test" | "manual_answer" | "task";
+        /**
+         * Claimed
+         * @description The job spec of a started attempt; `job_token` is its only credential, shown this once.
+         */
+        Claimed: {
+            /**
+             * Claimed
+             * @constant
+             */
+            claimed: true;
+            /** Job Id */
+            job_id: number;
+            /** Attempt */
+            attempt: number;
+            /** Submission Id */
+            submission_id: number;
+            /** Gradebook */
+            gradebook: {
+                [key: string]: unknown;
+            };
+            /** Cell Timeout */
+            cell_timeout: number;
+            /** Timeout */
+            timeout: number;
+            /**
+             * Limits
+             * @description the executor's resource limits (CPU seconds, memory, ...)
+             */
+            limits: {
+                [key: string]: number;
+            };
+            /**
+             * Labels
+             * @description names of the job for pod labels: lecture, assignment, ...
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * Executor Options
+             * @description per-lecture pod options: image, resources
+             */
+            executor_options: {
+                [key: string]: unknown;
+            };
+            /** Job Token */
+            job_token: string;
+            /** Service Url */
+            service_url: string;
+            /** Input Url */
+            input_url: string;
+            /** Result Url */
+            result_url: string;
+        };
+        /**
+         * CountedAssignment
+         * @description An assignment the lecture grade counts, with the label the policy gives it.
+         */
+        CountedAssignment: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Category */
+            category: string;
+            /** Label */
+            label: string;
+            /** Points */
+            points: number;
+            grading_basis: components["schemas"]["GradingBasis"];
+        };
+        /** CurrentOverride */
+        CurrentOverride: {
+            /** Earned All Override */
+            earned_all_override: number | null;
+            /** Possible All Override */
+            possible_all_override: number | null;
+            /** Earned Graded Override */
+            earned_graded_override: number | null;
+            /** Possible Graded Override */
+            possible_graded_override: number | null;
+            /** Comment */
+            comment: string | null;
+            /**
+             * System
+             * @description where the override was made: gradebook, ...
+             */
+            system: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /**
+             * Modified
+             * Format: date-time
+             */
+            modified: string;
         };
         Error: {
             status: number;
@@ -1314,6 +1439,19 @@ export interface components {
              */
             updated_at: string;
         };
+        /** FeedbackPage */
+        FeedbackPage: {
+            /**
+             * Path
+             * @description the page's path within the feedback (a notebook's name with .html)
+             */
+            path: string;
+            /**
+             * Url
+             * @description where to read it (GET)
+             */
+            url: string;
+        };
         /**
          * FeedbackRelease
          * @description When a submission's feedback reaches the student.
@@ -1321,10 +1459,40 @@ export interface components {
          */
         FeedbackRelease: "manual" | "on_grading" | "after_deadline";
         /**
+         * FeedbackState
+         * @description Where a submission's feedback stands (staff).
+         */
+        FeedbackState: {
+            status: components["schemas"]["FeedbackStatus"];
+            /**
+             * Outdated
+             * @description the grading changed after the pages were generated
+             */
+            outdated: boolean;
+            release_mode: components["schemas"]["FeedbackRelease"];
+            /** Generated At */
+            generated_at: string | null;
+            /** Released At */
+            released_at: string | null;
+            /**
+             * Error
+             * @description why the last generation failed
+             */
+            error: string | null;
+        };
+        /**
          * FeedbackStatus
          * @enum {string}
          */
         FeedbackStatus: "not_generated" | "generating" | "generated" | "released" | "generation_failed";
+        /** GaveUp */
+        GaveUp: {
+            /**
+             * Failed
+             * @description whether the job was failed (not when it finished meanwhile)
+             */
+            failed: boolean;
+        };
         /**
          * GradeOverrideFields
          * @description Override fields of one assignment grade; a field left out keeps its value, null clears it.
@@ -1365,9 +1533,53 @@ export interface components {
              */
             comment: string | null;
         };
+        /**
+         * GradebookEntry
+         * @description One learner: their lecture grade and a breakdown per counted assignment.
+         */
+        GradebookEntry: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Percent */
+            percent: number;
+            /** Letter */
+            letter: string;
+            /** Passed */
+            passed: boolean;
+            /** Passed Timestamp */
+            passed_timestamp: string | null;
+            /** Section Breakdown */
+            section_breakdown: components["schemas"]["SectionBreakdownEntry"][];
+        };
+        /**
+         * GradebookPage
+         * @description A cursor page of the gradebook; the counts are those of the paging's first page.
+         */
+        GradebookPage: {
+            /** Next */
+            next: string | null;
+            /** Previous */
+            previous: string | null;
+            /** Results */
+            results: components["schemas"]["GradebookEntry"][];
+            /** Total Users Count */
+            total_users_count: number;
+            /** Filtered Users Count */
+            filtered_users_count: number;
+        };
         /** GradebookSettings */
         GradebookSettings: {
             /** Writable */
+            writable: boolean;
+        };
+        /** GradebookSettingsView */
+        GradebookSettingsView: {
+            /**
+             * Writable
+             * @description whether bulk overrides are enabled for the lecture
+             */
             writable: boolean;
         };
         /**
@@ -1396,6 +1608,34 @@ export interface components {
          */
         GradingBasis: "best" | "latest";
         /**
+         * GradingInfo
+         * @description The grading policy as it applies: categories, cut-offs and the counted assignments.
+         */
+        GradingInfo: {
+            /**
+             * Policy
+             * @description the policy as stored (Open edX's GRADER/GRADE_CUTOFFS)
+             */
+            policy: {
+                [key: string]: unknown;
+            };
+            /** Policy Hash */
+            policy_hash: string;
+            /** Gradebook Writable */
+            gradebook_writable: boolean;
+            /** Categories */
+            categories: components["schemas"]["PolicyCategory"][];
+            /**
+             * Grade Cutoffs
+             * @description letter → lowest percent (0-1) that earns it
+             */
+            grade_cutoffs: {
+                [key: string]: number;
+            };
+            /** Assignments */
+            assignments: components["schemas"]["CountedAssignment"][];
+        };
+        /**
          * GradingUpdate
          * @description Partial update of a submission's grading record, cell by cell; all or nothing.
          */
@@ -1404,6 +1644,22 @@ export interface components {
             cells: {
                 [key: string]: components["schemas"]["CellGradeUpdate"];
             };
+        };
+        /**
+         * Health
+         * @description Liveness and readiness (a 503 answers the same shape with `unhealthy`/`unreachable`).
+         */
+        Health: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unhealthy";
+            /**
+             * Database
+             * @enum {string}
+             */
+            database: "ok" | "unreachable";
         };
         /**
          * Job
@@ -1423,11 +1679,6 @@ export interface components {
              * @description runs started so far (retries included)
              */
             attempts: number;
-            /**
-             * Worker
-             * @description the worker that ran it last
-             */
-            worker: string | null;
             /** Queued At */
             queued_at: string | null;
             /** Started At */
@@ -1435,15 +1686,20 @@ export interface components {
             /** Finished At */
             finished_at: string | null;
             /**
-             * Duration
-             * @description seconds from start to finish
-             */
-            duration: number | null;
-            /**
              * Error
              * @description why it failed, in a sentence
              */
             error: string | null;
+            /**
+             * Worker
+             * @description the worker that ran it last
+             */
+            worker: string | null;
+            /**
+             * Duration
+             * @description seconds from start to finish
+             */
+            duration: number | null;
             /**
              * Log
              * @description the job's log (staff reading one job)
@@ -1477,6 +1733,37 @@ export interface components {
             result: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * JobInput
+         * @description What a grading pod needs: the submission's files (provided files put back), gradebook and limits.
+         */
+        JobInput: {
+            /** Job Id */
+            job_id: number;
+            /** Submission Id */
+            submission_id: number;
+            /**
+             * Gradebook
+             * @description the assignment's gradebook: cells and points
+             */
+            gradebook: {
+                [key: string]: unknown;
+            } | null;
+            /** Cell Timeout */
+            cell_timeout: number;
+            /**
+             * Timeout
+             * @description seconds the whole grading may take
+             */
+            timeout: number;
+            /**
+             * Files
+             * @description path → base64 content
+             */
+            files: {
+                [key: string]: string;
+            };
         };
         /**
          * JobState
@@ -1540,6 +1827,39 @@ export interface components {
             name: string;
         };
         /**
+         * LectureGradeEntry
+         * @description A learner's lecture grade. While a student's scores are withheld (score_visibility after_feedback),
+         *     the grade fields are null and `scores_visible` false; `scores_visible` is sent to students only.
+         */
+        LectureGradeEntry: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Percent */
+            percent: number | null;
+            /** Letter */
+            letter: string | null;
+            /** Passed */
+            passed: boolean | null;
+            /** Passed Timestamp */
+            passed_timestamp: string | null;
+            /** Stale */
+            stale: boolean;
+            /** Scores Visible */
+            scores_visible?: boolean;
+        };
+        /**
+         * LectureGradesPage
+         * @description A cursor page of lecture grades (a student's own: one entry, no next).
+         */
+        LectureGradesPage: {
+            /** Next */
+            next: string | null;
+            /** Results */
+            results: components["schemas"]["LectureGradeEntry"][];
+        };
+        /**
          * LectureStatus
          * @enum {string}
          */
@@ -1559,6 +1879,22 @@ export interface components {
          * @enum {string}
          */
         ManualStatus: "not_graded" | "being_edited" | "manually_graded";
+        /**
+         * Me
+         * @description The calling user.
+         */
+        Me: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Display Name */
+            display_name: string | null;
+            /** Admin */
+            admin: boolean;
+            /** Lectures */
+            lectures: components["schemas"]["MyLecture"][];
+        };
         /**
          * Member
          * @description A member of a lecture and their role in it.
@@ -1600,6 +1936,118 @@ export interface components {
             /** Username */
             username: string;
         };
+        /**
+         * MyLecture
+         * @description A lecture the caller belongs to, and their role in it.
+         */
+        MyLecture: {
+            /** Id */
+            id: number;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * NotClaimed
+         * @description No attempt was started: a duplicate delivery of a finished or cancelled job, or a job that cannot
+         *     run.
+         */
+        NotClaimed: {
+            /**
+             * Claimed
+             * @constant
+             */
+            claimed: false;
+            /** Job Id */
+            job_id: number;
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * OpenApiDocument
+         * @description This OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).
+         */
+        OpenApiDocument: {
+            /** Openapi */
+            openapi: string;
+            /** Info */
+            info: {
+                [key: string]: unknown;
+            };
+            /** Paths */
+            paths: {
+                [key: string]: unknown;
+            };
+            /** Components */
+            components: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** OverrideChange */
+        OverrideChange: {
+            /** Id */
+            id: number;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Changed By */
+            changed_by: string | null;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "create" | "update";
+            /** System */
+            system: string;
+            /** Reason */
+            reason: string | null;
+            old: components["schemas"]["OverrideValues"];
+            new: components["schemas"]["OverrideValues"];
+        };
+        /**
+         * OverrideHistory
+         * @description A learner's override of one assignment grade and every change of it, oldest first.
+         */
+        OverrideHistory: {
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+            /** Assignment Id */
+            assignment_id: number;
+            override: components["schemas"]["CurrentOverride"] | null;
+            /** History */
+            history: components["schemas"]["OverrideChange"][];
+        };
+        /** OverrideValues */
+        OverrideValues: {
+            /** Earned All Override */
+            earned_all_override: number | null;
+            /** Possible All Override */
+            possible_all_override: number | null;
+            /** Earned Graded Override */
+            earned_graded_override: number | null;
+            /** Possible Graded Override */
+            possible_graded_override: number | null;
+            /** Comment */
+            comment: string | null;
+        };
+        /** PasswordChanged */
+        PasswordChanged: {
+            /** Username */
+            username: string;
+            /**
+             * Created
+             * @description false when an existing password was replaced (its sessions end)
+             */
+            created: boolean;
+        };
         /** PasswordSet */
         PasswordSet: {
             /**
@@ -1607,6 +2055,49 @@ export interface components {
              * @description the new password (8-1024 characters)
              */
             password: string;
+        };
+        /**
+         * Policy
+         * @description The lecture's grading policy; `recompute_job` (staff) is the latest recompute, `job` the one a
+         *     change queued.
+         */
+        Policy: {
+            /**
+             * Policy
+             * @description Open edX's GRADER and GRADE_CUTOFFS
+             */
+            policy: {
+                [key: string]: unknown;
+            };
+            /**
+             * Policy Hash
+             * @description base64 SHA-1 of the policy's compact JSON: grades name the one used
+             */
+            policy_hash: string;
+            /** Is Default */
+            is_default: boolean;
+            /** @default null */
+            recompute_job: components["schemas"]["RecomputeJob"] | null;
+            /** @default null */
+            job: components["schemas"]["RecomputeJob"] | null;
+        };
+        /**
+         * PolicyCategory
+         * @description One rule of the grading policy: a category of assignments and its weight.
+         */
+        PolicyCategory: {
+            /** Type */
+            type: string;
+            /** Category */
+            category: string;
+            /** Short Label */
+            short_label: string;
+            /** Weight */
+            weight: number;
+            /** Min Count */
+            min_count: number;
+            /** Drop Count */
+            drop_count: number;
         };
         /** Progress */
         Progress: {
@@ -1620,6 +2111,56 @@ export interface components {
              * @description parts the bulk job started
              */
             total: number;
+        };
+        /**
+         * RecomputeJob
+         * @description A batch job recomputing the lecture's grades (after a policy change or an explicit regrade).
+         */
+        RecomputeJob: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description generate, autograde, feedback, bulk_autograde, bulk_feedback, or a grade recompute
+             */
+            kind: string;
+            state: components["schemas"]["JobState"];
+            /**
+             * Attempts
+             * @description runs started so far (retries included)
+             */
+            attempts: number;
+            /** Queued At */
+            queued_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Error
+             * @description why it failed, in a sentence
+             */
+            error: string | null;
+            /** Lecture Id */
+            lecture_id: number | null;
+            /**
+             * Payload
+             * @description why it runs and which assignments it regrades
+             */
+            payload: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Result
+             * @description counts of the grades it recomputed
+             */
+            result: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** RegradeQueued */
+        RegradeQueued: {
+            job: components["schemas"]["RecomputeJob"];
         };
         /** RegradeRequest */
         RegradeRequest: {
@@ -1696,6 +2237,27 @@ export interface components {
              */
             edit: string | null;
         };
+        /** Requeued */
+        Requeued: {
+            /**
+             * Requeued
+             * @description false when the attempt is no longer current
+             */
+            requeued: boolean;
+        };
+        /**
+         * ResultRecorded
+         * @description Whether a reported result was recorded; `reason` says why not (the job finished already).
+         */
+        ResultRecorded: {
+            /** Recorded */
+            recorded: boolean;
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+        };
         /**
          * Role
          * @enum {string}
@@ -1707,6 +2269,317 @@ export interface components {
          * @enum {string}
          */
         ScoreVisibility: "immediate" | "after_feedback";
+        /**
+         * SectionBreakdownEntry
+         * @description One assignment of a learner's gradebook row (overrides applied; zeros when not attempted).
+         */
+        SectionBreakdownEntry: {
+            /** Assignment Id */
+            assignment_id: number;
+            /** Name */
+            name: string;
+            /** Category */
+            category: string;
+            /** Label */
+            label: string;
+            /** Attempted */
+            attempted: boolean;
+            /** Percent */
+            percent: number;
+            /** Score Earned */
+            score_earned: number;
+            /** Score Possible */
+            score_possible: number;
+            /** Overridden */
+            overridden: boolean;
+        };
+        /**
+         * StaffCell
+         * @description One graded or commented cell, as tutors and instructors see it.
+         */
+        StaffCell: {
+            /** Notebook */
+            notebook: string;
+            /** Grade Id */
+            grade_id: string;
+            kind: components["schemas"]["CellKind"];
+            /** Max Points */
+            max_points: number;
+            /** Auto Score */
+            auto_score: number | null;
+            /**
+             * Auto Status
+             * @description what autograding made of the cell: passed, failed, error, tampered (a test's source was changed), grading_failed, answered or no_response (answers); None before autograde
+             */
+            auto_status: string | null;
+            /**
+             * Auto Comment
+             * @description the grader's own comment (e.g. an unanswered answer)
+             */
+            auto_comment: string | null;
+            /**
+             * Manual Score
+             * @description a tutor's score; replaces the automatic one
+             */
+            manual_score: number | null;
+            /** Extra Credit */
+            extra_credit: number | null;
+            /**
+             * Comment
+             * @description a tutor's comment
+             */
+            comment: string | null;
+            /**
+             * Score
+             * @description what counts: manual score, else automatic, plus extra credit
+             */
+            score: number | null;
+            /**
+             * Needs Manual
+             * @description the cell waits for a human
+             */
+            needs_manual: boolean;
+            /** Can Comment */
+            can_comment: boolean;
+            /**
+             * Hidden Tests
+             * @description the cell's tests were hidden from students
+             */
+            hidden_tests: boolean;
+            /** Error Output */
+            error_output: string | null;
+            /** Graded By */
+            graded_by: string | null;
+            /** Graded At */
+            graded_at: string | null;
+        };
+        /**
+         * StaffFeedback
+         * @description A submission's feedback as staff see it: its state, the newest generated pages and the last job.
+         */
+        StaffFeedback: {
+            status: components["schemas"]["FeedbackStatus"];
+            /**
+             * Outdated
+             * @description the grading changed after the pages were generated
+             */
+            outdated: boolean;
+            release_mode: components["schemas"]["FeedbackRelease"];
+            /** Generated At */
+            generated_at: string | null;
+            /** Released At */
+            released_at: string | null;
+            /**
+             * Error
+             * @description why the last generation failed
+             */
+            error: string | null;
+            /** Submission Id */
+            submission_id: number;
+            job: components["schemas"]["Job"] | null;
+            /** Pages */
+            pages: components["schemas"]["FeedbackPage"][];
+        };
+        /**
+         * StaffGrading
+         * @description The whole grading record of a submission (tutors and instructors).
+         */
+        StaffGrading: {
+            /** Submission Id */
+            submission_id: number;
+            /**
+             * Graded
+             * @description whether autograde has produced a record
+             */
+            graded: boolean;
+            /**
+             * Version
+             * @description the version graded: original (the student's) or edit
+             */
+            version: string | null;
+            /** Original Commit */
+            original_commit: string | null;
+            /** Graded Commit */
+            graded_commit: string | null;
+            /** Autograde Commit */
+            autograde_commit: string | null;
+            /** Autograde Job Id */
+            autograde_job_id: number | null;
+            /** Autograded At */
+            autograded_at: string | null;
+            /**
+             * Revision
+             * @description increases with every change of the record
+             */
+            revision: number;
+            /** Updated At */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string | null;
+            totals: components["schemas"]["StaffTotals"];
+            /** Notebooks */
+            notebooks: components["schemas"]["StaffNotebook"][];
+            feedback: components["schemas"]["FeedbackState"];
+        };
+        /** StaffNotebook */
+        StaffNotebook: {
+            /** Name */
+            name: string;
+            /** Cells */
+            cells: components["schemas"]["StaffCell"][];
+            /** Max Points */
+            max_points: number;
+            /** Score */
+            score: number | null;
+            /** Needs Manual */
+            needs_manual: number;
+        };
+        /**
+         * StaffTotals
+         * @description Sums over the scored cells, with the submission's late scaling and final score.
+         */
+        StaffTotals: {
+            /** Max Points */
+            max_points: number;
+            /** Auto Score */
+            auto_score: number | null;
+            /** Manual Score */
+            manual_score: number | null;
+            /** Extra Credit */
+            extra_credit: number;
+            /** Score */
+            score: number | null;
+            /**
+             * Needs Manual
+             * @description how many cells wait for a human
+             */
+            needs_manual: number;
+            /** Late Scaling */
+            late_scaling: number | null;
+            /** Final Score */
+            final_score: number | null;
+        };
+        /**
+         * StudentCell
+         * @description One cell as its student sees it: the score fields only while scores are visible, `comment` only
+         *     once feedback is released; `error_output` is None for a cell with hidden tests.
+         */
+        StudentCell: {
+            /** Notebook */
+            notebook: string;
+            /** Grade Id */
+            grade_id: string;
+            kind: components["schemas"]["CellKind"];
+            /** Max Points */
+            max_points: number;
+            /** Hidden Tests */
+            hidden_tests: boolean;
+            /**
+             * Score
+             * @default null
+             */
+            score: number | null;
+            /**
+             * Status
+             * @description what autograding made of the cell: passed, failed, error, tampered (a test's source was changed), grading_failed, answered or no_response (answers); None before autograde
+             * @default null
+             */
+            status: string | null;
+            /**
+             * Passed
+             * @description tests only
+             * @default null
+             */
+            passed: boolean | null;
+            /**
+             * Error Output
+             * @default null
+             */
+            error_output: string | null;
+            /**
+             * Needs Manual
+             * @default null
+             */
+            needs_manual: boolean | null;
+            /**
+             * Comment
+             * @default null
+             */
+            comment: string | null;
+        };
+        /**
+         * StudentFeedback
+         * @description A student's feedback: the released pages, or none.
+         */
+        StudentFeedback: {
+            /** Submission Id */
+            submission_id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "released" | "not_released";
+            /**
+             * Released At
+             * @default null
+             */
+            released_at: string | null;
+            /** Pages */
+            pages: components["schemas"]["FeedbackPage"][];
+        };
+        /**
+         * StudentGrading
+         * @description A student's own grading record.
+         */
+        StudentGrading: {
+            /** Submission Id */
+            submission_id: number;
+            /** Graded */
+            graded: boolean;
+            /** Scores Visible */
+            scores_visible: boolean;
+            /** Feedback Released */
+            feedback_released: boolean;
+            totals: components["schemas"]["StudentTotals"];
+            /** Notebooks */
+            notebooks: components["schemas"]["StudentNotebook"][];
+        };
+        /** StudentNotebook */
+        StudentNotebook: {
+            /** Name */
+            name: string;
+            /** Cells */
+            cells: components["schemas"]["StudentCell"][];
+            /** Max Points */
+            max_points: number;
+            /**
+             * Score
+             * @description None while scores are withheld
+             */
+            score: number | null;
+            /**
+             * Needs Manual
+             * @description None while scores are withheld
+             */
+            needs_manual: number | null;
+        };
+        /** StudentTotals */
+        StudentTotals: {
+            /** Max Points */
+            max_points: number;
+            /**
+             * Score
+             * @description None while scores are withheld
+             */
+            score: number | null;
+            /** Late Scaling */
+            late_scaling: number | null;
+            /**
+             * Final Score
+             * @description None while scores are withheld
+             */
+            final_score: number | null;
+        };
         /**
          * Submission
          * @description A hand-in and its grading state. While the assignment withholds scores from students, a student's
@@ -1807,6 +2680,19 @@ export interface components {
             /** @default null */
             manual_status: components["schemas"]["ManualStatus"] | null;
         };
+        /** Version */
+        Version: {
+            /** Version */
+            version: string;
+        };
+        /** WorkerAccount */
+        WorkerAccount: {
+            /**
+             * Worker
+             * @description the worker token's account name
+             */
+            worker: string;
+        };
         /**
          * WorkerClaim
          * @description A remote worker starts an attempt at an autograde job.
@@ -1886,7 +2772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description the database does not answer */
@@ -1895,7 +2781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -1915,7 +2801,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Version"];
                 };
             };
         };
@@ -1935,7 +2821,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OpenApiDocument"];
                 };
             };
         };
@@ -1955,7 +2841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -1990,7 +2876,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PasswordChanged"];
                 };
             };
             /** @description bad user name or password */
@@ -3341,7 +4227,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3405,7 +4291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -3468,12 +4354,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description no content */
-            204: {
+            /** @description the cancelled job */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
             };
             /** @description no token, or an invalid or expired one */
             401: {
@@ -3603,7 +4491,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3654,7 +4542,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StaffGrading"] | components["schemas"]["StudentGrading"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3709,7 +4597,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StaffGrading"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -3769,7 +4657,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StaffFeedback"] | components["schemas"]["StudentFeedback"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3820,7 +4708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3880,7 +4768,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3935,13 +4823,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the page (text/html) */
+            /** @description the page */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/html": string;
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -3995,7 +4883,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4062,7 +4950,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["JobInput"];
                 };
             };
             /** @description no valid job token */
@@ -4115,7 +5003,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ResultRecorded"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4162,7 +5050,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkerAccount"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -4206,7 +5094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Claimed"] | components["schemas"]["NotClaimed"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4268,7 +5156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ResultRecorded"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4330,7 +5218,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Requeued"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4392,7 +5280,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GaveUp"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4471,7 +5359,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GradebookPage"] | components["schemas"]["GradebookEntry"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -4524,7 +5412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BulkUpdateResult"][];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4569,7 +5457,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["BulkUpdateResult"][];
                 };
             };
         };
@@ -4591,7 +5479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GradingInfo"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -4640,7 +5528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GradebookSettingsView"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -4693,7 +5581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["GradebookSettingsView"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4755,7 +5643,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RegradeQueued"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4813,7 +5701,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/csv": string;
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -4862,7 +5750,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Policy"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -4917,7 +5805,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Policy"];
                 };
             };
             /** @description malformed JSON, unknown field, wrong type or out-of-range value */
@@ -4980,7 +5868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LectureGradesPage"];
                 };
             };
             /** @description no token, or an invalid or expired one */
@@ -5031,7 +5919,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OverrideHistory"];
                 };
             };
             /** @description no token, or an invalid or expired one */

@@ -18,50 +18,13 @@ export type AutoStatus = Schemas['AutoStatus'];
 export type FeedbackStatus = Schemas['FeedbackStatus'];
 
 /**
- * One cell of a submission's grading record as a student sees it (#14's `GET .../grading`): scores only when
- * the assignment's score_visibility allows, comments once feedback is released, no error output of a cell
- * with hidden tests.
+ * What the student UI reads of a submission: its own grading record (cells with scores only while the
+ * assignment shows them, comments once feedback is released) and its released feedback pages. The same
+ * routes answer staff with StaffGrading / StaffFeedback, which this UI does not show.
  */
-export interface ICellResult {
-  notebook: string;
-  grade_id: string;
-  kind: 'autograded_answer' | 'autograded_test' | 'manual_answer' | 'task' | string;
-  max_points: number | null;
-  hidden_tests?: boolean;
-  score?: number | null;
-  status?: string | null;
-  passed?: boolean;
-  error_output?: string | null;
-  needs_manual?: boolean;
-  comment?: string | null;
-}
-
-export interface IGradingRecord {
-  submission_id: number;
-  graded: boolean;
-  scores_visible?: boolean;
-  feedback_released?: boolean;
-  totals: {
-    max_points: number | null;
-    score: number | null;
-    late_scaling?: number | null;
-    final_score?: number | null;
-  };
-  notebooks: {
-    name: string;
-    cells: ICellResult[];
-    max_points?: number | null;
-    score?: number | null;
-    needs_manual?: boolean;
-  }[];
-}
-
-export interface IFeedbackListing {
-  submission_id: number;
-  status: string;
-  released_at?: string | null;
-  pages: { path: string; url: string }[];
-}
+export type GradingRecord = Schemas['StudentGrading'];
+export type CellResult = Schemas['StudentCell'];
+export type FeedbackListing = Schemas['StudentFeedback'];
 
 // -- the relay's own routes (grader_labextension/handlers.py), not part of the service's document --
 

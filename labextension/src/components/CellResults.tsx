@@ -6,10 +6,10 @@
 import React, { useEffect, useState } from 'react';
 import { getGrading, serviceHas } from '../api/grader';
 import { GraderError, messageOf } from '../api/request';
-import type { Assignment, ICellResult, IGradingRecord, Submission } from '../api/types';
+import type { Assignment, CellResult, GradingRecord, Submission } from '../api/types';
 import { formatPoints } from '../model/status';
 
-type Load = { state: 'loading' } | { state: 'ok'; record: IGradingRecord } | { state: 'none'; text: string };
+type Load = { state: 'loading' } | { state: 'ok'; record: GradingRecord } | { state: 'none'; text: string };
 
 export const KIND_TEXT: Record<string, string> = {
   autograded_answer: 'answer',
@@ -19,7 +19,7 @@ export const KIND_TEXT: Record<string, string> = {
 };
 
 /** "2 / 2", "– / 1", "to be graded", or "" when the service hides scores. */
-export function pointsText(cell: ICellResult, scoresVisible: boolean): string {
+export function pointsText(cell: CellResult, scoresVisible: boolean): string {
   if (!scoresVisible || cell.max_points === null || cell.max_points === 0) {
     return '';
   }
@@ -30,7 +30,7 @@ export function pointsText(cell: ICellResult, scoresVisible: boolean): string {
   return `${score} / ${formatPoints(cell.max_points)}`;
 }
 
-export function resultText(cell: ICellResult): string {
+export function resultText(cell: CellResult): string {
   if (cell.passed === true) {
     return cell.hidden_tests ? 'passed (with hidden tests)' : 'passed';
   }

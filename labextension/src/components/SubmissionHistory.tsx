@@ -3,7 +3,7 @@ import React, { useState } from 'react';
 import { Button } from '@jupyterlab/ui-components';
 import { getFeedback } from '../api/grader';
 import { messageOf } from '../api/request';
-import type { Assignment, IFeedbackListing, Submission } from '../api/types';
+import type { Assignment, FeedbackListing, Submission } from '../api/types';
 import { formatPoints, visibleScore } from '../model/status';
 import { CellResults } from './CellResults';
 import type { IGraderUI } from './ui';
@@ -41,7 +41,7 @@ function SubmissionRow({
   ui: IGraderUI;
 }): JSX.Element {
   const [showResults, setShowResults] = useState(false);
-  const [feedback, setFeedback] = useState<IFeedbackListing | null>(null);
+  const [feedback, setFeedback] = useState<FeedbackListing | null>(null);
   const [error, setError] = useState<string | null>(null);
   const score = visibleScore(submission);
   const released = submission.feedback_status === 'released';
