@@ -3,6 +3,8 @@ shows them) and tutors' per-cell updates (all or nothing)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
@@ -32,29 +34,28 @@ def scores_visible(submission: Submission) -> bool:
     )
 
 
-def _by_notebook(cells: list[GradingCell]) -> dict[str, list[GradingCell]]:
-    out: dict[str, list[GradingCell]] = {}
+def _by_notebook(cells: list[GradingCell]) -> list[tuple[str, list[GradingCell], dict[str, Any]]]:
+    """(notebook, its cells, their totals) per notebook, in the cells' order."""
+    groups: dict[str, list[GradingCell]] = {}
     for cell in cells:
-        out.setdefault(cell.notebook, []).append(cell)
-    return out
+        groups.setdefault(cell.notebook, []).append(cell)
+    return [(name, group, rec.totals(group)) for name, group in groups.items()]
 
 
 def _staff_view(
     submission: Submission, record: SubmissionGrading | None, cells: list[GradingCell]
 ) -> out.StaffGrading:
     sums = rec.totals(cells)
-    notebooks = []
-    for name, group in _by_notebook(cells).items():
-        part = rec.totals(group)
-        notebooks.append(
-            out.StaffNotebook(
-                name=name,
-                cells=[out.StaffCell(**rec.cell_view(c)) for c in group],
-                max_points=part["max_points"],
-                score=part["score"],
-                needs_manual=part["needs_manual"],
-            )
+    notebooks = [
+        out.StaffNotebook(
+            name=name,
+            cells=[out.StaffCell(**rec.cell_view(c)) for c in group],
+            max_points=part["max_points"],
+            score=part["score"],
+            needs_manual=part["needs_manual"],
         )
+        for name, group, part in _by_notebook(cells)
+    ]
     return out.StaffGrading(
         submission_id=submission.id,
         graded=record is not None,
@@ -100,19 +101,17 @@ def _student_view(submission: Submission, cells: list[GradingCell]) -> out.Stude
     scores = scores_visible(submission)
     released = submission.feedback_status == FeedbackStatus.released
     sums = rec.totals(cells)
-    notebooks = []
-    for name, group in _by_notebook(cells).items():
-        part = rec.totals(group)
-        notebooks.append(
-            out.StudentNotebook(
-                name=name,
-                cells=[_student_cell(c, scores, released) for c in group],
-                max_points=part["max_points"],
-                # while scores are withheld, a notebook's sum would give them away
-                score=part["score"] if scores else None,
-                needs_manual=part["needs_manual"] if scores else None,
-            )
+    notebooks = [
+        out.StudentNotebook(
+            name=name,
+            cells=[_student_cell(c, scores, released) for c in group],
+            max_points=part["max_points"],
+            # while scores are withheld, a notebook's sum would give them away
+            score=part["score"] if scores else None,
+            needs_manual=part["needs_manual"] if scores else None,
         )
+        for name, group, part in _by_notebook(cells)
+    ]
     return out.StudentGrading(
         submission_id=submission.id,
         graded=bool(cells),
