@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from grader_service.orm.models import Assignment, Lecture, Role, Submission, User
 from grader_service.schemas.responses import resources as out
-
-
-def iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def lecture(lec: Lecture, role: Role | None = None) -> out.Lecture:
