@@ -39,5 +39,9 @@ class Job(JobCore):
     )
     result: dict[str, Any] | None = Field(
         None,
-        description="what it produced, by kind: generate `changes`, autograde scores, bulk `progress`",
+        description="what it produced; its shape depends on `kind`: generate {release_commit, "
+        "source_commit, max_score, notebooks, regenerated, changes}; autograde {score, max_score, "
+        "needs_manual, notebooks, timings, autograde_commit, version, graded_commit}; feedback "
+        "{submission_id, pages, released, seconds}; bulk jobs and grade recomputes {progress: {done, "
+        "total}, ...} with their counts",
     )

@@ -19,6 +19,8 @@ class Health(Answer):
 
 
 class Version(Answer):
+    """The running service's version (the package version, PEP 440)."""
+
     version: str
 
 
@@ -53,6 +55,8 @@ class Me(Answer):
 
 
 class PasswordChanged(Answer):
+    """A password was set for `username` (the user is created on first mention)."""
+
     username: str
     created: bool = Field(description="false when an existing password was replaced (its sessions end)")
 
@@ -76,6 +80,8 @@ class ResultRecorded(Answer):
 
 
 class WorkerAccount(Answer):
+    """The account a worker token belongs to: what a remote worker checks at start."""
+
     worker: str = Field(description="the worker token's account name")
 
 
@@ -108,8 +114,12 @@ class NotClaimed(Answer):
 
 
 class Requeued(Answer):
+    """Whether the attempt's job was put back to queued after an infrastructure error."""
+
     requeued: bool = Field(description="false when the attempt is no longer current")
 
 
 class GaveUp(Answer):
+    """Whether giving up failed the job."""
+
     failed: bool = Field(description="whether the job was failed (not when it finished meanwhile)")
