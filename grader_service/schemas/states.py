@@ -74,6 +74,14 @@ class JobState(enum.StrEnum):
     cancelled = "cancelled"
 
 
+class GradedVersion(enum.StrEnum):
+    """Which version of a submission autograde graded: the student's commit or a tutor's corrected copy
+    (the submission's `edit` repo)."""
+
+    original = "original"
+    edit = "edit"
+
+
 class CellKind(enum.StrEnum):
     """The kind of a graded or commented notebook cell: answers carry comments only, tests points only,
     manual answers and tasks both."""

@@ -3,7 +3,7 @@ score, and the rules of which cells need a human."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session, object_session
@@ -20,6 +20,8 @@ from grader_service.orm.grading import (
     SubmissionGrading,
 )
 from grader_service.orm.models import ManualStatus, Submission
+from grader_service.schemas.responses.grading import StaffCell
+from grader_service.schemas.states import CellKind
 
 KIND_OF_ROLE = {
     "answer": KIND_AUTO_ANSWER,
@@ -69,7 +71,18 @@ def cells_of(session: Session, submission_id: int) -> list[GradingCell]:
     )
 
 
-def totals(cells: list[GradingCell]) -> dict[str, Any]:
+class Totals(TypedDict):
+    """The sums `totals` returns (the fields of a staff view's totals, less late scaling)."""
+
+    max_points: float
+    auto_score: float | None
+    manual_score: float | None
+    extra_credit: float
+    score: float | None
+    needs_manual: int
+
+
+def totals(cells: list[GradingCell]) -> Totals:
     """Auto, manual, extra-credit and total score of a set of cells; the total is None when nothing scored."""
     scored = [c for c in cells if c.kind in SCORED]
     auto = [c.auto_score for c in scored if c.auto_score is not None]
@@ -192,23 +205,24 @@ def touch(record: SubmissionGrading, who: str | None) -> None:
     record.updated_by = who
 
 
-def cell_view(cell: GradingCell) -> dict[str, Any]:
-    return {
-        "notebook": cell.notebook,
-        "grade_id": cell.grade_id,
-        "kind": cell.kind,
-        "max_points": cell.max_points,
-        "auto_score": cell.auto_score,
-        "auto_status": cell.auto_status,
-        "auto_comment": cell.auto_comment,
-        "manual_score": cell.manual_score,
-        "extra_credit": cell.extra_credit,
-        "comment": cell.comment,
-        "score": effective_score(cell),
-        "needs_manual": needs_manual(cell),
-        "can_comment": cell.kind in COMMENTABLE,
-        "hidden_tests": cell.hidden_tests,
-        "error_output": cell.error_output,
-        "graded_by": cell.graded_by,
-        "graded_at": cell.graded_at.isoformat() if cell.graded_at else None,
-    }
+def cell_view(cell: GradingCell) -> StaffCell:
+    """One cell as staff see it."""
+    return StaffCell(
+        notebook=cell.notebook,
+        grade_id=cell.grade_id,
+        kind=CellKind(cell.kind),
+        max_points=cell.max_points,
+        auto_score=cell.auto_score,
+        auto_status=cell.auto_status,
+        auto_comment=cell.auto_comment,
+        manual_score=cell.manual_score,
+        extra_credit=cell.extra_credit,
+        comment=cell.comment,
+        score=effective_score(cell),
+        needs_manual=needs_manual(cell),
+        can_comment=cell.kind in COMMENTABLE,
+        hidden_tests=cell.hidden_tests,
+        error_output=cell.error_output,
+        graded_by=cell.graded_by,
+        graded_at=cell.graded_at,
+    )

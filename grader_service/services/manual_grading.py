@@ -3,8 +3,6 @@ shows them) and tutors' per-cell updates (all or nothing)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from grader_service.auth.roles import Actor
@@ -14,6 +12,7 @@ from grader_service.orm.grading import COMMENTABLE, SCORED, GradingCell, Submiss
 from grader_service.orm.models import FeedbackStatus, ScoreVisibility, Submission
 from grader_service.schemas.grading_record import CellGradeUpdate, GradingUpdate
 from grader_service.schemas.responses import grading as out
+from grader_service.schemas.states import CellKind, GradedVersion
 from grader_service.services import grading_record as rec
 from grader_service.services.access import get_submission
 from grader_service.services.dispatch import enqueue
@@ -34,7 +33,7 @@ def scores_visible(submission: Submission) -> bool:
     )
 
 
-def _by_notebook(cells: list[GradingCell]) -> list[tuple[str, list[GradingCell], dict[str, Any]]]:
+def _by_notebook(cells: list[GradingCell]) -> list[tuple[str, list[GradingCell], rec.Totals]]:
     """(notebook, its cells, their totals) per notebook, in the cells' order."""
     groups: dict[str, list[GradingCell]] = {}
     for cell in cells:
@@ -49,7 +48,7 @@ def _staff_view(
     notebooks = [
         out.StaffNotebook(
             name=name,
-            cells=[out.StaffCell(**rec.cell_view(c)) for c in group],
+            cells=[rec.cell_view(c) for c in group],
             max_points=part["max_points"],
             score=part["score"],
             needs_manual=part["needs_manual"],
@@ -59,7 +58,7 @@ def _staff_view(
     return out.StaffGrading(
         submission_id=submission.id,
         graded=record is not None,
-        version=record.version if record else None,
+        version=GradedVersion(record.version) if record else None,
         original_commit=submission.commit_hash,
         graded_commit=record.graded_commit if record else None,
         autograde_commit=record.autograde_commit if record else None,
@@ -80,7 +79,7 @@ def _student_cell(cell: GradingCell, scores: bool, comments: bool) -> out.Studen
     view = out.StudentCell(
         notebook=cell.notebook,
         grade_id=cell.grade_id,
-        kind=cell.kind,
+        kind=CellKind(cell.kind),
         max_points=cell.max_points,
         hidden_tests=cell.hidden_tests,
     )

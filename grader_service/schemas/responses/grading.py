@@ -13,12 +13,17 @@ from pydantic import Field
 
 from grader_service.schemas.responses import Answer
 from grader_service.schemas.responses.jobs import Job
-from grader_service.schemas.states import CellKind, FeedbackRelease, FeedbackStatus
+from grader_service.schemas.states import CellKind, FeedbackRelease, FeedbackStatus, GradedVersion
 
 AUTO_STATUS = (
-    "what autograding made of the cell: passed, failed, error, tampered (a test's source was changed), "
-    "grading_failed, answered or no_response (answers); None before autograde"
+    "the autograder's verdict on the cell. Tests: passed, partial (partial credit), failed, timeout, "
+    "not_run, tampered (the kernel guard could not vouch for the test). Answers: answered, or no_response "
+    "(left as released). Manual answers and tasks: needs_manual or no_response. Any cell: missing or "
+    "unreadable (so was its notebook), grading_failed (autograde failed). Stored as the grading result "
+    "named it, so any other string (or None) is possible from a remote worker"
 )
+LATE_SCALING = "the factor of the late period the submission fell in (1: on time)"
+FINAL_SCORE = "score times late_scaling: what the grade counts"
 
 
 class StaffCell(Answer):
@@ -52,16 +57,18 @@ class StaffTotals(Answer):
     extra_credit: float
     score: float | None
     needs_manual: int = Field(description="how many cells wait for a human")
-    late_scaling: float | None
-    final_score: float | None
+    late_scaling: float = Field(description=LATE_SCALING)
+    final_score: float | None = Field(description=FINAL_SCORE)
 
 
 class StaffNotebook(Answer):
+    """One notebook's cells, in notebook order, with their sums."""
+
     name: str
     cells: list[StaffCell]
     max_points: float
-    score: float | None
-    needs_manual: int
+    score: float | None = Field(description="None while no cell has a score")
+    needs_manual: int = Field(description="how many cells wait for a human")
 
 
 class FeedbackState(Answer):
@@ -80,7 +87,7 @@ class StaffGrading(Answer):
 
     submission_id: int
     graded: bool = Field(description="whether autograde has produced a record")
-    version: str | None = Field(description="the version graded: original (the student's) or edit")
+    version: GradedVersion | None = Field(description="the version graded; None before autograde")
     original_commit: str | None
     graded_commit: str | None
     autograde_commit: str | None
@@ -112,13 +119,17 @@ class StudentCell(Answer):
 
 
 class StudentTotals(Answer):
+    """The submission's sums as its student sees them."""
+
     max_points: float
-    score: float | None = Field(description="None while scores are withheld")
-    late_scaling: float | None
-    final_score: float | None = Field(description="None while scores are withheld")
+    score: float | None = Field(description="None while scores are withheld (or nothing is scored)")
+    late_scaling: float = Field(description=LATE_SCALING)
+    final_score: float | None = Field(description=f"{FINAL_SCORE}; None while scores are withheld")
 
 
 class StudentNotebook(Answer):
+    """One notebook's cells as its student sees them."""
+
     name: str
     cells: list[StudentCell]
     max_points: float
@@ -138,6 +149,8 @@ class StudentGrading(Answer):
 
 
 class FeedbackPage(Answer):
+    """One generated HTML page of a submission's feedback."""
+
     path: str = Field(description="the page's path within the feedback (a notebook's name with .html)")
     url: str = Field(description="where to read it (GET)")
 
