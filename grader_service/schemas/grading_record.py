@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from grader_service.schemas.requests import Strict
+from grader_service.schemas.states import GradedVersion
 from grader_service.schemas.text import LineText, MultilineText
 
 Points = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
@@ -40,7 +41,7 @@ class GradingUpdate(Strict):
 class AutogradeRequest(Strict):
     """Which version of the submission to grade: the student's commit or the tutor's `edit` repo."""
 
-    version: Literal["original", "edit"] = "original"
+    version: GradedVersion = GradedVersion.original
     commit: Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")] | None = Field(
         None, description="a commit of the `edit` repo (default: its newest); only with version=edit"
     )

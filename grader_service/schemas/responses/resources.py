@@ -114,7 +114,7 @@ class Submission(Answer):
     auto_score: float | None
     manual_score: float | None
     score: float | None = Field(description="auto and manual scores together, before late scaling")
-    late_scaling: float | None = Field(description="the factor of the late period it fell in (1: on time)")
+    late_scaling: float = Field(description="the factor of the late period it fell in (1: on time)")
     final_score: float | None = Field(description="score times late_scaling: what the grade counts")
     updated_at: datetime
     scores_visible: bool

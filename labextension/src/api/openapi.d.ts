@@ -1107,12 +1107,8 @@ export interface components {
          * @description Which version of the submission to grade: the student's commit or the tutor's `edit` repo.
          */
         AutogradeRequest: {
-            /**
-             * Version
-             * @default original
-             * @enum {string}
-             */
-            version: "original" | "edit";
+            /** @default original */
+            version: components["schemas"]["GradedVersion"];
             /**
              * Commit
              * @description a commit of the `edit` repo (default: its newest); only with version=edit
@@ -1439,7 +1435,10 @@ export interface components {
              */
             updated_at: string;
         };
-        /** FeedbackPage */
+        /**
+         * FeedbackPage
+         * @description One generated HTML page of a submission's feedback.
+         */
         FeedbackPage: {
             /**
              * Path
@@ -1485,7 +1484,10 @@ export interface components {
          * @enum {string}
          */
         FeedbackStatus: "not_generated" | "generating" | "generated" | "released" | "generation_failed";
-        /** GaveUp */
+        /**
+         * GaveUp
+         * @description Whether giving up failed the job.
+         */
         GaveUp: {
             /**
              * Failed
@@ -1601,6 +1603,13 @@ export interface components {
             assignment_id: number;
             grade: components["schemas"]["GradeOverrideFields"];
         };
+        /**
+         * GradedVersion
+         * @description Which version of a submission autograde graded: the student's commit or a tutor's corrected copy
+         *     (the submission's `edit` repo).
+         * @enum {string}
+         */
+        GradedVersion: "original" | "edit";
         /**
          * GradingBasis
          * @description Which of a learner's scored submissions counts for the assignment grade.
@@ -1727,7 +1736,7 @@ export interface components {
             };
             /**
              * Result
-             * @description what it produced, by kind: generate `changes`, autograde scores, bulk `progress`
+             * @description what it produced; its shape depends on `kind`: generate {release_commit, source_commit, max_score, notebooks, regenerated, changes}; autograde {score, max_score, needs_manual, notebooks, timings, autograde_commit, version, graded_commit}; feedback {submission_id, pages, released, seconds}; bulk jobs and grade recomputes {progress: {done, total}, ...} with their counts
              * @default null
              */
             result: {
@@ -2038,7 +2047,10 @@ export interface components {
             /** Comment */
             comment: string | null;
         };
-        /** PasswordChanged */
+        /**
+         * PasswordChanged
+         * @description A password was set for `username` (the user is created on first mention).
+         */
         PasswordChanged: {
             /** Username */
             username: string;
@@ -2237,7 +2249,10 @@ export interface components {
              */
             edit: string | null;
         };
-        /** Requeued */
+        /**
+         * Requeued
+         * @description Whether the attempt's job was put back to queued after an infrastructure error.
+         */
         Requeued: {
             /**
              * Requeued
@@ -2309,7 +2324,7 @@ export interface components {
             auto_score: number | null;
             /**
              * Auto Status
-             * @description what autograding made of the cell: passed, failed, error, tampered (a test's source was changed), grading_failed, answered or no_response (answers); None before autograde
+             * @description the autograder's verdict on the cell. Tests: passed, partial (partial credit), failed, timeout, not_run, tampered (the kernel guard could not vouch for the test). Answers: answered, or no_response (left as released). Manual answers and tasks: needs_manual or no_response. Any cell: missing or unreadable (so was its notebook), grading_failed (autograde failed). Stored as the grading result named it, so any other string (or None) is possible from a remote worker
              */
             auto_status: string | null;
             /**
@@ -2392,11 +2407,8 @@ export interface components {
              * @description whether autograde has produced a record
              */
             graded: boolean;
-            /**
-             * Version
-             * @description the version graded: original (the student's) or edit
-             */
-            version: string | null;
+            /** @description the version graded; None before autograde */
+            version: components["schemas"]["GradedVersion"] | null;
             /** Original Commit */
             original_commit: string | null;
             /** Graded Commit */
@@ -2421,7 +2433,10 @@ export interface components {
             notebooks: components["schemas"]["StaffNotebook"][];
             feedback: components["schemas"]["FeedbackState"];
         };
-        /** StaffNotebook */
+        /**
+         * StaffNotebook
+         * @description One notebook's cells, in notebook order, with their sums.
+         */
         StaffNotebook: {
             /** Name */
             name: string;
@@ -2429,9 +2444,15 @@ export interface components {
             cells: components["schemas"]["StaffCell"][];
             /** Max Points */
             max_points: number;
-            /** Score */
+            /**
+             * Score
+             * @description None while no cell has a score
+             */
             score: number | null;
-            /** Needs Manual */
+            /**
+             * Needs Manual
+             * @description how many cells wait for a human
+             */
             needs_manual: number;
         };
         /**
@@ -2454,9 +2475,15 @@ export interface components {
              * @description how many cells wait for a human
              */
             needs_manual: number;
-            /** Late Scaling */
-            late_scaling: number | null;
-            /** Final Score */
+            /**
+             * Late Scaling
+             * @description the factor of the late period the submission fell in (1: on time)
+             */
+            late_scaling: number;
+            /**
+             * Final Score
+             * @description score times late_scaling: what the grade counts
+             */
             final_score: number | null;
         };
         /**
@@ -2481,7 +2508,7 @@ export interface components {
             score: number | null;
             /**
              * Status
-             * @description what autograding made of the cell: passed, failed, error, tampered (a test's source was changed), grading_failed, answered or no_response (answers); None before autograde
+             * @description the autograder's verdict on the cell. Tests: passed, partial (partial credit), failed, timeout, not_run, tampered (the kernel guard could not vouch for the test). Answers: answered, or no_response (left as released). Manual answers and tasks: needs_manual or no_response. Any cell: missing or unreadable (so was its notebook), grading_failed (autograde failed). Stored as the grading result named it, so any other string (or None) is possible from a remote worker
              * @default null
              */
             status: string | null;
@@ -2544,7 +2571,10 @@ export interface components {
             /** Notebooks */
             notebooks: components["schemas"]["StudentNotebook"][];
         };
-        /** StudentNotebook */
+        /**
+         * StudentNotebook
+         * @description One notebook's cells as its student sees them.
+         */
         StudentNotebook: {
             /** Name */
             name: string;
@@ -2563,20 +2593,26 @@ export interface components {
              */
             needs_manual: number | null;
         };
-        /** StudentTotals */
+        /**
+         * StudentTotals
+         * @description The submission's sums as its student sees them.
+         */
         StudentTotals: {
             /** Max Points */
             max_points: number;
             /**
              * Score
-             * @description None while scores are withheld
+             * @description None while scores are withheld (or nothing is scored)
              */
             score: number | null;
-            /** Late Scaling */
-            late_scaling: number | null;
+            /**
+             * Late Scaling
+             * @description the factor of the late period the submission fell in (1: on time)
+             */
+            late_scaling: number;
             /**
              * Final Score
-             * @description None while scores are withheld
+             * @description score times late_scaling: what the grade counts; None while scores are withheld
              */
             final_score: number | null;
         };
@@ -2620,7 +2656,7 @@ export interface components {
              * Late Scaling
              * @description the factor of the late period it fell in (1: on time)
              */
-            late_scaling: number | null;
+            late_scaling: number;
             /**
              * Final Score
              * @description score times late_scaling: what the grade counts
@@ -2680,12 +2716,18 @@ export interface components {
             /** @default null */
             manual_status: components["schemas"]["ManualStatus"] | null;
         };
-        /** Version */
+        /**
+         * Version
+         * @description The running service's version (the package version, PEP 440).
+         */
         Version: {
             /** Version */
             version: string;
         };
-        /** WorkerAccount */
+        /**
+         * WorkerAccount
+         * @description The account a worker token belongs to: what a remote worker checks at start.
+         */
         WorkerAccount: {
             /**
              * Worker
