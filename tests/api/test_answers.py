@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from grader_service.api.answers import check_answer, success_answers
 from grader_service.api.base import ApiHandler
 from grader_service.api.health import OPENAPI_PATH
 from grader_service.schemas.responses import Answer
+from tests.support.document import check_against_document, template_of
 from tests.support.server import free_port
 
 
@@ -171,3 +173,33 @@ def test_unit_check_answer_reports_the_route():
     with pytest.raises(AssertionError, match=r"Probe\.get answered 200 with JSON its model refuses"):
         check_answer(Probe, "get", 200, b'{"id": 1}')
     check_answer(Probe, "get", 200, b'{"id": 1, "name": "x"}')
+
+
+def _lecture(**changes: Any) -> bytes:
+    when = "2026-12-05T16:00:00+00:00"
+    lecture = {"id": 3, "code": "c", "name": "n", "status": "active", "created_at": when, "updated_at": when}
+    return json.dumps(lecture | changes).encode()
+
+
+def test_answers_are_also_read_against_the_document_like_a_generated_client():
+    """tests/support/document.py validates every JSON success answer of the test services against
+    openapi.json with jsonschema (not pydantic): it refuses what the document does not allow."""
+    version = "/api/version"
+    check_against_document("GET", version, 200, b'{"version": "1.0"}', "application/json")
+    refused = [
+        (version, b'{"version": 1}', "1 is not of type 'string'"),
+        (version, b'{"version": "1", "extra": 1}', "Additional properties"),
+        (version, b"{}", "'version' is a required property"),
+        ("/api/lectures/3", b'{"id": 3}', "is a required property"),
+        ("/api/lectures/3", _lecture(id=None), "None is not of type 'integer'"),
+        ("/api/lectures/3", _lecture(status="gone"), "'gone' is not one of ['active', 'archived']"),
+    ]
+    check_against_document("GET", "/api/lectures/3", 200, _lecture(), "application/json")
+    for path, body, complaint in refused:
+        with pytest.raises(AssertionError, match=re.escape(complaint)):
+            check_against_document("GET", path, 200, body, "application/json")
+    with pytest.raises(AssertionError, match="201 is not in the document"):
+        check_against_document("GET", version, 201, b'{"version": "1.0"}', "application/json")
+    assert template_of("/api/lectures/3/assignments/4/submissions/5/grading") == (
+        "/api/lectures/{lecture_id}/assignments/{assignment_id}/submissions/{submission_id}/grading"
+    )

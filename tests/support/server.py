@@ -17,6 +17,7 @@ from grader_service.git.store import RepoStore
 from grader_service.orm.models import User
 from grader_service.orm.session import Database
 from grader_service.services.users import get_or_create_user
+from tests.support.document import check_against_document
 
 
 def free_port() -> int:
@@ -126,6 +127,12 @@ class ServiceProcess:
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"token {token}"
-        return self.http.request(
+        response = self.http.request(
             method, self.url + path, json=json, data=data, headers=h, timeout=30, **kwargs
         )
+        if self.app.check_responses and not kwargs.get("stream"):
+            # as a generated client would read it: against the OpenAPI document (tests/support/document.py)
+            check_against_document(
+                method, path, response.status_code, response.content, response.headers.get("Content-Type", "")
+            )
+        return response
