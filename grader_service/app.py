@@ -46,7 +46,7 @@ ENV_OVERRIDES = {
 
 
 class GraderService(Application):
-    """The grader service: REST API, (later) git server and OAuth provider in one Tornado process."""
+    """The grader service: REST API, git smart-HTTP server and OAuth2 provider in one Tornado process."""
 
     name = "grader-service"
     version = __version__
@@ -431,11 +431,12 @@ class GraderService(Application):
         from grader_service.api.base import NotFoundHandler
         from grader_service.git.smart_http import git_handlers
         from grader_service.git.store import RepoStore
+        from grader_service.web.application import ClientAddressApplication, log_request
         from grader_service.web.login_handlers import default_handlers as login_routes
         from grader_service.web.oauth_handlers import default_handlers as oauth_routes
 
         auth_handlers = [*login_routes, *oauth_routes]
-        auth_settings = self.auth_settings(db)
+        auth_settings = self.auth_settings()
 
         prefix = "/" + self.base_url.strip("/")
         prefix = "" if prefix == "/" else prefix
@@ -450,7 +451,7 @@ class GraderService(Application):
             "base_url": prefix + "/",
             "public_url": self.public_url,
             "data_dir": self.data_dir,
-            "log_function": _log_request,
+            "log_function": log_request,
             "gradebook_max_page_size": self.gradebook_max_page_size,
             "check_responses": self.check_responses,
             "git_store": RepoStore(self.git_root),
@@ -460,7 +461,7 @@ class GraderService(Application):
             "executor_job_options": self.executor_job_options(),
             **auth_settings,
         }
-        return _ClientAddressApplication(handlers, **settings)
+        return ClientAddressApplication(handlers, **settings)
 
     def executor_job_options(self) -> Any:
         """For a remote executor (KubernetesExecutor): (lecture code, assignment id) → that job's options
@@ -469,7 +470,7 @@ class GraderService(Application):
             return None
         return self.executor_class(parent=self).job_options
 
-    def auth_settings(self, db: Database) -> dict[str, Any]:
+    def auth_settings(self) -> dict[str, Any]:
         """Settings of the login pages, the OAuth2 provider and hub-token mode (ValueError on bad config)."""
         from grader_service.auth.client_address import parse_networks
         from grader_service.auth.hub import HubTokenAuth
@@ -513,8 +514,9 @@ class GraderService(Application):
         return settings
 
     def make_git_access(self, db: Database, hub_auth: Any = None) -> Any:
-        """The access callable the git handlers ask before serving (services.git_access decides)."""
-        from grader_service.services.git_access import GitLimits, decide, submitted_commits
+        """The access callable the git handlers ask before serving (web.git_gate)."""
+        from grader_service.services.git_access import GitLimits
+        from grader_service.web.git_gate import git_gate
 
         limits = GitLimits(
             max_file_size=self.git_max_file_size,
@@ -524,22 +526,7 @@ class GraderService(Application):
             max_objects=self.git_max_objects,
             allowed_extensions=frozenset(self.git_allowed_extensions) or None,
         )
-        admins = frozenset(self.admin_users)
-
-        def protected(assignment_id: int, user_id: int) -> set[str]:
-            with db.session() as session:
-                return submitted_commits(session, assignment_id, user_id)
-
-        async def access(token: str | None, ref: Any, write: bool) -> Any:
-            with db.session() as session:
-                if token and hub_auth is not None:
-                    try:
-                        await hub_auth.ensure(db, session, token)
-                    except Exception as exc:  # the Hub is down: local tokens still work, hub tokens get 401
-                        self.log.warning("git: hub token check failed: %s", exc)
-                return await db.run(session, decide, token, ref, write, admins, limits, protected)
-
-        return access
+        return git_gate(db, limits, frozenset(self.admin_users), hub_auth)
 
     def start(self) -> None:
         if self.subapp is not None:
@@ -573,18 +560,13 @@ class GraderService(Application):
 
     def auth_settings_check(self) -> None:
         """Fail at start, with the field named, on a bad authenticator, oauth_clients or load_roles config."""
-        from grader_service.auth.oauth_provider import parse_clients
-        from grader_service.auth.role_mapping import parse_load_roles
-
-        self.authenticator_class(parent=self).check_config(self.ip)
-        parse_clients(self.oauth_clients)
-        parse_load_roles(self.load_roles)
-        if self.hub_token_auth and not self.hub_api_url:
-            raise ValueError("hub_token_auth needs GraderService.hub_api_url (or env JUPYTERHUB_API_URL)")
+        self.auth_settings()
 
     async def serve(self, db: Database) -> None:
+        from grader_service.web.application import release_sweep
+
         app = self.make_app(db)
-        # xheaders off: X-Forwarded-For is believed only from trusted_proxies (_ClientAddressApplication)
+        # xheaders off: X-Forwarded-For is believed only from trusted_proxies (web.application)
         server = HTTPServer(app, xheaders=False, max_body_size=1 << 40)
         server.listen(self.port, self.ip)
         # Everything imported and built so far lives as long as the process: keep it out of the cyclic
@@ -600,18 +582,7 @@ class GraderService(Application):
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        sweep = None
-        if self.feedback_release_interval > 0:
-            from tornado.ioloop import PeriodicCallback
-
-            from grader_service.services.feedback_state import due_after_deadline
-
-            async def release_due() -> None:
-                with db.session() as session:
-                    await db.run(session, due_after_deadline)
-
-            sweep = PeriodicCallback(release_due, self.feedback_release_interval * 1000)
-            sweep.start()
+        sweep = release_sweep(db, self.feedback_release_interval)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
@@ -620,34 +591,6 @@ class GraderService(Application):
             sweep.stop()
         server.stop()
         await server.close_all_connections()
-
-
-class _ClientAddressApplication(web.Application):
-    """Sets each request's remote_ip to the real client: the peer, or X-Forwarded-For from a trusted proxy."""
-
-    def find_handler(self, request: Any, **kwargs: Any) -> Any:
-        from grader_service.auth.client_address import client_address, is_trusted
-
-        trusted, peer = self.settings["trusted_proxies"], request.remote_ip
-        request.remote_ip = client_address(peer, request.headers.get("X-Forwarded-For"), trusted)
-        proto = request.headers.get("X-Forwarded-Proto", "").strip().lower()
-        if proto in ("http", "https") and is_trusted(peer, trusted):
-            request.protocol = proto  # a TLS-terminating proxy we trust
-        return super().find_handler(request, **kwargs)
-
-
-def _log_request(handler: web.RequestHandler) -> None:
-    status = handler.get_status()
-    level = logging.INFO if status < 400 else (logging.WARNING if status < 500 else logging.ERROR)
-    # the path only: query strings and headers (tokens) are never logged
-    logging.getLogger("grader_service.access").log(
-        level,
-        "%d %s %s %.1fms",
-        status,
-        handler.request.method,
-        handler.request.path,
-        1000.0 * handler.request.request_time(),
-    )
 
 
 def main(argv: list[str] | None = None) -> None:
