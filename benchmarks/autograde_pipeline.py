@@ -137,7 +137,9 @@ def ensure_nbgrader() -> Path:
     return exe
 
 
-def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
+def nbgrader_course(work: Path, count: int) -> tuple[Path, Callable[..., None]]:
+    """An nbgrader course under `work` with the assignment generated and `count` submissions in place;
+    returns the course directory and a runner of `nbgrader <args>` in it (benchmark venv)."""
     exe = ensure_nbgrader()
     course = work / "course"
     (course / "source" / "ps1").mkdir(parents=True)
@@ -148,11 +150,10 @@ def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
     env = dict(os.environ, PATH=f"{VENV / 'bin'}:{os.environ.get('PATH', '')}", JUPYTER_PLATFORM_DIRS="1")
     env.pop("VIRTUAL_ENV", None)
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str) -> None:
         proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-        return proc
 
     run("generate_assignment", "ps1", "--force")
     write_submissions(
@@ -160,6 +161,11 @@ def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
         lambda i: course / "submitted" / f"s{i:02d}" / "ps1" / "p1.ipynb",
         count,
     )
+    return course, run
+
+
+def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
+    course, run = nbgrader_course(work, count)
     started = time.perf_counter()
     run("autograde", "ps1", "--create", "--force")
     total = time.perf_counter() - started

@@ -36,8 +36,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograde_pipeline import (  # noqa: E402
     NBGRADER_VERSION,
-    VENV,
-    ensure_nbgrader,
+    nbgrader_course,
     source_notebook,
     write_submissions,
 )
@@ -86,27 +85,7 @@ def bench_ours(work: Path, count: int) -> dict[str, float]:
 
 
 def bench_nbgrader(work: Path, count: int) -> dict[str, float]:
-    exe = ensure_nbgrader()
-    course = work / "course"
-    (course / "source" / "ps1").mkdir(parents=True)
-    nbformat.write(source_notebook(), course / "source" / "ps1" / "p1.ipynb")
-    (course / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.CourseDirectory.root = {str(course)!r}\n"
-    )
-    env = dict(os.environ, PATH=f"{VENV / 'bin'}:{os.environ.get('PATH', '')}", JUPYTER_PLATFORM_DIRS="1")
-    env.pop("VIRTUAL_ENV", None)
-
-    def run(*args: str) -> None:
-        proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-
-    run("generate_assignment", "ps1", "--force")
-    write_submissions(
-        course / "release" / "ps1" / "p1.ipynb",
-        lambda i: course / "submitted" / f"s{i:02d}" / "ps1" / "p1.ipynb",
-        count,
-    )
+    course, run = nbgrader_course(work, count)
     run("autograde", "ps1", "--create", "--force")
     started = time.perf_counter()
     run("generate_feedback", "ps1", "--force")
